@@ -1,0 +1,37 @@
+"""The hashmon command: thin commands over the library."""
+
+from typing import Annotated
+
+import typer
+
+from monitor import __version__
+from monitor.cli import daemon, ingest, report, watch
+from monitor.cli.common import out, setup_logging
+
+app = typer.Typer(
+    help="Watch hashtag campaigns: volume, people talking, bursts and coordination.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+app.add_typer(watch.app, name="watch")
+app.command("run")(daemon.run_all)
+app.command("aggregate")(daemon.aggregate)
+app.command("import")(ingest.import_files)
+app.command("report")(report.report)
+
+
+def _version(value: bool) -> None:
+    if value:
+        out.print(f"hashmon {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main(
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log each batch.")] = False,
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version.")
+    ] = False,
+) -> None:
+    """Settings come from HASHMON_* environment variables and an optional hashmon.toml."""
+    setup_logging(verbose)

@@ -1,0 +1,70 @@
+"""hashmon import: archive files in, through the same stream as live collection."""
+
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from redis.asyncio import Redis
+from rich.progress import BarColumn, DownloadColumn, Progress, TimeRemainingColumn
+
+from monitor import watchlist
+from monitor.cli.common import err, load_settings, one_line_errors, out, run
+from monitor.importers.files import Archive, open_archive
+from workers.importer import Summary, import_archives
+
+_SHOWN_REJECTS = 5
+
+
+class ImportFormat(StrEnum):
+    auto = "auto"
+    twarc2 = "twarc2"
+    jsonl = "jsonl"
+
+
+def import_files(
+    files: Annotated[list[Path], typer.Argument(help="twarc2 JSONL or hashmon JSONL files.")],
+    fmt: Annotated[ImportFormat, typer.Option("--format", "-f")] = ImportFormat.auto,
+    tags: Annotated[
+        list[str] | None, typer.Option("--tag", "-t", help="Watch this tag first (repeatable).")
+    ] = None,
+    name: Annotated[str, typer.Option("--list", "-l", help="Watchlist for --tag.")] = "default",
+) -> None:
+    """Import archives; returns once their posts are reflected in reports."""
+    with one_line_errors():
+        list_name, new_tags = watchlist.parse_name(name), watchlist.parse_tags(tags or [])
+        archives = [open_archive(path, fmt.value) for path in files]  # every file checked first
+
+    async def work(redis: Redis) -> Summary:
+        if new_tags:
+            await watchlist.add(redis, list_name, new_tags)
+        with Progress(
+            "[progress.description]{task.description}", BarColumn(), DownloadColumn(),
+            TimeRemainingColumn(), console=err, transient=True, disable=not err.is_terminal,
+        ) as bar:  # fmt: skip
+            task = bar.add_task("importing", total=sum(a.size for a in archives))
+            return await import_archives(
+                redis, load_settings(), archives, lambda done: bar.update(task, completed=done)
+            )
+
+    summary = run(load_settings(), work)
+    _report(archives, summary)
+
+
+def _report(archives: list[Archive], summary: Summary) -> None:
+    verdicts = summary.verdicts
+    for reject in summary.rejected[:_SHOWN_REJECTS]:
+        err.print(f"rejected {reject}", markup=False)
+    if len(summary.rejected) > _SHOWN_REJECTS:
+        err.print(f"... and {len(summary.rejected) - _SHOWN_REJECTS} more rejected lines")
+    shown = ", ".join(str(a.path) for a in archives)
+    out.print(
+        f"{shown}: {summary.read:,} posts read, {verdicts['new']:,} new, "
+        f"{verdicts['duplicate']:,} duplicates, {len(summary.rejected):,} lines rejected, "
+        f"{verdicts['unwatched']:,} without a watched tag, "
+        f"{verdicts['too_old']:,} beyond retention",
+        markup=False,
+    )
+    if summary.unwatched_tags and not verdicts["new"]:
+        common = ", ".join(f"#{t} ({n:,})" for t, n in summary.unwatched_tags.most_common(5))
+        err.print(f"hint: most common unwatched tags: {common}; add them with --tag", markup=False)

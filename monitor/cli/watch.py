@@ -1,0 +1,112 @@
+"""hashmon watch: named watchlists (an investigation each)."""
+
+import tomllib
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+import orjson
+import typer
+from redis.asyncio import Redis
+
+from monitor import watchlist
+from monitor.cli.common import fail, load_settings, one_line_errors, out, run
+
+app = typer.Typer(help="Add, remove and list watched hashtags.", no_args_is_help=True)
+
+ListOption = Annotated[str, typer.Option("--list", "-l", help="Watchlist name.")]
+
+
+class Output(StrEnum):
+    text = "text"
+    json = "json"
+
+
+FormatOption = Annotated[Output, typer.Option("--format", "-f", help="Output format.")]
+
+
+@app.command()
+def add(
+    tags: Annotated[list[str], typer.Argument(help="Tags, with or without '#'.")],
+    name: ListOption = watchlist.DEFAULT,
+) -> None:
+    """Watch tags; a running daemon picks them up without a restart."""
+    with one_line_errors():
+        name, parsed = watchlist.parse_name(name), watchlist.parse_tags(tags)
+    added = run(load_settings(), lambda redis: watchlist.add(redis, name, parsed))
+    out.print(f"{name}: {added} added, {len(parsed) - added} already watched", markup=False)
+
+
+@app.command()
+def remove(
+    tags: Annotated[list[str], typer.Argument(help="Tags, with or without '#'.")],
+    name: ListOption = watchlist.DEFAULT,
+) -> None:
+    """Stop watching tags on a list (their data stays until retention drops it)."""
+    with one_line_errors():
+        name, parsed = watchlist.parse_name(name), watchlist.parse_tags(tags)
+    removed = run(load_settings(), lambda redis: watchlist.remove(redis, name, parsed))
+    out.print(f"{name}: {removed} removed, {len(parsed) - removed} were not on it", markup=False)
+
+
+@app.command("list")
+def list_tags(name: ListOption = watchlist.DEFAULT, fmt: FormatOption = Output.text) -> None:
+    """The tags on one list."""
+    with one_line_errors():
+        watchlist.parse_name(name)
+    tags = run(load_settings(), lambda redis: watchlist.tags(redis, name))
+    if fmt is Output.json:
+        out.print(orjson.dumps({"list": name, "tags": tags}).decode(), markup=False)
+    elif not tags:
+        fail(f"watchlist {name!r} is empty or does not exist", code=1)
+    else:
+        out.print("\n".join(f"#{tag}" for tag in tags), markup=False)
+
+
+@app.command()
+def lists(fmt: FormatOption = Output.text) -> None:
+    """Every watchlist and how many tags it has."""
+
+    async def sizes(redis: Redis) -> dict[str, int]:
+        return {n: len(await watchlist.tags(redis, n)) for n in await watchlist.names(redis)}
+
+    found = run(load_settings(), sizes)
+    if fmt is Output.json:
+        out.print(orjson.dumps(found).decode(), markup=False)
+    else:
+        out.print("\n".join(f"{n}\t{size} tags" for n, size in found.items()) or "no watchlists")
+
+
+@app.command()
+def load(path: Annotated[Path, typer.Argument(help="A watchlists TOML file.")]) -> None:
+    """Add the lists of a TOML file ([lists.NAME] tags = [...]), e.g. seeds/watchlists.toml."""
+    with one_line_errors():
+        wanted = read_file(path)
+    run(load_settings(), lambda redis: load_lists(redis, wanted))
+    out.print(f"{path}: {sum(map(len, wanted.values()))} tags on {len(wanted)} lists")
+
+
+def read_file(path: Path) -> dict[str, list[str]]:
+    """Validate a whole watchlists file before anything is written."""
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        fail(f"{path}: no such file")
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        fail(f"{path}: not a readable TOML file ({exc})")
+    lists_table = data.get("lists")
+    if not isinstance(lists_table, dict) or not lists_table:
+        fail(f"{path}: no [lists.NAME] tables")
+    wanted: dict[str, list[str]] = {}
+    for name, table in lists_table.items():
+        tags = table.get("tags") if isinstance(table, dict) else None
+        if not isinstance(tags, list) or not all(isinstance(t, str) for t in tags):
+            fail(f"{path}: lists.{name}.tags must be a list of strings")
+        wanted[watchlist.parse_name(name)] = watchlist.parse_tags(tags)
+    return wanted
+
+
+async def load_lists(redis: Redis, wanted: dict[str, list[str]]) -> None:
+    for name, tags in wanted.items():
+        if tags:
+            await watchlist.add(redis, name, tags)

@@ -1,0 +1,61 @@
+"""Every Redis key name, in one place. Keys of one tag share the {tag} hash slot."""
+
+PREFIX = "hashmon"
+
+INGEST = f"{PREFIX}:ingest"  # the stream collectors and importers publish to
+AGGREGATORS = "aggregators"  # the consumer group of the ingest stream
+DEADLETTER = f"{PREFIX}:deadletter"
+
+
+def _watch(name: str) -> str:
+    return f"{PREFIX}:{{watch}}:{name}"
+
+
+WATCHLISTS = _watch("lists")  # set of watchlist names
+
+
+def watchlist(name: str) -> str:
+    """Set of normalised tags on one watchlist; all watchlist keys share the {watch} slot."""
+    return _watch(f"list:{name}")
+
+
+def _tag(tag: str, what: str) -> str:
+    return f"{PREFIX}:{{{tag}}}:{what}"
+
+
+def timeline(tag: str) -> str:
+    """Sorted set: post key -> created_at in ms. Membership is the per-tag dedupe."""
+    return _tag(tag, "timeline")
+
+
+def records(tag: str) -> str:
+    """Hash: post key -> compact record (see monitor.signals.records)."""
+    return _tag(tag, "records")
+
+
+def volume(tag: str) -> str:
+    """Hash: '<minute>:<kind>' and '<minute>@<platform>' -> posts."""
+    return _tag(tag, "volume")
+
+
+def spellings(tag: str) -> str:
+    """Hash: spelling as written -> posts, for the display form."""
+    return _tag(tag, "spellings")
+
+
+def tag_keys(tag: str) -> list[str]:
+    """The keys one tag's state lives in, in the order the apply script takes them."""
+    return [timeline(tag), records(tag), volume(tag), spellings(tag)]
+
+
+def heartbeat(role: str, name: str) -> str:
+    return f"{PREFIX}:heartbeat:{role}:{name}"
+
+
+def heartbeat_pattern(role: str) -> str:
+    return f"{PREFIX}:heartbeat:{role}:*"
+
+
+def run_stats(run_id: str) -> str:
+    """Hash of what the aggregators made of one import run's posts: new, duplicate, ..."""
+    return f"{PREFIX}:run:{run_id}"

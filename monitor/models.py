@@ -1,0 +1,55 @@
+"""The platform-neutral post: what every collector and importer produces."""
+
+from datetime import UTC, datetime
+from typing import Literal
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
+
+from monitor import hashtags
+
+Kind = Literal["original", "repost", "quote", "reply"]
+KINDS: tuple[Kind, ...] = ("original", "repost", "quote", "reply")
+
+
+class Post(BaseModel):
+    """One post as seen on one platform; ``hashtags`` are as written, without '#'.
+
+    For a repost, ``hashtags`` are those of the reposted post (its own text is often truncated);
+    a quote or a reply carries only its own. ``referenced_*`` describe the post it reposts,
+    quotes or replies to.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    platform: str = Field(pattern=r"^[a-z][a-z0-9_-]{0,31}$")
+    id: str = Field(min_length=1, max_length=200)
+    url: str | None = None
+    author_id: str = Field(min_length=1, max_length=200)
+    author_handle: str | None = None
+    author_name: str | None = None
+    author_created_at: AwareDatetime | None = None
+    author_followers: int | None = Field(default=None, ge=0)
+    created_at: AwareDatetime
+    text: str = ""
+    hashtags: list[str] = Field(default_factory=list)
+    kind: Kind = "original"
+    referenced_id: str | None = None
+    referenced_author_id: str | None = None
+    referenced_url: str | None = None
+    links: list[str] = Field(default_factory=list)
+    mentions: list[str] = Field(default_factory=list)
+    lang: str | None = None
+
+    @field_validator("created_at", "author_created_at")
+    @classmethod
+    def _utc(cls, value: datetime | None) -> datetime | None:
+        return value.astimezone(UTC) if value is not None else None
+
+    def tags(self) -> dict[str, str]:
+        """Normal form -> the spelling this post used, for each tag the post carries."""
+        found: dict[str, str] = {}
+        for written in self.hashtags:
+            tag = hashtags.normalise(written)
+            if tag and hashtags.is_valid(tag):
+                found.setdefault(tag, written.lstrip("#\uff03"))
+        return found

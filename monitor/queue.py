@@ -1,0 +1,157 @@
+"""The ingest stream: batched publish, group reads, ack after apply, claims, safe trimming.
+
+One stream entry carries a batch of posts (field ``posts``, a JSON array of Post) and, for an
+import, the run id its statistics are counted under. Entries are trimmed only below what every
+consumer group has acknowledged, so nothing accepted is lost.
+"""
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import cast
+
+from pydantic import TypeAdapter, ValidationError
+from redis.asyncio import Redis
+from redis.exceptions import ResponseError
+
+from monitor import keys
+from monitor.models import Post
+
+_POSTS = TypeAdapter(list[Post])
+_Rows = list[tuple[bytes, dict[bytes, bytes]]]
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One stream entry; ``error`` says why it could not be decoded (then ``posts`` is empty)."""
+
+    id: bytes
+    posts: list[Post]
+    run: str | None
+    raw: bytes
+    error: str | None = None
+
+
+async def ensure_group(redis: Redis, group: str = keys.AGGREGATORS) -> None:
+    """Create the stream and its group, reading from the start; a no-op when they exist."""
+    try:
+        await redis.xgroup_create(keys.INGEST, group, id="0", mkstream=True)
+    except ResponseError as exc:
+        if "BUSYGROUP" not in str(exc):
+            raise
+
+
+async def publish(
+    redis: Redis, posts: Sequence[Post], *, batch: int, run: str | None = None
+) -> list[bytes]:
+    """Add posts in entries of up to ``batch`` posts, in one round trip; returns the entry ids."""
+    pipe = redis.pipeline(transaction=False)
+    for start in range(0, len(posts), batch):
+        fields: dict[str, bytes | str] = {
+            "posts": _POSTS.dump_json(list(posts[start : start + batch]))
+        }
+        if run:
+            fields["run"] = run
+        pipe.xadd(keys.INGEST, fields)  # type: ignore[arg-type]  # redis-py's FieldT is invariant
+    return list(await pipe.execute())
+
+
+def _decode(entry_id: bytes, fields: dict[bytes, bytes]) -> Entry:
+    raw = fields.get(b"posts", b"")
+    run = fields[b"run"].decode() if b"run" in fields else None
+    try:
+        return Entry(entry_id, _POSTS.validate_json(raw), run, raw)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(part) for part in first["loc"])
+        return Entry(entry_id, [], run, raw, f"bad entry: {where}: {first['msg']}")
+
+
+async def read(
+    redis: Redis, consumer: str, *, count: int, block_ms: int, group: str = keys.AGGREGATORS
+) -> list[Entry]:
+    """New entries for this consumer; blocks at most ``block_ms`` when there are none."""
+    reply = await redis.xreadgroup(group, consumer, {keys.INGEST: ">"}, count=count, block=block_ms)
+    if not reply:
+        return []
+    rows = cast(_Rows, reply[0][1])  # type: ignore[index]  # RESP2 reply: [[stream, rows]]
+    return [_decode(entry_id, fields) for entry_id, fields in rows]
+
+
+async def claim_stale(
+    redis: Redis, consumer: str, *, idle_ms: int, count: int, group: str = keys.AGGREGATORS
+) -> list[Entry]:
+    """Take over entries another consumer left pending for ``idle_ms`` (it died or hangs)."""
+    claimed: list[Entry] = []
+    cursor: bytes | str = "0-0"
+    while len(claimed) < count:
+        reply = await redis.xautoclaim(
+            keys.INGEST, group, consumer, idle_ms, start_id=cursor, count=count - len(claimed)
+        )
+        cursor, rows = cast(tuple[bytes, _Rows], (reply[0], reply[1]))  # RESP2 reply shape
+        claimed += [_decode(entry_id, fields) for entry_id, fields in rows if fields]
+        if cursor in (b"0-0", "0-0"):
+            break
+    return claimed
+
+
+async def pending_for(redis: Redis, consumer: str, group: str = keys.AGGREGATORS) -> int:
+    """How many entries this consumer holds unacknowledged (at most one is looked at)."""
+    held = await redis.xpending_range(
+        keys.INGEST, group, min="-", max="+", count=1, consumername=consumer
+    )
+    return len(held)
+
+
+async def leave(redis: Redis, consumer: str, group: str = keys.AGGREGATORS) -> None:
+    """Remove a consumer with nothing pending, so the group lists only live ones."""
+    await redis.xgroup_delconsumer(keys.INGEST, group, consumer)
+
+
+async def ack(redis: Redis, ids: Sequence[bytes], group: str = keys.AGGREGATORS) -> None:
+    if ids:
+        await redis.xack(keys.INGEST, group, *ids)
+
+
+async def _safe_floor(redis: Redis) -> bytes | None:
+    """The lowest entry id some group still needs: its oldest pending, else its last delivered."""
+    groups = await redis.xinfo_groups(keys.INGEST)
+    floors = []
+    for group in groups:
+        pending = await redis.xpending(keys.INGEST, group["name"])
+        floor = pending["min"] if pending["pending"] else group["last-delivered-id"]
+        floors.append(_as_tuple(floor))
+    if not floors:
+        return None
+    low = min(floors)
+    return f"{low[0]}-{low[1]}".encode()
+
+
+def _as_tuple(entry_id: bytes | str) -> tuple[int, int]:
+    text = entry_id.decode() if isinstance(entry_id, bytes) else entry_id
+    ms, _, seq = text.partition("-")
+    return int(ms), int(seq or 0)
+
+
+async def trim(redis: Redis) -> int:
+    """Drop entries every group has acknowledged; returns how many went."""
+    floor = await _safe_floor(redis)
+    if floor is None or floor == b"0-0":
+        return 0
+    return int(await redis.xtrim(keys.INGEST, minid=floor, approximate=False))
+
+
+async def applied(redis: Redis, last_id: bytes, group: str = keys.AGGREGATORS) -> bool:
+    """Whether every entry up to ``last_id`` has been delivered to the group and acknowledged."""
+    info = {g["name"]: g for g in await redis.xinfo_groups(keys.INGEST)}
+    name = group.encode()
+    if name not in info or _as_tuple(info[name]["last-delivered-id"]) < _as_tuple(last_id):
+        return False
+    pending = await redis.xpending_range(keys.INGEST, group, min="-", max=last_id, count=1)
+    return not pending
+
+
+async def lag(redis: Redis, group: str = keys.AGGREGATORS) -> dict[str, int]:
+    """Entries held in the stream, and those delivered but not yet acknowledged."""
+    length = int(await redis.xlen(keys.INGEST))
+    pending = await redis.xpending(keys.INGEST, group)
+    return {"length": length, "pending": int(pending["pending"])}

@@ -1,0 +1,135 @@
+"""Builds reports from a tag's state: counters for volume, compact records for people and posts."""
+
+from collections import Counter
+from collections.abc import Sequence
+
+from redis.asyncio import Redis
+
+from monitor import __version__, keys, watchlist
+from monitor.connection import text
+from monitor.models import KINDS
+from monitor.reports import model
+from monitor.signals import people, volume
+from monitor.signals.records import Record
+from monitor.timewindow import MINUTE_MS, Window, iso, resolve
+
+GENERATED_BY = f"hashmon {__version__}"
+_BUCKET_MS = {"minute": MINUTE_MS, "hour": 3_600_000, "day": 86_400_000}
+
+
+class NoData(LookupError):
+    """The tag is not watched, or has nothing retained; the message says which."""
+
+
+async def span(redis: Redis, tag: str) -> tuple[int, int] | None:
+    """Oldest and newest retained post times of a tag, or None when it has none."""
+    oldest = await redis.zrange(keys.timeline(tag), 0, 0, withscores=True)
+    newest = await redis.zrange(keys.timeline(tag), -1, -1, withscores=True)
+    return (int(oldest[0][1]), int(newest[0][1])) if oldest and newest else None
+
+
+async def display(redis: Redis, tag: str) -> str:
+    """The most common spelling seen, with '#'; ties go to the alphabetically first."""
+    counts = await redis.hgetall(keys.spellings(tag))
+    if not counts:
+        return f"#{tag}"
+    best = min(counts.items(), key=lambda item: (-int(item[1]), item[0]))
+    return f"#{text(best[0])}"
+
+
+async def tag_report(
+    redis: Redis, tag: str, since: str | None = None, until: str | None = None, top: int = 10
+) -> model.TagReport:
+    limits = await span(redis, tag)
+    if limits is None:
+        watched = await watchlist.watched(redis)
+        why = "has no posts yet" if tag in watched else "is not on any watchlist"
+        raise NoData(f"#{tag} {why}")
+    window = resolve(since, until, *limits)
+    minutes = await volume.minutes(redis, tag, window)
+    records = await people.in_window(redis, tag, window)
+    kinds = Counter[str]()
+    platforms = Counter[str]()
+    for counts in minutes.values():
+        kinds.update(counts.kinds)
+        platforms.update(counts.platforms)
+    total, persons = sum(kinds.values()), people.distinct_people(records)
+    bucket = _bucket(window)
+    return model.TagReport(
+        tag=tag,
+        display=await display(redis, tag),
+        from_=iso(window.start_ms),
+        to=iso(window.end_ms),
+        bucket=bucket,
+        posts=model.PostCounts(total=total, **{k: kinds[k] for k in KINDS}),
+        people=persons,
+        posts_per_person=round(total / persons, 2) if persons else 0.0,
+        platforms=dict(sorted(platforms.items())),
+        busiest_minute=busiest_minute(minutes),
+        volume=_volume(window, bucket, minutes, records),
+        top_accounts=_top_accounts(records, top),
+        top_posts=_top_posts(records, top),
+        cohashtags=_cohashtags(tag, records, top),
+        generated_by=GENERATED_BY,
+    )
+
+
+def _bucket(window: Window) -> model.Bucket:
+    if window.length_ms <= 6 * 3_600_000:
+        return "minute"
+    return "hour" if window.length_ms <= 14 * 86_400_000 else "day"
+
+
+def busiest_minute(minutes: dict[int, volume.Minute]) -> model.BusiestMinute | None:
+    if not minutes:
+        return None
+    minute, counts = min(minutes.items(), key=lambda item: (-item[1].posts, item[0]))
+    return model.BusiestMinute(start=iso(minute * MINUTE_MS), posts=counts.posts)
+
+
+def _volume(
+    window: Window,
+    bucket: model.Bucket,
+    minutes: dict[int, volume.Minute],
+    records: Sequence[Record],
+) -> list[model.VolumePoint]:
+    """Every bucket of the window, empty ones included, so a chart's gaps are real gaps."""
+    size = _BUCKET_MS[bucket]
+    first = window.start_ms - window.start_ms % size
+    starts = range(first, window.end_ms + 1, size)
+    posts = Counter[int]()
+    for minute, counts in minutes.items():
+        posts[minute * MINUTE_MS - (minute * MINUTE_MS) % size] += counts.posts
+    persons: dict[int, set[tuple[str, str]]] = {start: set() for start in starts}
+    for record in records:
+        persons[record.t_ms - record.t_ms % size].add(people.account(record))
+    return [model.VolumePoint(start=iso(s), posts=posts[s], people=len(persons[s])) for s in starts]
+
+
+def _top_accounts(records: Sequence[Record], top: int) -> list[model.TopAccount]:
+    handles = {people.account(r): r.handle for r in records}
+    return [
+        model.TopAccount(id=acct[1], platform=acct[0], handle=handles[acct], posts=n)
+        for acct, n in people.accounts_by_posts(records)[:top]
+    ]
+
+
+def _top_posts(records: Sequence[Record], top: int) -> list[model.TopPost]:
+    return [
+        model.TopPost(
+            id=talk.key.split(":", 1)[1],
+            platform=talk.key.split(":", 1)[0],
+            url=talk.url,
+            people_talking=len(talk.people),
+            reposts=talk.kinds["repost"],
+            quotes=talk.kinds["quote"],
+            replies=talk.kinds["reply"],
+        )
+        for talk in people.talked_about(records)[:top]
+    ]
+
+
+def _cohashtags(tag: str, records: Sequence[Record], top: int) -> list[model.CoHashtag]:
+    counts = Counter(other for r in records for other in r.tags if other != tag)
+    ranked = sorted(counts.items(), key=lambda item: (-item[1], item[0]))[:top]
+    return [model.CoHashtag(tag=other, posts=n) for other, n in ranked]

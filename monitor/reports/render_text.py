@@ -1,0 +1,77 @@
+"""Reports for a terminal: rich tables and a volume sparkline. Post-derived text is escaped."""
+
+from rich import box
+from rich.console import Group, RenderableType
+from rich.markup import escape
+from rich.table import Table
+from rich.text import Text
+
+from monitor.reports.model import ListSummary, TagReport
+from monitor.terminal import clean
+
+_BARS = "▁▂▃▄▅▆▇█"
+
+
+def sparkline(values: list[int]) -> str:
+    """One block character per value, scaled so the largest value is a full block."""
+    peak = max(values, default=0) or 1
+    return "".join(_BARS[round(v / peak * (len(_BARS) - 1))] for v in values)
+
+
+def _safe(text: str | None) -> str:
+    return escape(clean(text or ""))
+
+
+def tag_report(report: TagReport) -> RenderableType:
+    head = Text.assemble(
+        (clean(report.display), "bold"), f"  {report.from_} → {report.to}  ({report.bucket}s)\n",
+        f"{report.posts.total:,} posts by {report.people:,} people "
+        f"({report.posts_per_person} posts per person)",
+    )  # fmt: skip
+    kinds = Table("original", "repost", "quote", "reply", "platforms", box=box.SIMPLE)
+    kinds.add_row(
+        *(f"{getattr(report.posts, k):,}" for k in ("original", "repost", "quote", "reply")),
+        ", ".join(f"{_safe(p)} {n:,}" for p, n in report.platforms.items()),
+    )
+    parts: list[RenderableType] = [head, kinds, _volume(report)]
+    accounts = Table("account", "platform", "posts", title="Top accounts", box=box.SIMPLE)
+    for a in report.top_accounts:
+        accounts.add_row(_safe(f"@{a.handle}" if a.handle else a.id), a.platform, f"{a.posts:,}")
+    posts = Table("post", "people talking", "reposts", "quotes", "replies", title="Top posts",
+                  box=box.SIMPLE)  # fmt: skip
+    for p in report.top_posts:
+        posts.add_row(_safe(p.url or p.id), *(f"{n:,}" for n in (
+            p.people_talking, p.reposts, p.quotes, p.replies)))  # fmt: skip
+    cotags = Table("co-hashtag", "posts", title="Co-hashtags", box=box.SIMPLE)
+    for c in report.cohashtags:
+        cotags.add_row(_safe(f"#{c.tag}"), f"{c.posts:,}")
+    parts += [accounts, posts, cotags, Text(report.generated_by, style="dim")]
+    return Group(*parts)
+
+
+def _volume(report: TagReport) -> RenderableType:
+    values = [point.posts for point in report.volume]
+    line = Text(f"volume per {report.bucket}: ")
+    line.append(sparkline(values[-120:]), style="cyan")
+    if report.busiest_minute:
+        line.append(
+            f"\nbusiest minute {report.busiest_minute.start}: {report.busiest_minute.posts:,} posts"
+        )
+    return line
+
+
+def list_summary(summary: ListSummary) -> RenderableType:
+    table = Table(
+        "tag", "posts", "people", "posts/person", "change", "busiest minute",
+        title=f"Watchlist {summary.watchlist}: {summary.from_} → {summary.to}", box=box.SIMPLE,
+    )  # fmt: skip
+    for row in summary.rows:
+        change = "n/a" if row.change is None else f"{row.change:+.0%}"
+        busiest = (
+            f"{row.busiest_minute.start} ({row.busiest_minute.posts:,})"
+            if row.busiest_minute
+            else ""
+        )
+        table.add_row(_safe(row.display), f"{row.posts:,}", f"{row.people:,}",
+                      f"{row.posts_per_person}", change, busiest)  # fmt: skip
+    return Group(table, Text(summary.generated_by, style="dim"))

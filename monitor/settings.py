@@ -1,0 +1,59 @@
+"""Everything a hashmon process reads at start-up; nothing else reads os.environ."""
+
+from pathlib import Path
+
+import platformdirs
+from pydantic import Field, ValidationError
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+
+def _default_data_dir() -> Path:
+    return Path(platformdirs.user_data_dir("hashmon"))
+
+
+class Settings(BaseSettings):
+    """HASHMON_* environment variables, then an optional hashmon.toml; the environment wins."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="HASHMON_", toml_file="hashmon.toml", extra="forbid"
+    )
+
+    redis_url: str | None = None  # redis://, rediss://, unix://; None -> the embedded server
+    data_dir: Path = Field(default_factory=_default_data_dir)
+    publish_batch: int = Field(200, gt=0, le=10_000)  # posts per stream entry
+    read_count: int = Field(10, gt=0, le=1_000)  # stream entries per aggregator step
+    read_block_ms: int = Field(1_000, ge=10)  # also how quickly a stop request is noticed
+    claim_idle_ms: int = Field(60_000, ge=10)  # pending this long -> a live consumer claims it
+    heartbeat_s: float = Field(5.0, gt=0)
+    shutdown_grace_s: float = Field(20.0, ge=0)
+    retention_days: float = Field(30.0, gt=0)  # counted back from each tag's newest post
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return init_settings, env_settings, TomlConfigSettingsSource(settings_cls)
+
+
+class SettingsError(Exception):
+    """A setting with a bad value; the message is one line naming it."""
+
+
+def load(**overrides: object) -> Settings:
+    """Build Settings once, turning a validation error into one line naming the setting."""
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]  # values are validated here
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        name = "HASHMON_" + str(first["loc"][0]).upper() if first["loc"] else "settings"
+        raise SettingsError(f"{name}: {first['msg']}") from None

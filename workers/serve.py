@@ -1,0 +1,58 @@
+"""Runs roles until a signal: the first SIGINT/SIGTERM drains, a second one cancels."""
+
+import asyncio
+import logging
+import signal
+from collections.abc import Sequence
+
+from workers.role import Role
+
+log = logging.getLogger(__name__)
+
+HANDLED_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+
+
+class _Stopper:
+    """Turns signals into a drain, then into cancellation."""
+
+    def __init__(self, roles: Sequence[Role], runs: list["asyncio.Task[None]"], grace_s: float):
+        self.roles, self.runs, self.grace_s = roles, runs, grace_s
+
+    def drain(self) -> None:
+        for role in self.roles:
+            role.stopping.set()
+
+    def cancel(self) -> None:
+        for run in self.runs:
+            run.cancel()
+
+    def on_signal(self, sig: signal.Signals) -> None:
+        if any(role.stopping.is_set() for role in self.roles):
+            self.cancel()
+            return
+        log.info("%s, draining (grace %.0fs)", sig.name, self.grace_s)
+        self.drain()
+        asyncio.get_running_loop().call_later(self.grace_s, self.cancel)
+
+
+async def serve(roles: Sequence[Role], grace_s: float) -> None:
+    """Run every role until all have stopped; a crash in one stops the others and is re-raised."""
+    loop = asyncio.get_running_loop()
+    runs = [asyncio.create_task(role.run(), name=role.name) for role in roles]
+    stopper = _Stopper(roles, runs, grace_s)
+    for sig in HANDLED_SIGNALS:
+        loop.add_signal_handler(sig, stopper.on_signal, sig)
+    try:
+        await asyncio.wait(runs, return_when=asyncio.FIRST_EXCEPTION)
+        stopper.drain()  # one role crashed, or all finished: the others drain too
+        await asyncio.wait(runs)
+    finally:
+        for sig in HANDLED_SIGNALS:
+            loop.remove_signal_handler(sig)
+        stopper.cancel()  # no-op unless serve() itself was cancelled
+        await asyncio.wait(runs)
+        for role in roles:
+            await role.close()
+    for run in runs:
+        if not run.cancelled():
+            run.result()  # re-raise a crash with its traceback
