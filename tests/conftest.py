@@ -1,0 +1,73 @@
+"""Fixtures: a real Redis (HASHMON_REDIS_URL, flushed; else the project's embedded server)."""
+
+import os
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import pytest
+import redis as sync_redis
+from redis.asyncio import Redis
+
+from monitor.connection import connect
+from monitor.embedded import EmbeddedRedis
+from monitor.settings import Settings
+
+SHARED = Path(__file__).resolve().parents[2] / "shared"
+
+
+@pytest.fixture(scope="session")
+def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """HASHMON_REDIS_URL (a throwaway database: it is flushed), else our own embedded server."""
+    if url := os.environ.get("HASHMON_REDIS_URL"):
+        yield url
+        return
+    with EmbeddedRedis(tmp_path_factory.mktemp("redis")) as server:
+        yield server.url
+
+
+@pytest.fixture
+async def redis(redis_url: str) -> AsyncIterator[Redis]:
+    client = connect(redis_url)
+    await client.flushdb()
+    yield client
+    await client.aclose()
+
+
+@pytest.fixture
+def sync_client(redis_url: str) -> Iterator["sync_redis.Redis"]:
+    """For tests of commands that run their own event loop (the CLI)."""
+    client = sync_redis.Redis.from_url(redis_url)
+    client.flushdb()
+    yield client
+    client.close()
+
+
+@pytest.fixture
+def settings(redis_url: str, tmp_path: Path) -> Settings:
+    return Settings(
+        redis_url=redis_url,
+        data_dir=tmp_path / "data",
+        read_block_ms=20,
+        claim_idle_ms=200,
+        heartbeat_s=0.2,
+        publish_batch=50,
+    )
+
+
+@pytest.fixture
+def cli_env(redis_url: str, tmp_path: Path) -> dict[str, str]:
+    """Environment for CLI runs against the test Redis."""
+    return {
+        "HASHMON_REDIS_URL": redis_url,
+        "HASHMON_DATA_DIR": str(tmp_path / "data"),
+        "HASHMON_READ_BLOCK_MS": "20",
+        "HASHMON_PUBLISH_BATCH": "50",
+    }
+
+
+def shared_file(*parts: str) -> Path:
+    """A file under ../shared, or skip (with the reason) on a clone without it."""
+    path = SHARED.joinpath(*parts)
+    if not path.exists():
+        pytest.skip(f"{path} is absent (../shared is not beside this clone)")
+    return path

@@ -1,0 +1,36 @@
+"""Posts for tests, with only what a test cares about spelled out."""
+
+from datetime import UTC, datetime, timedelta
+
+from monitor.models import Kind, Post
+
+T0 = datetime(2019, 11, 27, 12, 0, tzinfo=UTC)
+
+
+def post(
+    id: str,
+    author: str,
+    tags: list[str],
+    *,
+    kind: Kind = "original",
+    at: float = 0.0,
+    ref: str | None = None,
+    ref_author: str | None = None,
+    platform: str = "x",
+    handle: str | None = None,
+) -> Post:
+    """A post ``at`` seconds after T0."""
+    return Post(
+        platform=platform,
+        id=id,
+        url=f"https://x.example/{author}/status/{id}",
+        author_id=author,
+        author_handle=handle or f"user{author}",
+        created_at=T0 + timedelta(seconds=at),
+        text=" ".join(f"#{t}" for t in tags),
+        hashtags=tags,
+        kind=kind,
+        referenced_id=ref,
+        referenced_author_id=ref_author,
+        referenced_url=f"https://x.example/i/status/{ref}" if ref else None,
+    )

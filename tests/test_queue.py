@@ -1,0 +1,75 @@
+"""The ingest stream against a real Redis: nothing accepted is lost, trimming keeps the unacked."""
+
+from redis.asyncio import Redis
+
+from monitor import deadletter, keys, queue, watchlist
+from monitor.settings import Settings
+from tests.factories import post
+from workers.aggregator import Aggregator
+
+
+async def test_publish_batches_posts_into_entries(redis: Redis) -> None:
+    await queue.ensure_group(redis)
+    posts = [post(str(i), "a", ["t"]) for i in range(7)]
+    ids = await queue.publish(redis, posts, batch=3, run="r1")
+    assert len(ids) == 3
+    entries = await queue.read(redis, "c1", count=10, block_ms=10)
+    assert [len(e.posts) for e in entries] == [3, 3, 1]
+    assert [p.id for e in entries for p in e.posts] == [str(i) for i in range(7)]
+    assert {e.run for e in entries} == {"r1"}
+
+
+async def test_unacked_entries_are_claimed_by_a_live_consumer(redis: Redis) -> None:
+    await queue.ensure_group(redis)
+    await queue.publish(redis, [post(str(i), "a", ["t"]) for i in range(4)], batch=1)
+    taken = await queue.read(redis, "dead", count=2, block_ms=10)
+    assert len(taken) == 2
+    assert await queue.claim_stale(redis, "live", idle_ms=60_000, count=10) == []  # not idle yet
+    claimed = await queue.claim_stale(redis, "live", idle_ms=0, count=10)
+    assert [e.id for e in claimed] == [e.id for e in taken]
+    assert await queue.pending_for(redis, "live") == 1
+    assert await queue.pending_for(redis, "dead") == 0
+
+
+async def test_trim_drops_only_what_every_group_acked(redis: Redis) -> None:
+    await queue.ensure_group(redis)
+    await queue.ensure_group(redis, group="other")
+    ids = await queue.publish(redis, [post(str(i), "a", ["t"]) for i in range(5)], batch=1)
+    read = await queue.read(redis, "c", count=5, block_ms=10)
+    await queue.ack(redis, [e.id for e in read[:3]])
+    assert await queue.trim(redis) == 0  # "other" has read nothing yet
+    other = await queue.read(redis, "o", count=5, block_ms=10, group="other")
+    await queue.ack(redis, [e.id for e in other], group="other")
+    assert await queue.trim(redis) == 3  # the first still pending entry is entry 4
+    remaining = await redis.xrange(keys.INGEST)
+    assert [entry_id for entry_id, _ in remaining] == ids[3:]
+
+
+async def test_applied_waits_for_delivery_and_ack(redis: Redis) -> None:
+    await queue.ensure_group(redis)
+    ids = await queue.publish(redis, [post(str(i), "a", ["t"]) for i in range(2)], batch=1)
+    assert not await queue.applied(redis, ids[-1])
+    read = await queue.read(redis, "c", count=5, block_ms=10)
+    assert not await queue.applied(redis, ids[-1])
+    await queue.ack(redis, [read[0].id])
+    assert await queue.applied(redis, ids[0])
+    assert not await queue.applied(redis, ids[-1])
+    await queue.ack(redis, [read[1].id])
+    assert await queue.applied(redis, ids[-1])
+
+
+async def test_bad_entry_goes_to_dead_letters_and_the_rest_applies(
+    redis: Redis, settings: Settings
+) -> None:
+    await watchlist.add(redis, "default", ["t"])
+    await queue.ensure_group(redis)
+    await redis.xadd(keys.INGEST, {"posts": b'[{"platform": "x", "id": "1"}]'})
+    await redis.xadd(keys.INGEST, {"posts": b"not json"})
+    await queue.publish(redis, [post("2", "a", ["t"])], batch=10)
+    await Aggregator(redis, settings, name="a").run_until_idle()
+    letters = await deadletter.recent(redis)
+    assert len(letters) == 2
+    assert {letter.raw for letter in letters} == {b'[{"platform": "x", "id": "1"}]', b"not json"}
+    assert any("author_id" in letter.reason for letter in letters)
+    assert await redis.zcard(keys.timeline("t")) == 1
+    assert (await redis.xpending(keys.INGEST, keys.AGGREGATORS))["pending"] == 0
