@@ -5,6 +5,7 @@ from collections import Counter
 from redis.asyncio import Redis
 
 from monitor import keys, queue, watchlist
+from monitor.models import Post
 from monitor.reports.build import tag_report
 from monitor.settings import Settings
 from monitor.signals import people, volume
@@ -16,7 +17,7 @@ from workers.aggregator import Aggregator
 DAY_MS = 86_400_000
 
 
-def campaign() -> list:
+def campaign() -> list[Post]:
     """Three accounts, one original reposted and replied to, tags in two spellings."""
     return [
         post("1", "a", ["IRGCOutOfIraq", "Iraq"], at=0),
@@ -27,7 +28,7 @@ def campaign() -> list:
     ]
 
 
-async def aggregate(redis: Redis, settings: Settings, posts: list, batch: int = 2) -> None:
+async def aggregate(redis: Redis, settings: Settings, posts: list[Post], batch: int = 2) -> None:
     await queue.ensure_group(redis)
     await queue.publish(redis, posts, batch=batch)
     await Aggregator(redis, settings, name="agg").run_until_idle()

@@ -4,6 +4,7 @@ import pytest
 from redis.asyncio import Redis
 
 from monitor import queue, watchlist
+from monitor.models import Post
 from monitor.reports.build import NoData, tag_report
 from monitor.reports.summary import EmptyList, list_summary
 from monitor.settings import Settings
@@ -14,13 +15,13 @@ from workers.aggregator import Aggregator
 HOUR = 3_600
 
 
-async def load(redis: Redis, settings: Settings, posts: list) -> None:
+async def load(redis: Redis, settings: Settings, posts: list[Post]) -> None:
     await queue.ensure_group(redis)
     await queue.publish(redis, posts, batch=100)
     await Aggregator(redis, settings, name="agg").run_until_idle()
 
 
-def two_days() -> list:
+def two_days() -> list[Post]:
     """Tag a: 2 posts a day earlier, then 6 in the last hour by 3 people; tag b: 1 post."""
     early = [post("e1", "p1", ["a"], at=0), post("e2", "p2", ["a"], at=60)]
     late = [
