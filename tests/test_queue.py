@@ -42,7 +42,7 @@ async def test_trim_drops_only_what_every_group_acked(redis: Redis) -> None:
     await queue.ack(redis, [e.id for e in other], group="other")
     assert await queue.trim(redis) == 3  # the first still pending entry is entry 4
     remaining = await redis.xrange(keys.INGEST)
-    assert [entry_id for entry_id, _ in remaining] == ids[3:]
+    assert [entry_id for entry_id, _ in remaining or []] == ids[3:]
 
 
 async def test_applied_waits_for_delivery_and_ack(redis: Redis) -> None:

@@ -9,7 +9,7 @@ from redis.asyncio import Redis
 from rich.progress import BarColumn, DownloadColumn, Progress, TimeRemainingColumn
 
 from monitor import watchlist
-from monitor.cli.common import err, load_settings, one_line_errors, out, run
+from monitor.cli.common import err, fail, load_settings, one_line_errors, out, run
 from monitor.importers.files import Archive, open_archive
 from workers.importer import Summary, import_archives
 
@@ -49,6 +49,8 @@ def import_files(
 
     summary = run(load_settings(), work)
     _report(archives, summary)
+    if summary.rejected and not summary.read:
+        fail(f"no posts imported: all {len(summary.rejected):,} lines were rejected", code=1)
 
 
 def _report(archives: list[Archive], summary: Summary) -> None:

@@ -1,0 +1,101 @@
+"""The CLI as a new user meets it: one-line errors, exit codes, and Redis unchanged on bad input."""
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+import redis as sync_redis
+from typer.testing import CliRunner
+
+from monitor.cli import app
+
+runner = CliRunner()
+
+
+def hashmon(env: dict[str, str], *args: str) -> tuple[int, str]:
+    result = runner.invoke(app, list(args), env=env)
+    assert "Traceback" not in result.output, result.output
+    return result.exit_code, result.output
+
+
+def one_error_line(output: str) -> str:
+    errors = [line for line in output.splitlines() if line.startswith("error: ")]
+    assert len(errors) == 1, output
+    return errors[0]
+
+
+def test_watch_add_list_remove(cli_env: dict[str, str], sync_client: sync_redis.Redis) -> None:
+    assert hashmon(cli_env, "watch", "add", "#IRGCOutOfIraq", "#BlackListMOIS")[0] == 0
+    assert hashmon(cli_env, "watch", "add", "#IraqProtests", "--list", "iraq-2019")[0] == 0
+    code, out = hashmon(cli_env, "watch", "list")
+    assert (code, out.split()) == (0, ["#blacklistmois", "#irgcoutofiraq"])
+    code, out = hashmon(cli_env, "watch", "list", "--list", "iraq-2019", "--format", "json")
+    assert json.loads(out) == {"list": "iraq-2019", "tags": ["iraqprotests"]}
+    code, out = hashmon(cli_env, "watch", "lists", "--format", "json")
+    assert json.loads(out) == {"default": 2, "iraq-2019": 1}
+    code, out = hashmon(cli_env, "watch", "remove", "#IRAQPROTESTS", "--list", "iraq-2019")
+    assert (code, "1 removed" in out) == (0, True)
+    assert json.loads(hashmon(cli_env, "watch", "lists", "--format", "json")[1]) == {"default": 2}
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["watch", "add", "#ok", ""], "invalid tag '': empty"),
+        (["watch", "add", "#ok", "#"], "invalid tag '#': empty"),
+        (["watch", "add", "#ok", "two words"], "contains white space"),
+        (["watch", "add", "#ok", "?!..."], "only letters"),
+        (["watch", "add", "#ok", "x" * 500], "longer than 100 characters"),
+        (["watch", "add", "#ok", "--list", "bad name"], "invalid list name 'bad name'"),
+        (["import", "nowhere.jsonl", "--tag", "y" * 500], "longer than 100 characters"),
+        (["report", "#ok", "--since", "yesterday"], "invalid time 'yesterday'"),
+        (["report"], "give a TAG or --list NAME"),
+    ],
+)
+def test_bad_input_is_one_line_and_changes_nothing(
+    cli_env: dict[str, str], sync_client: sync_redis.Redis, args: list[str], message: str
+) -> None:
+    code, out = hashmon(cli_env, *args)
+    assert code == 2
+    assert message in one_error_line(out)
+    assert sync_client.keys("*") == []
+
+
+def test_report_on_unknown_or_empty_tag_fails(cli_env: dict[str, str], sync_client: sync_redis.Redis) -> None:
+    code, out = hashmon(cli_env, "report", "#Nowhere")
+    assert code == 1
+    assert one_error_line(out) == "error: #nowhere is not on any watchlist"
+    hashmon(cli_env, "watch", "add", "#quiet")
+    code, out = hashmon(cli_env, "report", "#quiet")
+    assert (code, one_error_line(out)) == (1, "error: #quiet has no posts yet")
+
+
+def write(path: Path, data: bytes) -> str:
+    path.write_bytes(data)
+    return str(path)
+
+
+def test_unusable_files_are_refused_whole(
+    cli_env: dict[str, str], sync_client: sync_redis.Redis, tmp_path: Path
+) -> None:
+    users = b'{"id": "1", "username": "a", "name": "A"}\n{"id": "2", "username": "b"}\n'
+    cases = {
+        str(tmp_path / "missing.jsonl"): "no such file",
+        write(tmp_path / "empty.jsonl", b""): "empty",
+        write(tmp_path / "binary.jsonl", os.urandom(2048) + b"\x00" * 16): "binary",
+        write(tmp_path / "users.jsonl", users): "cannot tell the format",
+    }
+    for path, problem in cases.items():
+        code, out = hashmon(cli_env, "import", path, "--tag", "t")
+        assert code == 2, out
+        assert problem in one_error_line(out) and path.split("/")[-1] in out
+    assert sync_client.keys("*") == []  # not even the --tag was added
+
+
+def test_users_forced_as_twarc2_are_all_rejected(cli_env: dict[str, str], tmp_path: Path) -> None:
+    users = write(tmp_path / "users.jsonl", b'{"id": "1", "username": "a"}\n' * 3)
+    code, out = hashmon(cli_env, "import", users, "--format", "twarc2", "--tag", "t")
+    assert code == 1
+    assert "line 1: not a twarc2 page or tweet" in out
+    assert one_error_line(out) == "error: no posts imported: all 3 lines were rejected"
