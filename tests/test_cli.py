@@ -62,7 +62,9 @@ def test_bad_input_is_one_line_and_changes_nothing(
     assert sync_client.keys("*") == []
 
 
-def test_report_on_unknown_or_empty_tag_fails(cli_env: dict[str, str], sync_client: sync_redis.Redis) -> None:
+def test_report_on_unknown_or_empty_tag_fails(
+    cli_env: dict[str, str], sync_client: sync_redis.Redis
+) -> None:
     code, out = hashmon(cli_env, "report", "#Nowhere")
     assert code == 1
     assert one_error_line(out) == "error: #nowhere is not on any watchlist"

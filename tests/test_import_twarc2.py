@@ -22,6 +22,7 @@ REAL = sorted(
 runner = CliRunner()
 
 
+# Any: decoded JSON, walked as plain dicts so the count owes nothing to the importer.
 def independent_count(path: Path) -> dict[str, tuple[int, int]]:
     """Normalised tag -> (distinct tweets, distinct authors), with the retweet rule."""
     posts: dict[str, set[str]] = defaultdict(set)
@@ -33,7 +34,7 @@ def independent_count(path: Path) -> dict[str, tuple[int, int]]:
             continue  # the truncated last line: rejected, counted apart
         if "data" in page:
             data = page["data"] if isinstance(page["data"], list) else [page["data"]]
-            included = {t["id"]: t for t in page.get("includes", {}).get("tweets", [])}
+            included = {t["id"]: t for t in (page.get("includes") or {}).get("tweets", [])}
         elif "id" in page:
             data = [page]
             included = {r["id"]: r for r in page.get("referenced_tweets", []) if "text" in r}
@@ -42,7 +43,7 @@ def independent_count(path: Path) -> dict[str, tuple[int, int]]:
         for tweet in data:
             retweeted = [r["id"] for r in tweet.get("referenced_tweets", [])
                          if r["type"] == "retweeted"]  # fmt: skip
-            source = included.get(retweeted[0], tweet) if retweeted else tweet
+            source = included[retweeted[0]] if retweeted and retweeted[0] in included else tweet
             for entity in source.get("entities", {}).get("hashtags", []):
                 tag = hashtags.normalise(entity["tag"])
                 posts[tag].add(tweet["id"])

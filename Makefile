@@ -1,0 +1,42 @@
+# Everything runs from .venv, which the first target that needs it creates.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+DEMO := env HASHMON_REDIS_URL= HASHMON_DATA_DIR=$(CURDIR)/.demo
+
+.PHONY: setup run demo test lint bench sample clean
+
+$(BIN)/.installed: pyproject.toml
+	$(PYTHON) -c 'import sys; sys.exit("Python 3.11 or newer is needed") if sys.version_info < (3, 11) else None'
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet --editable '.[dev]'
+	touch $@
+
+setup: $(BIN)/.installed
+
+run: setup  ## the daemon on the embedded Redis, watching seeds/watchlists.toml
+	$(BIN)/hashmon run --watchlists seeds/watchlists.toml
+
+demo: setup  ## the sample campaign in a separate data directory (.demo), then its reports
+	$(DEMO) $(BIN)/hashmon watch load seeds/watchlists.toml
+	$(DEMO) $(BIN)/hashmon import seeds/sample-campaign.jsonl
+	$(DEMO) $(BIN)/hashmon report '#IRGCOutOfIraq'
+	$(DEMO) $(BIN)/hashmon report --list default --since 48h
+
+lint: setup
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+test: lint  ## linters, strict type checks, then the tests against a real Redis
+	$(BIN)/pytest
+
+bench: setup  ## import + aggregation throughput against redis-benchmark's XADD rate
+	$(BIN)/python -m tests.benchmark
+
+sample: setup  ## regenerate seeds/sample-campaign.jsonl (deterministic)
+	$(BIN)/python seeds/make_sample_campaign.py
+
+clean:
+	rm -rf $(VENV) .demo .mypy_cache .ruff_cache .pytest_cache

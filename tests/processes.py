@@ -1,0 +1,34 @@
+"""Running hashmon as real processes, as a user or a service manager would."""
+
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+
+def environment(**settings: str) -> dict[str, str]:
+    """This environment without any HASHMON_* variable, plus the given settings."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("HASHMON_")}
+    env.update({f"HASHMON_{k.upper()}": v for k, v in settings.items()})
+    return env
+
+
+def hashmon(*args: str, env: dict[str, str], cwd: Path | None = None) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "monitor", *args],
+        env=env,
+        cwd=cwd,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def wait_for(condition: Callable[[], bool], timeout: float = 30.0, what: str = "condition") -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        time.sleep(0.02)

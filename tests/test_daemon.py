@@ -1,0 +1,88 @@
+"""hashmon run and the embedded Redis as real processes: signals, watchlist changes, no orphans."""
+
+import asyncio
+import signal
+from pathlib import Path
+
+import redis as sync_redis
+
+from monitor import keys, queue
+from monitor.connection import connect
+from tests.factories import post
+from tests.processes import environment, hashmon, wait_for
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+async def publish(url: str, posts: list) -> None:  # type: ignore[type-arg]  # list of Post
+    redis = connect(url)
+    try:
+        await queue.publish(redis, posts, batch=100)
+    finally:
+        await redis.aclose()
+
+
+def test_run_follows_watchlist_changes_and_drains_on_sigterm(
+    redis_url: str, sync_client: sync_redis.Redis, tmp_path: Path
+) -> None:
+    env = environment(redis_url=redis_url, data_dir=str(tmp_path), read_block_ms="50",
+                      heartbeat_s="0.2")  # fmt: skip
+    daemon = hashmon("run", "--watchlists", str(ROOT / "seeds" / "watchlists.toml"), env=env)
+    wait_for(lambda: bool(sync_client.keys(keys.heartbeat_pattern("aggregator"))), what="start")
+    assert sync_client.smembers(keys.watchlist("default")) == {
+        b"irgcoutofiraq",
+        b"blacklistmois",
+        b"blacklistirgc",
+        b"irgcterrorists",
+    }
+    added = hashmon("watch", "add", "#IraqProtests", "--list", "iraq-2019", env=env)
+    assert added.communicate(timeout=30)[0].startswith("iraq-2019: 1 added")
+    asyncio.run(publish(redis_url, [post(str(i), f"u{i}", ["IraqProtests"]) for i in range(10)]))
+    timeline = keys.timeline("iraqprotests")
+    wait_for(lambda: sync_client.zcard(timeline) == 10, what="the new tag's posts")
+
+    many = [post(f"m{i}", f"u{i % 50}", ["IRGCOutOfIraq"], at=i) for i in range(20_000)]
+    asyncio.run(publish(redis_url, many))
+    daemon.send_signal(signal.SIGTERM)
+    _, err = daemon.communicate(timeout=30)
+    assert daemon.returncode == 0, err
+    assert "draining" in err
+    assert sync_client.keys(keys.heartbeat_pattern("aggregator")) == []
+    done = sync_client.zcard(keys.timeline("irgcoutofiraq"))
+    pending = sync_client.xpending(keys.INGEST, keys.AGGREGATORS)["pending"]
+    undelivered = sync_client.xlen(keys.INGEST) > 0
+    assert done == 20_000 or pending or undelivered  # finished, or left for the next run
+
+    again = hashmon("aggregate", env=env)
+    wait_for(lambda: sync_client.zcard(keys.timeline("irgcoutofiraq")) == 20_000, what="rest")
+    again.send_signal(signal.SIGINT)
+    again.communicate(timeout=30)
+    assert again.returncode == 0
+
+
+def test_embedded_server_is_shared_and_leaves_no_orphan(tmp_path: Path) -> None:
+    data = tmp_path / "d"
+    env = environment(data_dir=str(data), read_block_ms="50")
+    pidfile, socket = data / "redis.pid", data / "redis.sock"
+
+    first = hashmon("watch", "add", "#IRGCOutOfIraq", env=env)
+    assert first.communicate(timeout=60)[0].startswith("default: 1 added")
+    assert not pidfile.exists() and not socket.exists()  # stopped when the command ended
+
+    daemon = hashmon("run", env=env)
+    wait_for(socket.exists, what="the daemon's server")
+    server_pid = int(pidfile.read_text())
+    second = hashmon("watch", "add", "#BlackListMOIS", env=env)
+    assert second.communicate(timeout=60)[0].startswith("default: 1 added")
+    assert pidfile.exists() and int(pidfile.read_text()) == server_pid  # still the daemon's
+    client = sync_redis.Redis(unix_socket_path=str(socket))
+    assert client.smembers(keys.watchlist("default")) == {b"irgcoutofiraq", b"blacklistmois"}
+    client.close()
+
+    daemon.send_signal(signal.SIGTERM)
+    daemon.communicate(timeout=30)
+    assert daemon.returncode == 0
+    wait_for(lambda: not pidfile.exists(), timeout=10, what="the server to stop")
+    listed = hashmon("watch", "list", env=env)
+    assert listed.communicate(timeout=60)[0].split() == ["#blacklistmois", "#irgcoutofiraq"]
+    assert (data / "appendonlydir").exists() or list(data.glob("*.aof"))  # kept on disk
