@@ -1,33 +1,18 @@
 """The sample campaign: deterministic, valid, self-consistent, and with a cohort worth finding."""
 
-import importlib.util
-import sys
 import unicodedata
 from collections import defaultdict
 from collections.abc import Callable, Iterator
 from datetime import datetime
 from pathlib import Path
-from types import ModuleType
 
 import pytest
 
 from monitor.models import Post
+from seeds import make_sample_campaign
 
 SEEDS = Path(__file__).resolve().parent.parent / "seeds"
 SAMPLE = SEEDS / "sample-campaign.jsonl"
-
-
-def _load_generator() -> ModuleType:
-    """seeds/ is a folder of scripts, not a package, so the module is loaded from its path."""
-    name = "make_sample_campaign"
-    if name in sys.modules:
-        return sys.modules[name]
-    spec = importlib.util.spec_from_file_location(name, SEEDS / "make_sample_campaign.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module  # dataclasses look their module up while the class is built
-    spec.loader.exec_module(module)
-    return module
 
 
 Generate = Callable[[int], Iterator[Post]]
@@ -35,8 +20,7 @@ Generate = Callable[[int], Iterator[Post]]
 
 @pytest.fixture(scope="module")
 def generate() -> Generate:
-    function: Generate = _load_generator().generate
-    return function
+    return make_sample_campaign.generate
 
 
 @pytest.fixture(scope="module")
@@ -60,7 +44,7 @@ def test_same_arguments_give_the_same_posts(generate: Generate) -> None:
 
 
 def test_a_different_seed_gives_different_posts() -> None:
-    module = _load_generator()
+    module = make_sample_campaign
     first = [post.model_dump_json() for post in module.generate(200, seed=1)]
     second = [post.model_dump_json() for post in module.generate(200, seed=2)]
     assert first != second

@@ -1,5 +1,6 @@
 """The shape every long-running role shares: run() loops over step() until asked to stop."""
 
+import abc
 import asyncio
 import contextlib
 import logging
@@ -26,7 +27,7 @@ def default_name(role: str) -> str:
     return f"{role}-{socket.gethostname()}-{os.getpid()}"
 
 
-class Role:
+class Role(abc.ABC):
     """A loop with one job; ``step`` does one unit of work and returns how much it did."""
 
     role = "role"
@@ -40,10 +41,12 @@ class Role:
         self._last_beat = 0.0
 
     async def prepare(self) -> None:
-        """Set up what the role needs before its first step (idempotent)."""
+        """Set up what the role needs before its first step (idempotent); most need nothing."""
+        return None
 
+    @abc.abstractmethod
     async def step(self) -> int:
-        raise NotImplementedError  # each role defines its unit of work
+        """One unit of work; returns how much it did (0: nothing to do)."""
 
     async def run(self) -> None:
         """Step until stopping is set; transient Redis and network errors wait and retry."""

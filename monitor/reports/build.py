@@ -75,9 +75,10 @@ async def tag_report(
 
 
 def _bucket(window: Window) -> model.Bucket:
-    if window.length_ms <= 6 * 3_600_000:
+    """Minutes up to --since 6h, hours up to 14d; a window holds one minute more than asked."""
+    if window.length_ms <= 6 * 3_600_000 + MINUTE_MS:
         return "minute"
-    return "hour" if window.length_ms <= 14 * 86_400_000 else "day"
+    return "hour" if window.length_ms <= 14 * 86_400_000 + MINUTE_MS else "day"
 
 
 def busiest_minute(minutes: dict[int, volume.Minute]) -> model.BusiestMinute | None:

@@ -33,45 +33,45 @@ def tag_report(report: TagReport) -> RenderableType:
         *(f"{getattr(report.posts, k):,}" for k in ("original", "repost", "quote", "reply")),
         ", ".join(f"{_safe(p)} {n:,}" for p, n in report.platforms.items()),
     )
-    parts: list[RenderableType] = [head, kinds, _volume(report)]
     accounts = Table("account", "platform", "posts", title="Top accounts", box=box.SIMPLE)
     for a in report.top_accounts:
         accounts.add_row(_safe(f"@{a.handle}" if a.handle else a.id), a.platform, f"{a.posts:,}")
-    posts = Table("post", "people talking", "reposts", "quotes", "replies", title="Top posts",
+    posts = Table("people talking", "reposts", "quotes", "replies", "post", title="Top posts",
                   box=box.SIMPLE)  # fmt: skip
+    posts.columns[-1].overflow = "fold"  # links stay whole, to be copied
     for p in report.top_posts:
-        posts.add_row(_safe(p.url or p.id), *(f"{n:,}" for n in (
-            p.people_talking, p.reposts, p.quotes, p.replies)))  # fmt: skip
+        counts = (p.people_talking, p.reposts, p.quotes, p.replies)
+        posts.add_row(*(f"{n:,}" for n in counts), _safe(p.url or f"{p.platform}:{p.id}"))
     cotags = Table("co-hashtag", "posts", title="Co-hashtags", box=box.SIMPLE)
     for c in report.cohashtags:
         cotags.add_row(_safe(f"#{c.tag}"), f"{c.posts:,}")
-    parts += [accounts, posts, cotags, Text(report.generated_by, style="dim")]
-    return Group(*parts)
+    footer = Text(report.generated_by, style="dim")
+    return Group(head, kinds, _volume(report), accounts, posts, cotags, footer)
+
+
+def _minute(iso_time: str) -> str:
+    """'2019-11-28T09:52:00Z' -> '2019-11-28 09:52', short enough for a table cell."""
+    return iso_time.replace("T", " ")[:16]
 
 
 def _volume(report: TagReport) -> RenderableType:
     values = [point.posts for point in report.volume]
     line = Text(f"volume per {report.bucket}: ")
     line.append(sparkline(values[-120:]), style="cyan")
-    if report.busiest_minute:
-        line.append(
-            f"\nbusiest minute {report.busiest_minute.start}: {report.busiest_minute.posts:,} posts"
-        )
+    if minute := report.busiest_minute:
+        line.append(f"\nbusiest minute {_minute(minute.start)} UTC: {minute.posts:,} posts")
     return line
 
 
 def list_summary(summary: ListSummary) -> RenderableType:
     table = Table(
-        "tag", "posts", "people", "posts/person", "change", "busiest minute",
+        "tag", "posts", "people", "posts/person", "change", "busiest minute (UTC)",
         title=f"Watchlist {summary.watchlist}: {summary.from_} → {summary.to}", box=box.SIMPLE,
     )  # fmt: skip
     for row in summary.rows:
         change = "n/a" if row.change is None else f"{row.change:+.0%}"
-        busiest = (
-            f"{row.busiest_minute.start} ({row.busiest_minute.posts:,})"
-            if row.busiest_minute
-            else ""
-        )
+        minute = row.busiest_minute
+        busiest = f"{_minute(minute.start)} ({minute.posts:,})" if minute else ""
         table.add_row(_safe(row.display), f"{row.posts:,}", f"{row.people:,}",
                       f"{row.posts_per_person}", change, busiest)  # fmt: skip
     return Group(table, Text(summary.generated_by, style="dim"))

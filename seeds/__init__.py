@@ -1,0 +1,1 @@
+"""Seed data: the default watchlist and the generator of the sample campaign."""
