@@ -7,6 +7,8 @@ and must not follow a word character, ``&`` or ``/`` (so URLs and HTML entities 
 """
 
 import unicodedata
+from collections.abc import Iterable
+from functools import lru_cache
 
 import regex
 
@@ -57,3 +59,22 @@ def extract(text: str) -> list[str]:
         if not _DIGITS.fullmatch(tag):
             seen.setdefault(tag, None)
     return list(seen)
+
+
+@lru_cache(maxsize=65_536)
+def _normal_or_none(written: str) -> str | None:
+    tag = normalise(written)
+    return tag if tag and is_valid(tag) else None
+
+
+def carried(written: Iterable[str]) -> dict[str, str]:
+    """Normal form -> the spelling used (without '#'), for each valid tag, first spelling wins.
+
+    Spellings repeat across a campaign's posts, so their normal forms are cached.
+    """
+    found: dict[str, str] = {}
+    for spelling in written:
+        tag = _normal_or_none(spelling)
+        if tag is not None and tag not in found:
+            found[tag] = spelling.lstrip("#\uff03")
+    return found

@@ -1,9 +1,9 @@
 """The platform-neutral post: what every collector and importer produces."""
 
-from datetime import UTC, datetime
+from functools import cached_property
 from typing import Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from monitor import hashtags
 
@@ -40,16 +40,7 @@ class Post(BaseModel):
     mentions: list[str] = Field(default_factory=list)
     lang: str | None = None
 
-    @field_validator("created_at", "author_created_at")
-    @classmethod
-    def _utc(cls, value: datetime | None) -> datetime | None:
-        return value.astimezone(UTC) if value is not None else None
-
+    @cached_property
     def tags(self) -> dict[str, str]:
         """Normal form -> the spelling this post used, for each tag the post carries."""
-        found: dict[str, str] = {}
-        for written in self.hashtags:
-            tag = hashtags.normalise(written)
-            if tag and hashtags.is_valid(tag):
-                found.setdefault(tag, written.lstrip("#\uff03"))
-        return found
+        return hashtags.carried(self.hashtags)

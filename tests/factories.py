@@ -3,6 +3,7 @@
 from datetime import UTC, datetime, timedelta
 
 from monitor.models import Kind, Post
+from monitor.signals.records import Arrival, arrival
 
 T0 = datetime(2019, 11, 27, 12, 0, tzinfo=UTC)
 
@@ -34,3 +35,8 @@ def post(
         referenced_author_id=ref_author,
         referenced_url=f"https://x.example/i/status/{ref}" if ref else None,
     )
+
+
+def arrivals(posts: list[Post]) -> list[Arrival]:
+    """Posts as aggregators receive them from the stream."""
+    return [arrival(p) for p in posts]

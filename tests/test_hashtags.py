@@ -56,4 +56,4 @@ def test_post_tags_map_normal_form_to_spelling_used() -> None:
         platform="x", id="1", author_id="9", created_at=T0,
         hashtags=["IRGCOutOfIraq", "irgcoutofiraq", "BlackListMOIS"],
     )  # fmt: skip
-    assert post.tags() == {"irgcoutofiraq": "IRGCOutOfIraq", "blacklistmois": "BlackListMOIS"}
+    assert post.tags == {"irgcoutofiraq": "IRGCOutOfIraq", "blacklistmois": "BlackListMOIS"}

@@ -69,7 +69,7 @@ def test_real_file_counts_match_an_independent_count(path: Path) -> None:
     posts = {post.id: post for line, _ in archive.lines() for post in line.posts}
     per_tag: defaultdict[str, int] = defaultdict(int)
     for post in posts.values():
-        for tag in post.tags():
+        for tag in post.tags:
             per_tag[tag] += 1
     ids, authors, tags = expected_counts(path)
     assert set(posts) == ids

@@ -15,7 +15,7 @@ async def test_publish_batches_posts_into_entries(redis: Redis) -> None:
     assert len(ids) == 3
     entries = await queue.read(redis, "c1", count=10, block_ms=10)
     assert [len(e.posts) for e in entries] == [3, 3, 1]
-    assert [p.id for e in entries for p in e.posts] == [str(i) for i in range(7)]
+    assert [a.key for e in entries for a in e.posts] == [f"x:{i}" for i in range(7)]
     assert {e.run for e in entries} == {"r1"}
 
 
@@ -70,6 +70,7 @@ async def test_bad_entry_goes_to_dead_letters_and_the_rest_applies(
     letters = await deadletter.recent(redis)
     assert len(letters) == 2
     assert {letter.raw for letter in letters} == {b'[{"platform": "x", "id": "1"}]', b"not json"}
-    assert any("author_id" in letter.reason for letter in letters)
+    assert {letter.reason.split(":")[0] for letter in letters} == {"bad entry"}
+    assert any("0.author_id: Field required" in letter.reason for letter in letters)
     assert await redis.zcard(keys.timeline("t")) == 1
     assert (await redis.xpending(keys.INGEST, keys.AGGREGATORS))["pending"] == 0

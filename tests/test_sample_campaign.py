@@ -111,7 +111,7 @@ def test_texts_come_in_three_languages(sample: list[Post]) -> None:
 
 
 def test_every_campaign_tag_is_carried(sample: list[Post]) -> None:
-    carried = {tag for post in sample for tag in post.tags()}
+    carried = {tag for post in sample for tag in post.tags}
     expected = {"irgcoutofiraq", "blacklistmois", "blacklistirgc", "irgcterrorists"}
     assert expected | {"iraq", "iraqprotests", "العراق_ينتفض", "ایران"} <= carried
 

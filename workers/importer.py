@@ -69,7 +69,7 @@ async def _publish_all(
                 summary.rejected.append(f"{archive.path}:{line.error}")
             for post in line.posts:
                 summary.read += 1
-                tags = post.tags()
+                tags = post.tags
                 if not watched.intersection(tags):
                     summary.unwatched_tags.update(tags.keys())
                 pending.append(post)

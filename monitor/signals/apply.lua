@@ -1,54 +1,72 @@
 -- Applies one batch of posts to one tag's state, atomically, in that tag's hash slot.
 -- KEYS: timeline, records, volume, spellings.
--- ARGV: retention_ms, then per post: key, t_ms, kind, platform, spelling, record.
--- A post is applied only if its key is new to the timeline (exactly-once effect) and it is
--- not older than the tag's newest post minus retention. Returns {new keys, keys too old to keep}.
+-- ARGV: retention_ms, the batch's newest post time (ms), and the posts as one JSON array of
+-- [post key, time ms, volume kind field, volume platform field, spelling, record].
+-- A post is applied only if its key is new to the timeline (exactly-once effect) and it is not
+-- older than the tag's newest post minus retention. Returns one letter per post, in order:
+-- n (new), d (seen before), o (too old to keep).
 local timeline, records, volume, spellings = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
-local retention = tonumber(ARGV[1])
+local retention, batch_newest = tonumber(ARGV[1]), tonumber(ARGV[2])
+local posts = cjson.decode(ARGV[3])
+local CHUNK = 1000  -- arguments per bulk call stay far below Lua's stack limit
 
 local top = redis.call('ZREVRANGE', timeline, 0, 0, 'WITHSCORES')
-local newest = top[2] and tonumber(top[2]) or nil
-local batch_newest = newest
-for i = 2, #ARGV, 6 do
-  local t = tonumber(ARGV[i + 1])
-  if batch_newest == nil or t > batch_newest then batch_newest = t end
-end
-if batch_newest == nil then return {{}, {}} end
+if top[2] and tonumber(top[2]) > batch_newest then batch_newest = tonumber(top[2]) end
 local cutoff = batch_newest - retention
 
-local function count(field, by)
-  if redis.call('HINCRBY', volume, field, by) <= 0 then redis.call('HDEL', volume, field) end
-end
-
-local added, stale = {}, {}
-for i = 2, #ARGV, 6 do
-  local key, t = ARGV[i], tonumber(ARGV[i + 1])
-  if t < cutoff then
-    stale[#stale + 1] = key
-  elseif redis.call('ZADD', timeline, 'NX', t, key) == 1 then
-    local minute = string.format('%d', math.floor(t / 60000))
-    redis.call('HSET', records, key, ARGV[i + 5])
-    count(minute .. ':' .. ARGV[i + 2], 1)
-    count(minute .. '@' .. ARGV[i + 3], 1)
-    redis.call('HINCRBY', spellings, ARGV[i + 4], 1)
-    added[#added + 1] = key
+local function bulk(command, key, items)
+  for first = 1, #items, CHUNK do
+    redis.call(command, key, unpack(items, first, math.min(first + CHUNK - 1, #items)))
   end
 end
 
-if newest ~= nil and batch_newest > newest then
-  local expired = redis.call('ZRANGEBYSCORE', timeline, '-inf', '(' .. string.format('%d', cutoff))
+local seen = {}
+for first = 1, #posts, CHUNK do
+  local ids = {}
+  for j = first, math.min(first + CHUNK - 1, #posts) do ids[#ids + 1] = posts[j][1] end
+  for j, score in ipairs(redis.call('ZMSCORE', timeline, unpack(ids))) do
+    if score then seen[ids[j]] = true end
+  end
+end
+
+local verdicts, scored, stored, counts, spelt = {}, {}, {}, {}, {}
+for j, post in ipairs(posts) do
+  local key, t = post[1], post[2]
+  if t < cutoff then
+    verdicts[j] = 'o'
+  elseif seen[key] then
+    verdicts[j] = 'd'
+  else
+    seen[key] = true
+    verdicts[j] = 'n'
+    scored[#scored + 1] = string.format('%d', t); scored[#scored + 1] = key
+    stored[#stored + 1] = key; stored[#stored + 1] = post[6]
+    counts[post[3]] = (counts[post[3]] or 0) + 1
+    counts[post[4]] = (counts[post[4]] or 0) + 1
+    spelt[post[5]] = (spelt[post[5]] or 0) + 1
+  end
+end
+bulk('ZADD', timeline, scored)
+bulk('HSET', records, stored)
+for field, n in pairs(counts) do redis.call('HINCRBY', volume, field, n) end
+for spelling, n in pairs(spelt) do redis.call('HINCRBY', spellings, spelling, n) end
+
+-- Retention: posts older than the cutoff leave every counter together.
+local bound = '(' .. string.format('%d', cutoff)
+local expired = redis.call('ZRANGEBYSCORE', timeline, '-inf', bound)
+if #expired > 0 then
+  local gone = {}
   for _, key in ipairs(expired) do
     local record = cjson.decode(redis.call('HGET', records, key))
     local minute = string.format('%d', math.floor(record[1] / 60000))
-    count(minute .. ':' .. record[2], -1)
-    count(minute .. '@' .. record[3], -1)
-    if redis.call('HINCRBY', spellings, record[4], -1) <= 0 then
-      redis.call('HDEL', spellings, record[4])
+    for _, field in ipairs({minute .. ':' .. record[2], minute .. '@' .. record[3]}) do
+      gone[field] = (gone[field] or 0) + 1
     end
-    redis.call('HDEL', records, key)
   end
-  if #expired > 0 then
-    redis.call('ZREMRANGEBYSCORE', timeline, '-inf', '(' .. string.format('%d', cutoff))
+  for field, n in pairs(gone) do
+    if redis.call('HINCRBY', volume, field, -n) <= 0 then redis.call('HDEL', volume, field) end
   end
+  bulk('HDEL', records, expired)
+  redis.call('ZREMRANGEBYSCORE', timeline, '-inf', bound)
 end
-return {added, stale}
+return table.concat(verdicts)

@@ -2,6 +2,7 @@
 
 Dedupe per (tag, post) happens inside the script, atomically with that tag's updates, so a batch
 applied twice (a retry, a redelivery after a crash half-way) changes only what is still missing.
+A tag's posts travel as one JSON argument, and the script updates each counter once per batch.
 """
 
 from collections import Counter, defaultdict
@@ -9,13 +10,18 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import orjson
 from redis.asyncio import Redis
+from redis.commands.core import AsyncScript
 
 from monitor import keys
-from monitor.models import Post
-from monitor.signals import records
+from monitor.signals.records import Arrival
 
 _SCRIPT = (Path(__file__).parent / "apply.lua").read_text()
+_VERDICTS = {"n": "new", "o": "too_old", "d": "duplicate"}
+_RANK = {"unwatched": 0, "duplicate": 1, "too_old": 2, "new": 3}  # a post new to any tag is new
+
+Batch = Sequence[tuple[str | None, Sequence[Arrival]]]  # (import run id, posts) per stream entry
 
 
 @dataclass
@@ -31,62 +37,64 @@ class Outcome:
             self.by_run[run][verdict] += 1
 
 
-def _arguments(posts: Sequence[Post], watched: set[str]) -> dict[str, list[bytes | str | int]]:
-    per_tag: dict[str, list[bytes | str | int]] = defaultdict(list)
-    for post in posts:
-        tags = post.tags()
-        mine = watched.intersection(tags)
+@dataclass
+class _TagBatch:
+    """One tag's share of a batch: script rows, and which post each row is."""
+
+    rows: list[list[object]] = field(default_factory=list)
+    order: list[int] = field(default_factory=list)
+    newest: int = 0
+
+
+def _by_tag(posts: Sequence[Arrival], watched: set[str]) -> dict[str, _TagBatch]:
+    per_tag: dict[str, _TagBatch] = defaultdict(_TagBatch)
+    for index, post in enumerate(posts):
+        mine = watched.intersection(post.spellings)
         if not mine:
             continue
-        all_tags = tuple(tags)
+        minute = post.t_ms // 60_000
+        kind_field, platform_field = f"{minute}:{post.kind}", f"{minute}@{post.platform}"
         for tag in mine:
-            record = records.from_post(post, tags[tag], all_tags)
-            per_tag[tag] += [
-                record.key, record.t_ms, record.kind, record.platform, record.spelling,
-                record.dumps(),
-            ]  # fmt: skip
+            share = per_tag[tag]
+            share.rows.append(
+                [post.key, post.t_ms, kind_field, platform_field, post.spellings[tag], post.record]
+            )
+            share.order.append(index)
+            share.newest = max(share.newest, post.t_ms)
     return per_tag
 
 
-async def apply(
-    redis: Redis,
-    batches: Sequence[tuple[str | None, Sequence[Post]]],
-    watched: set[str],
-    retention_ms: int,
-) -> Outcome:
+_registered: list[AsyncScript] = []
+
+
+def _script(redis: Redis) -> AsyncScript:
+    """Registered once: pipelines load it on a server that lacks it, whichever client runs it."""
+    if not _registered:
+        _registered.append(redis.register_script(_SCRIPT))
+    return _registered[0]
+
+
+async def apply(redis: Redis, batches: Batch, watched: set[str], retention_ms: int) -> Outcome:
     """Apply (run id, posts) batches to every watched tag they carry; safe to repeat."""
-    posts = [post for _, batch in batches for post in batch]
-    per_tag = _arguments(posts, watched)
-    script = redis.register_script(_SCRIPT)
-    pipe = redis.pipeline(transaction=False)
-    for tag, args in per_tag.items():
-        await script(keys=keys.tag_keys(tag), args=[retention_ms, *args], client=pipe)
-    replies = await pipe.execute() if per_tag else []
-    new: set[str] = set()
-    stale: set[str] = set()
-    for added, old in replies:
-        new.update(k.decode() for k in added)
-        stale.update(k.decode() for k in old)
-    return _judge(batches, watched, new, stale)
-
-
-def _judge(
-    batches: Sequence[tuple[str | None, Sequence[Post]]],
-    watched: set[str],
-    new: set[str],
-    stale: set[str],
-) -> Outcome:
+    posts = [arrival for _, batch in batches for arrival in batch]
+    verdicts = ["unwatched"] * len(posts)
+    per_tag = _by_tag(posts, watched)
+    if per_tag:
+        script, pipe = _script(redis), redis.pipeline(transaction=False)
+        orders = []
+        for tag, share in per_tag.items():
+            orders.append(share.order)
+            args: list[int | bytes] = [retention_ms, share.newest, orjson.dumps(share.rows)]
+            await script(keys=keys.tag_keys(tag), args=args, client=pipe)
+        for order, letters in zip(orders, await pipe.execute(), strict=True):
+            for index, letter in zip(order, letters.decode(), strict=True):
+                verdict = _VERDICTS[letter]
+                if _RANK[verdict] > _RANK[verdicts[index]]:
+                    verdicts[index] = verdict
     outcome = Outcome()
+    position = 0
     for run, batch in batches:
-        for post in batch:
-            key = records.post_key(post)
-            if not watched.intersection(post.tags()):
-                outcome.add(run, "unwatched")
-            elif key in new:
-                new.discard(key)  # a second copy in the same batch is a duplicate
-                outcome.add(run, "new")
-            elif key in stale:
-                outcome.add(run, "too_old")
-            else:
-                outcome.add(run, "duplicate")
+        for verdict in verdicts[position : position + len(batch)]:
+            outcome.add(run, verdict)
+        position += len(batch)
     return outcome

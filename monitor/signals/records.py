@@ -1,17 +1,19 @@
 """The compact per-tag record of a post: all that reports need, a few hundred bytes a post.
 
-Stored as a JSON array; the first four fields are read by the apply script when it trims
-retention, so their order is fixed.
+Stored as a JSON array; the apply script reads its first three fields (time, kind, platform)
+when retention drops it, so their order is fixed.
 """
 
+import math
 from dataclasses import dataclass
+from datetime import datetime
 
 import orjson
 
 from monitor.models import Kind, Post
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Record:
     """What a tag keeps of one post; ``key`` is '<platform>:<id>', unique across platforms."""
 
@@ -19,7 +21,6 @@ class Record:
     t_ms: int
     kind: Kind
     platform: str
-    spelling: str
     author_id: str
     handle: str | None
     url: str | None
@@ -36,50 +37,42 @@ class Record:
     def ref_key(self) -> str | None:
         return f"{self.platform}:{self.ref_id}" if self.ref_id else None
 
-    def dumps(self) -> bytes:
-        return orjson.dumps(
-            [
-                self.t_ms,
-                self.kind,
-                self.platform,
-                self.spelling,
-                self.author_id,
-                self.handle,
-                self.url,
-                self.ref_id,
-                self.ref_author_id,
-                self.ref_url,
-                list(self.tags),
-            ]
-        )
+
+@dataclass(frozen=True, slots=True)
+class Arrival:
+    """A post as aggregators see it: what the apply script needs, and the record to store.
+
+    Publishers compute it once per post and send it beside the post, so aggregators parse
+    nothing per post: a row is [key, t_ms, kind, platform, {tag: spelling}, record JSON].
+    """
+
+    key: str
+    t_ms: int
+    kind: str
+    platform: str
+    spellings: dict[str, str]
+    record: str
+
+    def row(self) -> list[object]:
+        return [self.key, self.t_ms, self.kind, self.platform, self.spellings, self.record]
 
 
-def post_key(post: Post) -> str:
-    return f"{post.platform}:{post.id}"
+def epoch_ms(moment: datetime) -> int:
+    """Exact milliseconds since the epoch (a float seconds x 1000 can be 1 ms off); until 2200."""
+    return math.floor(moment.timestamp()) * 1000 + moment.microsecond // 1000
 
 
-def from_post(post: Post, spelling: str, tags: tuple[str, ...]) -> Record:
-    return Record(
-        key=post_key(post),
-        t_ms=int(post.created_at.timestamp() * 1000),
-        kind=post.kind,
-        platform=post.platform,
-        spelling=spelling,
-        author_id=post.author_id,
-        handle=post.author_handle,
-        url=post.url,
-        ref_id=post.referenced_id,
-        ref_author_id=post.referenced_author_id,
-        ref_url=post.referenced_url,
-        tags=tags,
-    )
+def arrival(post: Post) -> Arrival:
+    """The digest of a validated post; the record's fields are in the order ``loads`` reads."""
+    t_ms, key = epoch_ms(post.created_at), f"{post.platform}:{post.id}"
+    who = (post.author_id, post.author_handle, post.url)
+    ref = (post.referenced_id, post.referenced_author_id, post.referenced_url)
+    record = orjson.dumps([t_ms, post.kind, post.platform, *who, *ref, list(post.tags)])
+    return Arrival(key, t_ms, post.kind, post.platform, post.tags, record.decode())
 
 
 def loads(key: str, raw: bytes) -> Record:
-    t_ms, kind, platform, spelling, author, handle, url, ref, ref_author, ref_url, tags = (
-        orjson.loads(raw)
-    )
+    t_ms, kind, platform, author, handle, url, ref, ref_author, ref_url, tags = orjson.loads(raw)
     return Record(
-        key, t_ms, kind, platform, spelling, author, handle, url, ref, ref_author, ref_url,
-        tuple(tags),
-    )  # fmt: skip
+        key, t_ms, kind, platform, author, handle, url, ref, ref_author, ref_url, tuple(tags)
+    )
