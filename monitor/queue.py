@@ -2,8 +2,8 @@
 
 One stream entry carries a batch of posts (field ``posts``, a JSON array of Post), their digests
 for aggregators (field ``digest``, see ``records.Arrival``) and, for an import, the run id its
-statistics are counted under. Entries are trimmed only below what every
-consumer group has acknowledged, so nothing accepted is lost.
+statistics are counted under. Entries are trimmed only below what every consumer group has
+acknowledged, so nothing accepted is lost.
 """
 
 from collections.abc import Sequence
@@ -67,7 +67,7 @@ def _decode(entry_id: bytes, fields: dict[bytes, bytes]) -> Entry:
     try:
         if b"digest" in fields:
             rows = orjson.loads(fields[b"digest"])
-            return Entry(entry_id, [Arrival(*row) for row in rows], run, raw)
+            return Entry(entry_id, [Arrival.from_row(row) for row in rows], run, raw)
         return Entry(entry_id, [arrival(post) for post in _POSTS.validate_json(raw)], run, raw)
     except ValidationError as exc:
         first = exc.errors()[0]

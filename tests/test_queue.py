@@ -74,3 +74,45 @@ async def test_bad_entry_goes_to_dead_letters_and_the_rest_applies(
     assert any("0.author_id: Field required" in letter.reason for letter in letters)
     assert await redis.zcard(keys.timeline("t")) == 1
     assert (await redis.xpending(keys.INGEST, keys.AGGREGATORS))["pending"] == 0
+
+
+async def test_entry_with_malformed_digests_is_set_aside(redis: Redis, settings: Settings) -> None:
+    await watchlist.add(redis, "default", ["t"])
+    await queue.ensure_group(redis)
+    await queue.publish(redis, [post("1", "a", ["t"])], batch=10)
+    rows = {
+        "wrong type": b'[["x:2", "not a time", "repost", "x", {"t": "t"}, "[1]"]]',
+        "disagrees with its record": b'[["x:2", 5, "repost", "x", {"t": "t"}, "[6, 1]"]]',
+        "not a list of 6": b'[["x:2", 5]]',
+    }
+    for row in rows.values():
+        await redis.xadd(keys.INGEST, {"posts": b"[]", "digest": row})
+    await queue.publish(redis, [post("3", "a", ["t"])], batch=10)
+    await Aggregator(redis, settings, name="a").run_until_idle()
+    letters = await deadletter.recent(redis)
+    assert len(letters) == 3
+    for letter, problem in zip(letters, reversed(rows), strict=True):
+        assert letter.reason.startswith("bad entry: ValueError") and problem in letter.reason
+    assert await redis.zrange(keys.timeline("t"), 0, -1) == [b"x:1", b"x:3"]
+    assert (await redis.xpending(keys.INGEST, keys.AGGREGATORS))["pending"] == 0
+
+
+async def test_entry_whose_script_fails_is_set_aside_and_the_rest_applies(
+    redis: Redis, settings: Settings
+) -> None:
+    await watchlist.add(redis, "default", ["broken", "fine"])
+    await queue.ensure_group(redis)
+    await redis.set(keys.timeline("broken"), "not a sorted set")  # state damaged by hand
+    await queue.publish(redis, [post("1", "a", ["broken"])], batch=10)
+    await queue.publish(redis, [post("2", "a", ["fine"])], batch=10)
+    await Aggregator(
+        redis, settings.model_copy(update={"read_count": 5}), name="a"
+    ).run_until_idle()
+    letters = await deadletter.recent(redis)
+    assert len(letters) == 1
+    assert (
+        letters[0].reason.startswith("refused by the apply script")
+        and "WRONGTYPE" in letters[0].reason
+    )
+    assert await redis.zrange(keys.timeline("fine"), 0, -1) == [b"x:2"]
+    assert (await redis.xpending(keys.INGEST, keys.AGGREGATORS))["pending"] == 0

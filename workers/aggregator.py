@@ -2,8 +2,10 @@
 
 import logging
 
+from redis.exceptions import ResponseError
+
 from monitor import deadletter, keys, queue, watchlist
-from monitor.signals.apply import apply
+from monitor.signals.apply import Outcome, apply
 from workers.role import Role
 
 log = logging.getLogger(__name__)
@@ -26,17 +28,14 @@ class Aggregator(Role):
             await queue.leave(self.redis, self.name)
 
     async def step(self) -> int:
+        settings = self.settings
         entries = await queue.claim_stale(
-            self.redis,
-            self.name,
-            idle_ms=self.settings.claim_idle_ms,
-            count=self.settings.read_count,
+            self.redis, self.name, idle_ms=settings.claim_idle_ms, count=settings.read_count
         )
         if not entries:
             entries = await queue.read(
-                self.redis, self.name, count=self.settings.read_count,
-                block_ms=self.settings.read_block_ms,
-            )  # fmt: skip
+                self.redis, self.name, count=settings.read_count, block_ms=settings.read_block_ms
+            )
         if entries:
             await self._apply(entries)
             await queue.ack(
@@ -48,17 +47,37 @@ class Aggregator(Role):
 
     async def _apply(self, entries: list[queue.Entry]) -> None:
         for bad in (entry for entry in entries if entry.error):
-            log.warning("%s: entry %s to dead letters: %s", self.name, bad.id.decode(), bad.error)
-            await deadletter.add(self.redis, f"ingest:{bad.id.decode()}", bad.error or "", bad.raw)
-        good = [(entry.run, entry.posts) for entry in entries if not entry.error]
+            await self._dead_letter(bad, bad.error or "")
+        good = [entry for entry in entries if not entry.error]
         watched = await watchlist.watched(self.redis)
         retention_ms = int(self.settings.retention_days * 86_400_000)
-        outcome = await apply(self.redis, good, watched, retention_ms)
-        if outcome.by_run:
-            async with self.redis.pipeline(transaction=False) as pipe:
-                for run, counts in outcome.by_run.items():
-                    for verdict, n in counts.items():
-                        pipe.hincrby(keys.run_stats(run), verdict, n)
-                    pipe.expire(keys.run_stats(run), RUN_STATS_TTL_S)
-                await pipe.execute()
+        try:
+            outcome = await apply(
+                self.redis, [(e.run, e.posts) for e in good], watched, retention_ms
+            )
+        except ResponseError:  # a script refused some entry's data: find it, apply the others
+            outcome = Outcome()
+            for entry in good:
+                try:
+                    one = await apply(self.redis, [(entry.run, entry.posts)], watched, retention_ms)
+                except ResponseError as exc:
+                    await self._dead_letter(entry, f"refused by the apply script: {exc}")
+                    continue
+                outcome.merge(one)
+        await self._count_runs(outcome)
         log.debug("%s: %d entries, %s", self.name, len(entries), dict(outcome.counts))
+
+    async def _dead_letter(self, entry: queue.Entry, reason: str) -> None:
+        """Poison entries are set aside, so they cannot stop aggregation by being redelivered."""
+        log.warning("%s: entry %s to dead letters: %s", self.name, entry.id.decode(), reason)
+        await deadletter.add(self.redis, f"ingest:{entry.id.decode()}", reason, entry.raw)
+
+    async def _count_runs(self, outcome: Outcome) -> None:
+        if not outcome.by_run:
+            return
+        async with self.redis.pipeline(transaction=False) as pipe:
+            for run, counts in outcome.by_run.items():
+                for verdict, n in counts.items():
+                    pipe.hincrby(keys.run_stats(run), verdict, n)
+                pipe.expire(keys.run_stats(run), RUN_STATS_TTL_S)
+            await pipe.execute()

@@ -36,6 +36,11 @@ class Outcome:
         if run:
             self.by_run[run][verdict] += 1
 
+    def merge(self, other: "Outcome") -> None:
+        self.counts.update(other.counts)
+        for run, counts in other.by_run.items():
+            self.by_run[run].update(counts)
+
 
 @dataclass
 class _TagBatch:

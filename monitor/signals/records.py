@@ -56,6 +56,23 @@ class Arrival:
     def row(self) -> list[object]:
         return [self.key, self.t_ms, self.kind, self.platform, self.spellings, self.record]
 
+    @classmethod
+    def from_row(cls, row: object) -> "Arrival":
+        """Check a row read from the stream, so a malformed one is refused before any script runs.
+
+        Raises ValueError naming the problem.
+        """
+        if not isinstance(row, list) or len(row) != 6:
+            raise ValueError("a digest row is not a list of 6")
+        key, t_ms, kind, platform, spellings, record = row
+        if not (isinstance(key, str) and type(t_ms) is int and isinstance(kind, str)
+                and isinstance(platform, str) and isinstance(spellings, dict)
+                and isinstance(record, str)):  # fmt: skip
+            raise ValueError(f"digest row for {str(key)[:60]!r} has a field of the wrong type")
+        if orjson.loads(record)[:3] != [t_ms, kind, platform]:
+            raise ValueError(f"digest row for {key[:60]!r} disagrees with its record")
+        return cls(key, t_ms, kind, platform, spellings, record)
+
 
 def epoch_ms(moment: datetime) -> int:
     """Exact milliseconds since the epoch (a float seconds x 1000 can be 1 ms off); until 2200."""
