@@ -11,6 +11,7 @@ from redis.asyncio import Redis
 
 from monitor import watchlist
 from monitor.cli.common import fail, load_settings, one_line_errors, out, run
+from monitor.reports.build import display
 
 app = typer.Typer(help="Add, remove and list watched hashtags.", no_args_is_help=True)
 
@@ -51,16 +52,20 @@ def remove(
 
 @app.command("list")
 def list_tags(name: ListOption = watchlist.DEFAULT, fmt: FormatOption = Output.text) -> None:
-    """The tags on one list."""
+    """The tags on one list, in the spelling most used in their posts."""
     with one_line_errors():
         watchlist.parse_name(name)
-    tags = run(load_settings(), lambda redis: watchlist.tags(redis, name))
+
+    async def shown(redis: Redis) -> dict[str, str]:
+        return {tag: await display(redis, tag) for tag in await watchlist.tags(redis, name)}
+
+    tags = run(load_settings(), shown)
     if fmt is Output.json:
-        out.print(orjson.dumps({"list": name, "tags": tags}).decode(), markup=False)
+        out.print(orjson.dumps({"list": name, "tags": list(tags)}).decode(), markup=False)
     elif not tags:
         fail(f"watchlist {name!r} is empty or does not exist", code=1)
     else:
-        out.print("\n".join(f"#{tag}" for tag in tags), markup=False)
+        out.print("\n".join(tags.values()), markup=False)
 
 
 @app.command()
