@@ -11,7 +11,7 @@ from redis.asyncio import Redis
 
 from monitor import keys, queue, watchlist
 from monitor.connection import text
-from monitor.importers.files import Archive
+from monitor.importers.files import Archive, Line
 from monitor.models import Post
 from monitor.settings import Settings
 from workers.aggregator import Aggregator
@@ -35,57 +35,69 @@ async def import_archives(
 ) -> Summary:
     """Publish every post of the archives and wait until they are aggregated."""
     run = uuid.uuid4().hex
-    summary = Summary()
     quick = settings.model_copy(update={"read_block_ms": min(settings.read_block_ms, 100)})
     aggregator = Aggregator(redis, quick, name=f"import-{run[:12]}")  # idle reads end quickly
     await aggregator.prepare()
     aggregating = asyncio.create_task(aggregator.run())
     try:
-        watched = await watchlist.watched(redis)
-        published = await _publish_all(redis, settings, archives, run, watched, summary, progress,
-                                       aggregating)  # fmt: skip
-        if published:
-            await _until_applied(redis, published[-1], aggregating)
+        publisher = _Publisher(redis, settings, run, await watchlist.watched(redis), aggregating)
+        await publisher.publish_all(archives, progress)
     finally:
         aggregator.stopping.set()
         await aggregating
         await aggregator.close()
     stats = await redis.hgetall(keys.run_stats(run))
-    summary.verdicts.update({text(k): int(v) for k, v in stats.items()})
+    publisher.summary.verdicts.update({text(k): int(v) for k, v in stats.items()})
     await redis.delete(keys.run_stats(run))
-    return summary
+    return publisher.summary
 
 
-async def _publish_all(
-    redis: Redis, settings: Settings, archives: Sequence[Archive], run: str, watched: set[str],
-    summary: Summary, progress: Progress | None, aggregating: "asyncio.Task[None]",
-) -> list[bytes]:  # fmt: skip
-    published: list[bytes] = []
-    pending: list[Post] = []
-    done_bytes = 0
-    for archive in archives:
-        for line, offset in archive.lines():
-            if line.error:
-                summary.rejected.append(f"{archive.path}:{line.error}")
-            for post in line.posts:
-                summary.read += 1
-                tags = post.tags
-                if not watched.intersection(tags):
-                    summary.unwatched_tags.update(tags.keys())
-                pending.append(post)
-            if len(pending) >= settings.publish_batch:
-                published += await queue.publish(
-                    redis, pending, batch=settings.publish_batch, run=run
-                )
-                pending.clear()
-                if len(published) > _AHEAD:
-                    await _until_applied(redis, published[-_AHEAD - 1], aggregating)
+@dataclass
+class _Publisher:
+    """Reads archives into stream entries, staying at most _AHEAD entries ahead of aggregation."""
+
+    redis: Redis
+    settings: Settings
+    run: str
+    watched: set[str]
+    aggregating: "asyncio.Task[None]"
+    summary: Summary = field(default_factory=Summary)
+    published: list[bytes] = field(default_factory=list)
+    pending: list[Post] = field(default_factory=list)
+
+    async def publish_all(self, archives: Sequence[Archive], progress: Progress | None) -> None:
+        done_bytes = 0
+        for archive in archives:
+            for line, offset in archive.lines():
+                self._take(archive, line)
+                if len(self.pending) >= self.settings.publish_batch:
+                    await self._flush()
+                    if progress:
+                        progress(done_bytes + offset)
+            done_bytes += archive.size
             if progress:
-                progress(done_bytes + offset)
-        done_bytes += archive.size
-    if pending:
-        published += await queue.publish(redis, pending, batch=settings.publish_batch, run=run)
-    return published
+                progress(done_bytes)
+        await self._flush()
+        if self.published:
+            await _until_applied(self.redis, self.published[-1], self.aggregating)
+
+    def _take(self, archive: Archive, line: Line) -> None:
+        if line.error:
+            self.summary.rejected.append(f"{archive.path}:{line.error}")
+        for post in line.posts:
+            self.summary.read += 1
+            if not self.watched.intersection(post.tags):
+                self.summary.unwatched_tags.update(post.tags.keys())
+            self.pending.append(post)
+
+    async def _flush(self) -> None:
+        if not self.pending:
+            return
+        batch = self.settings.publish_batch
+        self.published += await queue.publish(self.redis, self.pending, batch=batch, run=self.run)
+        self.pending.clear()
+        if len(self.published) > _AHEAD:
+            await _until_applied(self.redis, self.published[-_AHEAD - 1], self.aggregating)
 
 
 async def _until_applied(redis: Redis, entry_id: bytes, aggregating: "asyncio.Task[None]") -> None:
