@@ -76,7 +76,10 @@ class EmbeddedRedis:
                 f"data directory path too long for a unix socket: {self.dir} "
                 "(set HASHMON_DATA_DIR to a shorter path)"
             )
-        self._users.mkdir(parents=True, exist_ok=True)
+        try:
+            self._users.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise EmbeddedError(f"cannot use data directory {self.dir}: {exc.strerror}") from None
         with self._locked():
             self._prune()
             if not self._responds():

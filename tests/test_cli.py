@@ -101,3 +101,18 @@ def test_users_forced_as_twarc2_are_all_rejected(cli_env: dict[str, str], tmp_pa
     assert code == 1
     assert "line 1: not a twarc2 page or tweet" in out
     assert one_error_line(out) == "error: no posts imported: all 3 lines were rejected"
+
+
+def test_unusable_data_directory_is_one_line(tmp_path: Path) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("not a directory")
+    env = {"HASHMON_REDIS_URL": "", "HASHMON_DATA_DIR": str(blocker / "data")}
+    code, out = hashmon(env, "watch", "list")
+    assert code == 1
+    assert one_error_line(out).startswith(f"error: cannot use data directory {blocker / 'data'}")
+
+
+def test_bad_setting_is_one_line(cli_env: dict[str, str]) -> None:
+    code, out = hashmon({**cli_env, "HASHMON_READ_COUNT": "0"}, "watch", "lists")
+    assert code == 2
+    assert one_error_line(out) == "error: HASHMON_READ_COUNT: Input should be greater than 0"
