@@ -91,3 +91,29 @@ def _kill_holding_entries(pid: int, client: sync_redis.Redis, consumer: str) -> 
         os.kill(pid, signal.SIGCONT)
         asyncio.run(asyncio.sleep(0.005))
     raise AssertionError("the aggregator never held an entry")
+
+
+def test_interrupted_import_keeps_what_it_published(
+    redis_url: str, sync_client: sync_redis.Redis, tmp_path: Path
+) -> None:
+    path = tmp_path / "campaign.jsonl"
+    posts = campaign()[:30_000]
+    path.write_text("".join(p.model_dump_json() + "\n" for p in posts))
+    env = environment(redis_url=redis_url, data_dir=str(tmp_path), claim_idle_ms="200",
+                      read_block_ms="50")  # fmt: skip
+    importing = hashmon("import", str(path), "--tag", TAGS[0], "--tag", TAGS[1], env=env)
+    wait_for(lambda: sync_client.zcard(keys.timeline(TAGS[0])) > 1_000, what="progress")
+    importing.send_signal(signal.SIGINT)
+    _, err = importing.communicate(timeout=60)
+    assert importing.returncode == 130, err
+    assert "Traceback" not in err
+    assert err.strip().splitlines()[-1].startswith("error: interrupted")
+    applied = sum(sync_client.zcard(keys.timeline(tag)) for tag in TAGS)
+    assert applied < len(posts)  # stopped part-way
+
+    again = hashmon("import", str(path), env=env)
+    out, err = again.communicate(timeout=120)
+    assert again.returncode == 0, err
+    assert f"{len(posts):,} posts read" in out
+    assert sum(sync_client.zcard(keys.timeline(tag)) for tag in TAGS) == len(posts)
+    assert sync_client.xpending(keys.INGEST, keys.AGGREGATORS)["pending"] == 0

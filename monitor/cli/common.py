@@ -90,5 +90,8 @@ def run(config: settings.Settings, work: Callable[[Redis], Awaitable[T]]) -> T:
             return await work(redis)
 
     with one_line_errors():
-        return asyncio.run(main())
+        try:
+            return asyncio.run(main())
+        except KeyboardInterrupt:
+            fail("interrupted; what was already published stays queued for aggregation", code=130)
     raise AssertionError("unreachable")  # one_line_errors exits on every error it catches

@@ -35,6 +35,8 @@ def import_files(
         list_name, new_tags = watchlist.parse_name(name), watchlist.parse_tags(tags or [])
         archives = [open_archive(path, fmt.value) for path in files]  # every file checked first
 
+    config = load_settings()
+
     async def work(redis: Redis) -> Summary:
         if new_tags:
             await watchlist.add(redis, list_name, new_tags)
@@ -44,10 +46,10 @@ def import_files(
         ) as bar:  # fmt: skip
             task = bar.add_task("importing", total=sum(a.size for a in archives))
             return await import_archives(
-                redis, load_settings(), archives, lambda done: bar.update(task, completed=done)
+                redis, config, archives, lambda done: bar.update(task, completed=done)
             )
 
-    summary = run(load_settings(), work)
+    summary = run(config, work)
     _report(archives, summary)
     if summary.rejected and not summary.read:
         fail(f"no posts imported: all {len(summary.rejected):,} lines were rejected", code=1)
