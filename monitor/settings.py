@@ -1,5 +1,6 @@
 """Everything a hashmon process reads at start-up; nothing else reads os.environ."""
 
+import tomllib
 from pathlib import Path
 
 import platformdirs
@@ -53,7 +54,10 @@ def load(**overrides: object) -> Settings:
     """Build Settings once, turning a validation error into one line naming the setting."""
     try:
         return Settings(**overrides)  # type: ignore[arg-type]  # values are validated here
+    except tomllib.TOMLDecodeError as exc:
+        raise SettingsError(f"hashmon.toml: invalid TOML: {exc}") from None
     except ValidationError as exc:
         first = exc.errors()[0]
-        name = "HASHMON_" + str(first["loc"][0]).upper() if first["loc"] else "settings"
-        raise SettingsError(f"{name}: {first['msg']}") from None
+        name = str(first["loc"][0]) if first["loc"] else "?"
+        where = f"HASHMON_{name.upper()} or {name} in hashmon.toml"
+        raise SettingsError(f"setting {name} ({where}): {first['msg']}") from None

@@ -115,4 +115,28 @@ def test_unusable_data_directory_is_one_line(tmp_path: Path) -> None:
 def test_bad_setting_is_one_line(cli_env: dict[str, str]) -> None:
     code, out = hashmon({**cli_env, "HASHMON_READ_COUNT": "0"}, "watch", "lists")
     assert code == 2
-    assert one_error_line(out) == "error: HASHMON_READ_COUNT: Input should be greater than 0"
+    assert one_error_line(out) == (
+        "error: setting read_count (HASHMON_READ_COUNT or read_count in hashmon.toml): "
+        "Input should be greater than 0"
+    )
+
+
+@pytest.mark.parametrize(
+    ("toml", "message"),
+    [
+        ("retention_days = [\n", "error: hashmon.toml: invalid TOML: "),
+        ("bogus = 1\n", "error: setting bogus (HASHMON_BOGUS or bogus in hashmon.toml): Extra"),
+    ],
+)
+def test_bad_settings_file_is_one_line(
+    cli_env: dict[str, str],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    toml: str,
+    message: str,
+) -> None:
+    (tmp_path / "hashmon.toml").write_text(toml)
+    monkeypatch.chdir(tmp_path)  # the settings file is read from the working directory
+    code, out = hashmon(cli_env, "watch", "lists")
+    assert code == 2
+    assert one_error_line(out).startswith(message)

@@ -22,7 +22,7 @@ def run_all(
     ] = None,
     aggregators: Annotated[int, typer.Option(min=1, max=64, help="Aggregator tasks.")] = 1,
 ) -> None:
-    """Run every role in one process (today: the aggregators) until SIGINT/SIGTERM."""
+    """Run every role in one process until SIGINT/SIGTERM (the first drains, a second stops)."""
     wanted = read_file(watchlists) if watchlists else {}
     _serve(load_settings(), aggregators, wanted)
 
