@@ -97,7 +97,7 @@ def test_interrupted_import_keeps_what_it_published(
     redis_url: str, sync_client: sync_redis.Redis, tmp_path: Path
 ) -> None:
     path = tmp_path / "campaign.jsonl"
-    posts = campaign()[:30_000]
+    posts = campaign()
     path.write_text("".join(p.model_dump_json() + "\n" for p in posts))
     env = environment(redis_url=redis_url, data_dir=str(tmp_path), claim_idle_ms="200",
                       read_block_ms="50")  # fmt: skip
