@@ -36,7 +36,7 @@ bench: setup  ## import + aggregation throughput against redis-benchmark's XADD 
 	$(BIN)/python -m tests.benchmark
 
 sample: setup  ## regenerate seeds/sample-campaign.jsonl (deterministic)
-	$(BIN)/python seeds/make_sample_campaign.py
+	$(BIN)/python -m seeds.make_sample_campaign
 
 clean:
 	rm -rf $(VENV) .demo .mypy_cache .ruff_cache .pytest_cache
