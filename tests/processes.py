@@ -1,6 +1,7 @@
 """Running hashmon as real processes, as a user or a service manager would."""
 
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -15,6 +16,11 @@ def environment(**settings: str) -> dict[str, str]:
     return env
 
 
+def _as_in_a_terminal() -> None:
+    """Background jobs start with SIGINT ignored; a user's terminal delivers it."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def hashmon(*args: str, env: dict[str, str], cwd: Path | None = None) -> subprocess.Popen[str]:
     return subprocess.Popen(
         [sys.executable, "-m", "monitor", *args],
@@ -23,6 +29,7 @@ def hashmon(*args: str, env: dict[str, str], cwd: Path | None = None) -> subproc
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        preexec_fn=_as_in_a_terminal,
     )
 
 

@@ -70,7 +70,7 @@ def test_embedded_server_is_shared_and_leaves_no_orphan(tmp_path: Path) -> None:
     assert not pidfile.exists() and not socket.exists()  # stopped when the command ended
 
     daemon = hashmon("run", env=env)
-    wait_for(socket.exists, what="the daemon's server")
+    wait_for(lambda: socket.exists() and pidfile.exists(), what="the daemon's server")
     server_pid = int(pidfile.read_text())
     second = hashmon("watch", "add", "#BlackListMOIS", env=env)
     assert second.communicate(timeout=60)[0].startswith("default: 1 added")

@@ -20,6 +20,10 @@ Progress = Callable[[int], None]  # called with bytes read so far, across all fi
 _AHEAD = 10  # entries published beyond what aggregators have applied
 
 
+class Interrupted(Exception):
+    """The import was asked to stop; what it had published stays queued for aggregation."""
+
+
 @dataclass
 class Summary:
     """One import run: posts read, what aggregation made of them, and the lines refused."""
@@ -31,9 +35,16 @@ class Summary:
 
 
 async def import_archives(
-    redis: Redis, settings: Settings, archives: Sequence[Archive], progress: Progress | None = None
+    redis: Redis,
+    settings: Settings,
+    archives: Sequence[Archive],
+    progress: Progress | None = None,
+    stopping: asyncio.Event | None = None,
 ) -> Summary:
-    """Publish every post of the archives and wait until they are aggregated."""
+    """Publish every post of the archives and wait until they are aggregated.
+
+    When ``stopping`` is set, publishing stops at the next batch and Interrupted is raised.
+    """
     run = uuid.uuid4().hex
     quick = settings.model_copy(update={"read_block_ms": min(settings.read_block_ms, 100)})
     aggregator = Aggregator(redis, quick, name=f"import-{run[:12]}")  # idle reads end quickly
@@ -41,6 +52,7 @@ async def import_archives(
     aggregating = asyncio.create_task(aggregator.run())
     try:
         publisher = _Publisher(redis, settings, run, await watchlist.watched(redis), aggregating)
+        publisher.stopping = stopping or asyncio.Event()
         await publisher.publish_all(archives, progress)
     finally:
         aggregator.stopping.set()
@@ -62,6 +74,7 @@ class _Publisher:
     watched: set[str]
     aggregating: "asyncio.Task[None]"
     summary: Summary = field(default_factory=Summary)
+    stopping: asyncio.Event = field(default_factory=asyncio.Event)
     published: list[bytes] = field(default_factory=list)
     pending: list[Post] = field(default_factory=list)
 
@@ -91,6 +104,9 @@ class _Publisher:
             self.pending.append(post)
 
     async def _flush(self) -> None:
+        if self.stopping.is_set():
+            published = self.summary.read - len(self.pending)
+            raise Interrupted(f"interrupted after {published:,} posts were published")
         if not self.pending:
             return
         batch = self.settings.publish_batch

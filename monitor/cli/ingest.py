@@ -1,5 +1,7 @@
 """hashmon import: archive files in, through the same stream as live collection."""
 
+import asyncio
+import signal
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
@@ -11,7 +13,7 @@ from rich.progress import BarColumn, DownloadColumn, Progress, TimeRemainingColu
 from monitor import watchlist
 from monitor.cli.common import err, fail, load_settings, one_line_errors, out, run
 from monitor.importers.files import Archive, open_archive
-from workers.importer import Summary, import_archives
+from workers.importer import Interrupted, Summary, import_archives
 
 _SHOWN_REJECTS = 5
 
@@ -38,6 +40,17 @@ def import_files(
     config = load_settings()
 
     async def work(redis: Redis) -> Summary:
+        stopping = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        loop.add_signal_handler(signal.SIGINT, stopping.set)  # checked between batches
+        try:
+            return await _run(redis, stopping)
+        except Interrupted as exc:
+            fail(f"{exc}; they stay queued for aggregation", code=130)
+        finally:
+            loop.remove_signal_handler(signal.SIGINT)
+
+    async def _run(redis: Redis, stopping: asyncio.Event) -> Summary:
         if new_tags:
             await watchlist.add(redis, list_name, new_tags)
         with Progress(
@@ -46,7 +59,7 @@ def import_files(
         ) as bar:  # fmt: skip
             task = bar.add_task("importing", total=sum(a.size for a in archives))
             return await import_archives(
-                redis, config, archives, lambda done: bar.update(task, completed=done)
+                redis, config, archives, lambda done: bar.update(task, completed=done), stopping
             )
 
     summary = run(config, work)
