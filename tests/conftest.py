@@ -11,6 +11,7 @@ from redis.asyncio import Redis
 from monitor.connection import connect
 from monitor.embedded import EmbeddedRedis
 from monitor.settings import Settings
+from tests.processes import end_leftovers
 
 SHARED = Path(__file__).resolve().parents[2] / "shared"
 
@@ -65,9 +66,7 @@ def cli_env(redis_url: str, tmp_path: Path) -> dict[str, str]:
     }
 
 
-def shared_file(*parts: str) -> Path:
-    """A file under ../shared, or skip (with the reason) on a clone without it."""
-    path = SHARED.joinpath(*parts)
-    if not path.exists():
-        pytest.skip(f"{path} is absent (../shared is not beside this clone)")
-    return path
+@pytest.fixture(autouse=True)
+def _no_leftover_processes() -> Iterator[None]:
+    yield
+    end_leftovers()

@@ -21,8 +21,20 @@ def _as_in_a_terminal() -> None:
     signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
+STARTED: list[subprocess.Popen[str]] = []  # ended by conftest after each test, if still running
+
+
+def end_leftovers() -> None:
+    """Kill what a failed test left running, so it cannot consume the next test's entries."""
+    while STARTED:
+        process = STARTED.pop()
+        if process.poll() is None:
+            process.kill()
+        process.communicate()
+
+
 def hashmon(*args: str, env: dict[str, str], cwd: Path | None = None) -> subprocess.Popen[str]:
-    return subprocess.Popen(
+    process = subprocess.Popen(
         [sys.executable, "-m", "monitor", *args],
         env=env,
         cwd=cwd,
@@ -31,6 +43,8 @@ def hashmon(*args: str, env: dict[str, str], cwd: Path | None = None) -> subproc
         text=True,
         preexec_fn=_as_in_a_terminal,
     )
+    STARTED.append(process)
+    return process
 
 
 def wait_for(condition: Callable[[], bool], timeout: float = 30.0, what: str = "condition") -> None:
