@@ -11,7 +11,7 @@ import stat
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO, Literal, TypeVar, get_args
+from typing import BinaryIO, Literal, NamedTuple, TypeVar, get_args
 
 import orjson
 
@@ -32,8 +32,7 @@ class ImportFileError(Exception):
     """A file that cannot be imported at all; the message names the file and the problem."""
 
 
-@dataclass(frozen=True)
-class Line:
+class Line(NamedTuple):
     """The result of one non-blank line: its posts, or the reason it was rejected."""
 
     number: int

@@ -7,6 +7,7 @@ when retention drops it, so their order is fixed.
 import math
 from dataclasses import dataclass
 from datetime import datetime
+from typing import NamedTuple
 
 import orjson
 
@@ -38,8 +39,7 @@ class Record:
         return f"{self.platform}:{self.ref_id}" if self.ref_id else None
 
 
-@dataclass(frozen=True, slots=True)
-class Arrival:
+class Arrival(NamedTuple):
     """A post as aggregators see it: what the apply script needs, and the record to store.
 
     Publishers compute it once per post and send it in the stream instead of the post, so
@@ -55,7 +55,7 @@ class Arrival:
     record: str
 
     def row(self) -> list[object]:
-        return [self.key, self.t_ms, self.kind, self.platform, self.spellings, self.record]
+        return list(self)
 
     @classmethod
     def from_row(cls, row: object) -> "Arrival":
