@@ -146,10 +146,3 @@ async def applied(redis: Redis, last_id: bytes, group: str = keys.AGGREGATORS) -
         return False
     pending = await redis.xpending_range(keys.INGEST, group, min="-", max=last_id, count=1)
     return not pending
-
-
-async def lag(redis: Redis, group: str = keys.AGGREGATORS) -> dict[str, int]:
-    """Entries held in the stream, and those delivered but not yet acknowledged."""
-    length = int(await redis.xlen(keys.INGEST))
-    pending = await redis.xpending(keys.INGEST, group)
-    return {"length": length, "pending": int(pending["pending"])}

@@ -67,7 +67,3 @@ async def watched(redis: Redis) -> set[str]:
     if not lists:
         return set()
     return {text(t) for t in await redis.sunion([keys.watchlist(n) for n in lists])}
-
-
-async def lists_of(redis: Redis, tag: str) -> list[str]:
-    return [n for n in await names(redis) if await redis.sismember(keys.watchlist(n), tag)]

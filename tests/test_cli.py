@@ -140,3 +140,18 @@ def test_bad_settings_file_is_one_line(
     code, out = hashmon(cli_env, "watch", "lists")
     assert code == 2
     assert one_error_line(out).startswith(message)
+
+
+def test_deadletters_lists_what_was_set_aside(
+    cli_env: dict[str, str], sync_client: sync_redis.Redis
+) -> None:
+    sync_client.xadd(
+        "hashmon:deadletter", {"source": "ingest:1-0", "reason": "bad", "raw": b"\x1b[31mx"}
+    )
+    code, out = hashmon(cli_env, "deadletters", "--format", "json")
+    assert code == 0
+    assert json.loads(out)["total"] == 1
+    assert json.loads(out)["letters"][0]["reason"] == "bad"
+    code, out = hashmon(cli_env, "deadletters")
+    assert code == 0 and "1 dead letters" in out and "ingest:1-0" in out
+    assert "\x1b" not in out  # control characters from hostile payloads are not replayed
