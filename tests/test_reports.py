@@ -38,6 +38,7 @@ async def test_since_counts_back_from_the_newest_post(redis: Redis, settings: Se
     assert (whole.posts.total, whole.people, whole.bucket) == (8, 5, "hour")
     recent = await tag_report(redis, "a", since="1h")
     assert (recent.posts.total, recent.people, recent.bucket) == (6, 3, "minute")
+    assert recent.parameters.model_dump() == {"since": "1h", "until": None, "top": 10}
     assert recent.from_ == "2019-11-28T12:05:00Z"  # the minute of newest - 1h
     assert recent.to == "2019-11-28T13:05:59.999Z"
     assert sum(p.posts for p in recent.volume) == 6

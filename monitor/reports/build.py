@@ -70,6 +70,7 @@ async def tag_report(
         top_accounts=_top_accounts(records, top),
         top_posts=_top_posts(records, top),
         cohashtags=_cohashtags(tag, records, top),
+        parameters=model.Parameters(since=since, until=until, top=top),
         generated_by=GENERATED_BY,
     )
 

@@ -52,6 +52,14 @@ class BusiestMinute(_Model):
     posts: int
 
 
+class Parameters(_Model):
+    """What the report was asked for, so that a published figure can be made again."""
+
+    since: str | None
+    until: str | None
+    top: int
+
+
 class TagReport(_Model):
     """One tag over one window; every figure is exact."""
 
@@ -69,6 +77,7 @@ class TagReport(_Model):
     top_accounts: list[TopAccount]
     top_posts: list[TopPost]
     cohashtags: list[CoHashtag]
+    parameters: Parameters
     generated_by: str
 
 
