@@ -155,3 +155,25 @@ def test_deadletters_lists_what_was_set_aside(
     code, out = hashmon(cli_env, "deadletters")
     assert code == 0 and "1 dead letters" in out and "ingest:1-0" in out
     assert "\x1b" not in out  # control characters from hostile payloads are not replayed
+
+
+def test_status_counts_the_queue_and_dead_letters(
+    cli_env: dict[str, str], sync_client: sync_redis.Redis
+) -> None:
+    code, out = hashmon(cli_env, "status", "--format", "json")
+    assert code == 0
+    assert json.loads(out) == {
+        "roles": [], "stream_length": 0, "pending": 0, "dead_letters": 0, "watched_tags": 0,
+    }  # fmt: skip
+    sync_client.xgroup_create("hashmon:ingest", "aggregators", id="0", mkstream=True)
+    sync_client.xadd("hashmon:ingest", {"posts": b"[]"})
+    sync_client.xadd("hashmon:ingest", {"posts": b"[]"})
+    sync_client.xreadgroup("aggregators", "gone", {"hashmon:ingest": ">"}, count=1)
+    sync_client.xadd("hashmon:deadletter", {"source": "s", "reason": "r", "raw": b""})
+    hashmon(cli_env, "watch", "add", "#a", "#b")
+    status = json.loads(hashmon(cli_env, "status", "--format", "json")[1])
+    assert status == {
+        "roles": [], "stream_length": 2, "pending": 1, "dead_letters": 1, "watched_tags": 2,
+    }  # fmt: skip
+    code, out = hashmon(cli_env, "status", "--check")
+    assert code == 1 and one_error_line(out) == "error: no aggregator is running"

@@ -1,6 +1,7 @@
 """hashmon run and the embedded Redis as real processes: signals, watchlist changes, no orphans."""
 
 import asyncio
+import json
 import signal
 from pathlib import Path
 
@@ -35,6 +36,10 @@ def test_run_follows_watchlist_changes_and_drains_on_sigterm(
         b"blacklistirgc",
         b"irgcterrorists",
     }
+    probe = hashmon("status", "--check", "--format", "json", env=env)
+    out, _ = probe.communicate(timeout=30)
+    assert probe.returncode == 0
+    assert [r["role"] for r in json.loads(out)["roles"]] == ["aggregator"]
     added = hashmon("watch", "add", "#IraqProtests", "--list", "iraq-2019", env=env)
     assert added.communicate(timeout=30)[0].startswith("iraq-2019: 1 added")
     asyncio.run(publish(redis_url, [post(str(i), f"u{i}", ["IraqProtests"]) for i in range(10)]))
@@ -48,6 +53,9 @@ def test_run_follows_watchlist_changes_and_drains_on_sigterm(
     assert daemon.returncode == 0, err
     assert "draining" in err
     assert sync_client.keys(keys.heartbeat_pattern("aggregator")) == []
+    probe = hashmon("status", "--check", env=env)
+    _, err = probe.communicate(timeout=30)
+    assert (probe.returncode, err.strip()) == (1, "error: no aggregator is running")
     done = sync_client.zcard(keys.timeline("irgcoutofiraq"))
     pending = sync_client.xpending(keys.INGEST, keys.AGGREGATORS)["pending"]
     undelivered = sync_client.xlen(keys.INGEST) > 0

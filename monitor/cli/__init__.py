@@ -5,7 +5,7 @@ from typing import Annotated
 import typer
 
 from monitor import __version__
-from monitor.cli import daemon, ingest, letters, report, watch
+from monitor.cli import daemon, ingest, letters, report, status, watch
 from monitor.cli.common import out, setup_logging
 
 app = typer.Typer(
@@ -19,6 +19,7 @@ app.command("aggregate")(daemon.aggregate)
 app.command("import")(ingest.import_files)
 app.command("report")(report.report)
 app.command("deadletters")(letters.deadletters)
+app.command("status")(status.status)
 
 
 def _version(value: bool) -> None:
