@@ -68,6 +68,8 @@ class Imported:
     retained_posts: int
     retained_pairs: int
     stream_length: int
+    python_cpu_s: float  # this process: parsing, publishing and the import's aggregator
+    redis_cpu_s: float  # the server: stream, scripts, AOF
 
 
 @dataclass(frozen=True)
@@ -124,20 +126,29 @@ async def _retained(redis: Redis, tags: list[str]) -> tuple[int, int]:
     return len(posts), pairs
 
 
+async def _server_cpu(redis: Redis) -> float:
+    """CPU seconds the Redis server has used: where the import's time goes besides Python."""
+    cpu = await redis.info("cpu")
+    return float(cpu["used_cpu_user"]) + float(cpu["used_cpu_sys"])
+
+
 async def _import(redis: Redis, settings: Settings, sample: Sample) -> Imported:
     """Time the import end to end: open, publish, aggregate, until every entry is applied."""
     tags = watchlist.parse_tags(CAMPAIGN)
     await watchlist.add(redis, watchlist.DEFAULT, tags)
     before = await _used_memory(redis)
+    server_before, cpu_before = await _server_cpu(redis), time.process_time()
     started = time.perf_counter()
     archive = open_archive(sample.path, "jsonl")
     summary = await import_archives(redis, settings, [archive])
     seconds = time.perf_counter() - started
+    python_cpu = time.process_time() - cpu_before
+    redis_cpu = await _server_cpu(redis) - server_before
     await queue.trim(redis)
     after = await _used_memory(redis)
     posts, pairs = await _retained(redis, tags)
     length = int(await redis.xlen(keys.INGEST))
-    return Imported(summary, seconds, before, after, posts, pairs, length)
+    return Imported(summary, seconds, before, after, posts, pairs, length, python_cpu, redis_cpu)
 
 
 async def _baseline(redis: Redis, socket: Path, payload_bytes: int) -> Baseline:
@@ -255,6 +266,9 @@ def _figures(sample: Sample, imported: Imported, baseline: Baseline) -> Table:
     table.add_row("posts read", f"{imported.summary.read:,}")
     table.add_row("import+aggregation wall time", f"{imported.seconds:.2f} s")
     table.add_row("[bold]hashmon posts/s", f"[bold]{rate:,.0f}")
+    per_post = 1e6 / max(imported.summary.read, 1)
+    table.add_row("  Python CPU per post", f"{imported.python_cpu_s * per_post:.1f} µs")
+    table.add_row("  Redis CPU per post", f"{imported.redis_cpu_s * per_post:.1f} µs")
     if baseline.rate is None:
         table.add_row("redis-benchmark XADD/s", "[red]not measured")
     else:
