@@ -26,13 +26,16 @@ class Status(BaseModel):
 
 
 async def roles(redis: Redis, role: str) -> list[Role]:
-    """Roles whose heartbeat has not expired (a stopped or dead one lets it expire)."""
+    """Roles whose heartbeat has not expired; registered in one sorted set, so no key scans."""
+    now = time.time()
+    await redis.zremrangebyscore(keys.ROLES, "-inf", now)  # dead ones that never said goodbye
     found = []
-    async for raw_key in redis.scan_iter(match=keys.heartbeat_pattern(role)):
-        beat = cast(dict[bytes, bytes], await redis.hgetall(raw_key))
-        if beat:
-            name = text(raw_key).rsplit(":", 1)[-1]
-            age = max(0.0, time.time() - float(beat[b"at"]))
+    members = cast(list[bytes], await redis.zrangebyscore(keys.ROLES, now, "+inf"))  # no scores
+    for member in members:
+        kind, _, name = text(member).partition(":")
+        beat = cast(dict[bytes, bytes], await redis.hgetall(keys.heartbeat(kind, name)))
+        if kind == role and beat:
+            age = max(0.0, now - float(beat[b"at"]))
             found.append(
                 Role(role=role, name=name, done=int(beat[b"done"]), seconds_since_beat=age)
             )

@@ -56,6 +56,9 @@ def heartbeat_pattern(role: str) -> str:
     return f"{PREFIX}:heartbeat:{role}:*"
 
 
+ROLES = f"{PREFIX}:roles"  # sorted set: '<role>:<name>' -> when its heartbeat expires (unix s)
+
+
 def run_stats(run_id: str) -> str:
     """Hash of what the aggregators made of one import run's posts: new, duplicate, ..."""
     return f"{PREFIX}:run:{run_id}"

@@ -79,14 +79,16 @@ class Role(abc.ABC):
         self._last_beat = now
         key = keys.heartbeat(self.role, self.name)
         ttl = max(1, round(3 * self.settings.heartbeat_s))
-        async with self.redis.pipeline(transaction=True) as pipe:
+        async with self.redis.pipeline(transaction=False) as pipe:  # two slots on a cluster
             pipe.hset(key, mapping={"done": self.done, "at": time.time()})
             pipe.expire(key, ttl)
+            pipe.zadd(keys.ROLES, {f"{self.role}:{self.name}": time.time() + ttl})
             await pipe.execute()
 
     async def close(self) -> None:
         """Release what the role holds; the heartbeat goes so the role no longer counts as alive."""
         await self.redis.delete(keys.heartbeat(self.role, self.name))
+        await self.redis.zrem(keys.ROLES, f"{self.role}:{self.name}")
 
     async def _sleep(self, seconds: float) -> None:
         with contextlib.suppress(TimeoutError):
