@@ -38,8 +38,8 @@ async def list_summary(
 
 
 async def _row(redis: Redis, tag: str, window: Window) -> model.SummaryRow:
-    minutes = await volume.minutes(redis, tag, window)
-    before = await volume.minutes(redis, tag, window.previous())
+    every = await volume.minutes(redis, tag)  # one read serves both windows
+    minutes, before = volume.within(every, window), volume.within(every, window.previous())
     posts = sum(m.posts for m in minutes.values())
     previous = sum(m.posts for m in before.values())
     persons = people.distinct_people(await people.in_window(redis, tag, window))

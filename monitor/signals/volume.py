@@ -35,3 +35,9 @@ async def minutes(redis: Redis, tag: str, window: Window | None = None) -> dict[
             target = found[minute].kinds if name[split] == ":" else found[minute].platforms
             target[name[split + 1 :]] += int(raw_count)
     return dict(found)
+
+
+def within(minutes: dict[int, Minute], window: Window) -> dict[int, Minute]:
+    """The minutes of an already-read volume that lie in a window."""
+    low, high = window.start_ms // 60_000, window.end_ms // 60_000
+    return {minute: counts for minute, counts in minutes.items() if low <= minute <= high}
