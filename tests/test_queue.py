@@ -118,3 +118,15 @@ async def test_entry_whose_script_fails_is_set_aside_and_the_rest_applies(
     )
     assert await redis.zrange(keys.timeline("fine"), 0, -1) == [b"x:2"]
     assert (await redis.xpending(keys.INGEST, keys.AGGREGATORS))["pending"] == 0
+
+
+async def test_aggregator_leaves_the_stream_trimmed(redis: Redis, settings: Settings) -> None:
+    await watchlist.add(redis, "default", ["t"])
+    await queue.ensure_group(redis)
+    await queue.publish(redis, [post(str(i), "a", ["t"]) for i in range(50)], batch=5)
+    assert await redis.xlen(keys.INGEST) == 10
+    aggregator = Aggregator(redis, settings, name="a")
+    await aggregator.run_until_idle()
+    await aggregator.close()
+    assert await redis.xlen(keys.INGEST) == 1  # the last acked entry marks where the group is
+    assert await redis.zcard(keys.timeline("t")) == 50

@@ -1,6 +1,7 @@
 """The aggregator role: folds ingest entries into per-tag state, acking only what it applied."""
 
 import logging
+import time
 
 from redis.exceptions import ResponseError
 
@@ -11,6 +12,7 @@ from workers.role import Role
 log = logging.getLogger(__name__)
 
 RUN_STATS_TTL_S = 86_400
+TRIM_EVERY_S = 1.0  # trimming costs three round trips; once a second keeps the stream short
 
 
 class Aggregator(Role):
@@ -18,12 +20,15 @@ class Aggregator(Role):
 
     role = "aggregator"
 
+    _last_trim = 0.0
+
     async def prepare(self) -> None:
         await queue.ensure_group(self.redis)
 
     async def close(self) -> None:
         """Leave the group when nothing is pending here; pending entries stay to be claimed."""
         await super().close()
+        await queue.trim(self.redis)
         if not await queue.pending_for(self.redis, self.name):
             await queue.leave(self.redis, self.name)
 
@@ -38,9 +43,9 @@ class Aggregator(Role):
             )
         if entries:
             await self._apply(entries)
-            await queue.ack(
-                self.redis, [entry.id for entry in entries]
-            )  # after apply, never before
+            await queue.ack(self.redis, [e.id for e in entries])  # after apply, never before
+        if time.monotonic() - self._last_trim >= TRIM_EVERY_S:
+            self._last_trim = time.monotonic()
             await queue.trim(self.redis)
         await self.beat()
         return sum(len(entry.posts) or 1 for entry in entries)
