@@ -32,6 +32,7 @@ from monitor.embedded import EmbeddedRedis
 from monitor.importers.files import open_archive
 from monitor.settings import Settings
 from seeds.make_sample_campaign import generate
+from tests.bench_stages import Stage, aggregate_only, digests, parse_only, server_cpu
 from workers.importer import Summary, import_archives
 
 TARGET = 0.25  # posts/s as a share of Redis's pipelined XADD rate (the issue's target)
@@ -126,24 +127,18 @@ async def _retained(redis: Redis, tags: list[str]) -> tuple[int, int]:
     return len(posts), pairs
 
 
-async def _server_cpu(redis: Redis) -> float:
-    """CPU seconds the Redis server has used: where the import's time goes besides Python."""
-    cpu = await redis.info("cpu")
-    return float(cpu["used_cpu_user"]) + float(cpu["used_cpu_sys"])
-
-
 async def _import(redis: Redis, settings: Settings, sample: Sample) -> Imported:
     """Time the import end to end: open, publish, aggregate, until every entry is applied."""
     tags = watchlist.parse_tags(CAMPAIGN)
     await watchlist.add(redis, watchlist.DEFAULT, tags)
     before = await _used_memory(redis)
-    server_before, cpu_before = await _server_cpu(redis), time.process_time()
+    server_before, cpu_before = await server_cpu(redis), time.process_time()
     started = time.perf_counter()
     archive = open_archive(sample.path, "jsonl")
     summary = await import_archives(redis, settings, [archive])
     seconds = time.perf_counter() - started
     python_cpu = time.process_time() - cpu_before
-    redis_cpu = await _server_cpu(redis) - server_before
+    redis_cpu = await server_cpu(redis) - server_before
     await queue.trim(redis)
     after = await _used_memory(redis)
     posts, pairs = await _retained(redis, tags)
@@ -215,7 +210,15 @@ async def _output(*command: str) -> str:
     return out.decode(errors="replace").strip()
 
 
-async def _measure(server: EmbeddedRedis, sample: Sample) -> tuple[Imported, Baseline, str]:
+@dataclass(frozen=True)
+class Stages:
+    """The import's stages timed apart: parsing alone, and publish+aggregate alone."""
+
+    parse: Stage
+    aggregate: Stage
+
+
+async def _measure(server: EmbeddedRedis, sample: Sample) -> tuple[Imported, Baseline, Stages, str]:
     """Both rates in one run on one server, so machine and server build cancel out in the ratio."""
     settings = Settings(redis_url=server.url, data_dir=server.dir)
     redis = connect(server.url)
@@ -225,10 +228,21 @@ async def _measure(server: EmbeddedRedis, sample: Sample) -> tuple[Imported, Bas
             baseline = await _baseline(redis, server.socket, round(sample.mean_bytes))
         except RuntimeError as error:
             baseline = Baseline(None, "", "", str(error))
+        stages = await _stages(redis, settings, sample)
         version = text((await redis.info("server"))["redis_version"])
     finally:
         await redis.aclose()
-    return imported, baseline, version
+    return imported, baseline, stages, version
+
+
+async def _stages(redis: Redis, settings: Settings, sample: Sample) -> Stages:
+    """Each stage on its own; aggregation starts from an empty server, as the import did."""
+    archive = open_archive(sample.path, "jsonl")
+    parse = parse_only(archive, settings.publish_batch)
+    payloads = digests(archive, settings.publish_batch)
+    await redis.flushdb()
+    await watchlist.add(redis, watchlist.DEFAULT, watchlist.parse_tags(CAMPAIGN))
+    return Stages(parse, await aggregate_only(redis, settings, payloads))
 
 
 def _cpu_model() -> str:
@@ -285,6 +299,32 @@ def _figures(sample: Sample, imported: Imported, baseline: Baseline) -> Table:
     return table
 
 
+def _where_time_goes(stages: Stages, baseline: Baseline) -> Table:
+    """Each stage's rate and CPU per post; their sum bounds any parallel arrangement of them."""
+    parse, aggregate = stages.parse, stages.aggregate
+    parse_cpu = parse.per_post_us(parse.python_cpu_s)
+    python_cpu = aggregate.per_post_us(aggregate.python_cpu_s)
+    redis_cpu = aggregate.per_post_us(aggregate.redis_cpu_s)
+    cpus = os.cpu_count() or 1
+    ceiling = cpus * 1e6 / (parse_cpu + python_cpu + redis_cpu)
+    table = Table(title="Where the time goes (each stage run on its own)")
+    table.add_column("stage")
+    table.add_column("posts/s", justify="right")
+    table.add_column("ratio", justify="right")
+    table.add_column("CPU per post", justify="right")
+    rows = [
+        ("read, validate, digest (no Redis)", parse.rate, f"{parse_cpu:.1f} µs Python"),
+        ("publish+aggregate of ready digests", aggregate.rate,
+         f"{python_cpu:.1f} µs Python + {redis_cpu:.1f} µs Redis"),
+        (f"ceiling: {cpus} CPUs / total CPU per post", ceiling,
+         f"{parse_cpu + python_cpu + redis_cpu:.1f} µs"),
+    ]  # fmt: skip
+    for name, rate, cpu in rows:
+        ratio = f"{rate / baseline.rate:.3f}" if baseline.rate else "-"
+        table.add_row(name, f"{rate:,.0f}", ratio, cpu)
+    return table
+
+
 def _outcome(imported: Imported) -> Table:
     """Verdicts show the run did real work (not all duplicates); memory is invariant 3's measure."""
     summary = imported.summary
@@ -318,8 +358,9 @@ def _run(directory: Path, posts: int) -> int:
         EmbeddedRedis(directory / "redis") as server,
         console.status("importing, then running redis-benchmark"),
     ):
-        imported, baseline, version = asyncio.run(_measure(server, sample))
+        imported, baseline, stages, version = asyncio.run(_measure(server, sample))
     console.print(_figures(sample, imported, baseline))
+    console.print(_where_time_goes(stages, baseline))
     console.print(_outcome(imported))
     console.print(_machine(version, baseline))
     if baseline.command:

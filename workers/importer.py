@@ -92,7 +92,7 @@ class _Publisher:
                 progress(done_bytes)
         await self._flush()
         if self.published:
-            await _until_applied(self.redis, self.published[-1], self.aggregating)
+            await until_applied(self.redis, self.published[-1], self.aggregating)
 
     def _take(self, archive: Archive, line: Line) -> None:
         if line.error:
@@ -113,10 +113,10 @@ class _Publisher:
         self.published += await queue.publish(self.redis, self.pending, batch=batch, run=self.run)
         self.pending.clear()
         if len(self.published) > _AHEAD:
-            await _until_applied(self.redis, self.published[-_AHEAD - 1], self.aggregating)
+            await until_applied(self.redis, self.published[-_AHEAD - 1], self.aggregating)
 
 
-async def _until_applied(redis: Redis, entry_id: bytes, aggregating: "asyncio.Task[None]") -> None:
+async def until_applied(redis: Redis, entry_id: bytes, aggregating: "asyncio.Task[None]") -> None:
     """Wait for the aggregators (ours, or a daemon's) to apply everything up to entry_id."""
     while not await queue.applied(redis, entry_id):
         if aggregating.done():
