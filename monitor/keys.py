@@ -62,3 +62,20 @@ ROLES = f"{PREFIX}:roles"  # sorted set: '<role>:<name>' -> when its heartbeat e
 def run_stats(run_id: str) -> str:
     """Hash of what the aggregators made of one import run's posts: new, duplicate, ..."""
     return f"{PREFIX}:run:{run_id}"
+
+
+def _sources(what: str) -> str:
+    return f"{PREFIX}:{{sources}}:{what}"
+
+
+SOURCES = _sources("all")  # hash: source name -> its settings (JSON); no credentials
+
+
+def cursors(source: str) -> str:
+    """Hash: normalised tag -> where collection of that tag from this source stands (JSON)."""
+    return _sources(f"cursor:{source}")
+
+
+def source_health(source: str) -> str:
+    """Hash: last success and last error of a source, posts collected, newest post time."""
+    return _sources(f"health:{source}")

@@ -33,6 +33,11 @@ class Settings(BaseSettings):
     heartbeat_s: float = Field(5.0, gt=0)
     shutdown_grace_s: float = Field(20.0, ge=0)
     retention_days: float = Field(30.0, gt=0)  # counted back from each tag's newest post
+    poll_interval_s: float = Field(60.0, gt=0)  # between a collector's passes over its sources
+    http_timeout_s: float = Field(30.0, gt=0)  # one request to a platform, body included
+    http_attempts: int = Field(5, gt=0, le=100)  # tries on 5xx, timeouts and connection errors
+    http_backoff_s: float = Field(1.0, gt=0)  # first retry delay; doubles, capped, with jitter
+    backfill_pages: int = Field(25, ge=0)  # older pages a pass reads per (source, tag)
 
     @classmethod
     def settings_customise_sources(

@@ -14,16 +14,14 @@ references: retweeted, then replied_to, then quoted.
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
 from urllib.parse import quote
 
 from pydantic import ValidationError
 
-from monitor import hashtags
+from monitor import decoded, hashtags
+from monitor.decoded import Json
 from monitor.importers import canonical
 from monitor.models import Kind, Post
-
-Json = dict[str, Any]  # Any: decoded JSON; every value is type-checked where it is read
 
 PLATFORM = "x"
 _KIND_OF: tuple[tuple[str, Kind], ...] = (
@@ -52,43 +50,47 @@ def posts_from_page(page: Json) -> list[Post]:
         data = [data]
     if not isinstance(data, list):
         raise ValueError("'data' is neither a tweet nor a list of tweets")
-    includes = _dict(page, "includes")
-    context = _Context(_by_id(_dicts(includes, "users")), _by_id(_dicts(includes, "tweets")))
+    includes = decoded.obj(page, "includes")
+    context = _Context(
+        _by_id(decoded.objs(includes, "users")), _by_id(decoded.objs(includes, "tweets"))
+    )
     return [_post(_tweet(item), context) for item in data]
 
 
 def post_from_flat(tweet: Json) -> Post:
     """The post for one ``twarc2 flatten`` tweet, whose expansions are inlined."""
-    users = [_dict(tweet, "author"), _dict(tweet, "in_reply_to_user")]
-    found = [ref for ref in _dicts(tweet, "referenced_tweets") if set(ref) - {"type", "id"}]
-    users += [_dict(ref, "author") for ref in found]
+    users = [decoded.obj(tweet, "author"), decoded.obj(tweet, "in_reply_to_user")]
+    found = [ref for ref in decoded.objs(tweet, "referenced_tweets") if set(ref) - {"type", "id"}]
+    users += [decoded.obj(ref, "author") for ref in found]
     return _post(tweet, _Context(_by_id(users), _by_id(found)))
 
 
 def _post(tweet: Json, context: _Context) -> Post:
-    tweet_id = _str(tweet, "id")
+    tweet_id = decoded.string(tweet, "id")
     if tweet_id is None:
         raise ValueError("tweet without id")
     for field in ("text", "author_id", "created_at"):
-        if _str(tweet, field) is None:
+        if decoded.string(tweet, field) is None:
             raise ValueError(f"tweet {_label(tweet_id)} without {field}")
     author_id = tweet["author_id"]
     author = context.users.get(author_id, {})
     kind, ref_id = _reference(tweet)
     ref_tweet = context.tweets.get(ref_id) if ref_id is not None else None
-    ref_author_id = _str(ref_tweet, "author_id")
+    ref_author_id = decoded.string(ref_tweet, "author_id")
     if ref_author_id is None and kind == "reply":
-        ref_author_id = _str(tweet, "in_reply_to_user_id")
+        ref_author_id = decoded.string(tweet, "in_reply_to_user_id")
     try:
         return Post(
             platform=PLATFORM,
             id=tweet_id,
             url=_url(tweet_id, author),
             author_id=author_id,
-            author_handle=_str(author, "username"),
-            author_name=_str(author, "name"),
-            author_created_at=_str(author, "created_at"),
-            author_followers=_int(_dict(author, "public_metrics"), "followers_count"),
+            author_handle=decoded.string(author, "username"),
+            author_name=decoded.string(author, "name"),
+            author_created_at=decoded.string(author, "created_at"),
+            author_followers=decoded.integer(
+                decoded.obj(author, "public_metrics"), "followers_count"
+            ),
             created_at=tweet["created_at"],
             text=tweet["text"],
             hashtags=_hashtags(tweet, kind, ref_tweet),
@@ -98,7 +100,7 @@ def _post(tweet: Json, context: _Context) -> Post:
             referenced_url=_ref_url(ref_id, ref_author_id, context),
             links=_links(tweet),
             mentions=_mentions(tweet),
-            lang=_str(tweet, "lang"),
+            lang=decoded.string(tweet, "lang"),
         )
     except ValidationError as error:
         raise ValueError(f"tweet {_label(tweet_id)}: {canonical.reason(error)}") from None
@@ -107,8 +109,8 @@ def _post(tweet: Json, context: _Context) -> Post:
 def _reference(tweet: Json) -> tuple[Kind, str | None]:
     """The tweet's kind and the id of the tweet it retweets, replies to or quotes."""
     refs: dict[str, str] = {}
-    for ref in _dicts(tweet, "referenced_tweets"):
-        ref_type, ref_id = _str(ref, "type"), _str(ref, "id")
+    for ref in decoded.objs(tweet, "referenced_tweets"):
+        ref_type, ref_id = decoded.string(ref, "type"), decoded.string(ref, "id")
         if ref_type is not None and ref_id is not None:
             refs.setdefault(ref_type, ref_id)
     for api_type, kind in _KIND_OF:
@@ -120,7 +122,7 @@ def _reference(tweet: Json) -> tuple[Kind, str | None]:
 def _hashtags(tweet: Json, kind: Kind, ref_tweet: Json | None) -> list[str]:
     """Tags as written: a repost's come from its original when that is at hand."""
     if kind == "repost" and ref_tweet is not None:
-        return _tags_of(ref_tweet, _str(ref_tweet, "text") or "")
+        return _tags_of(ref_tweet, decoded.string(ref_tweet, "text") or "")
     text: str = tweet["text"]
     if kind == "repost":
         text = _TRUNCATED_TAIL.sub("", text)  # "#Re…" is a cut tag; X leaves it out too
@@ -128,22 +130,24 @@ def _hashtags(tweet: Json, kind: Kind, ref_tweet: Json | None) -> list[str]:
 
 
 def _tags_of(tweet: Json, text: str) -> list[str]:
-    entities = _dicts(_dict(tweet, "entities"), "hashtags")
-    return _unique([*(_str(tag, "tag") for tag in entities), *hashtags.extract(text)])
+    entities = decoded.objs(decoded.obj(tweet, "entities"), "hashtags")
+    return _unique([*(decoded.string(tag, "tag") for tag in entities), *hashtags.extract(text)])
 
 
 def _links(tweet: Json) -> list[str]:
-    urls = _dicts(_dict(tweet, "entities"), "urls")
-    return _unique(_str(url, "unwound_url") or _str(url, "expanded_url") for url in urls)
+    urls = decoded.objs(decoded.obj(tweet, "entities"), "urls")
+    return _unique(
+        decoded.string(url, "unwound_url") or decoded.string(url, "expanded_url") for url in urls
+    )
 
 
 def _mentions(tweet: Json) -> list[str]:
-    users = _dicts(_dict(tweet, "entities"), "mentions")
-    return _unique(_str(user, "username") for user in users)
+    users = decoded.objs(decoded.obj(tweet, "entities"), "mentions")
+    return _unique(decoded.string(user, "username") for user in users)
 
 
 def _url(tweet_id: str, author: Json) -> str:
-    username = _str(author, "username")
+    username = decoded.string(author, "username")
     who = username if username is not None and _USERNAME.fullmatch(username) else "i/web"
     return f"https://x.com/{who}/status/{quote(tweet_id, safe='')}"
 
@@ -162,27 +166,7 @@ def _tweet(item: object) -> Json:
 
 
 def _by_id(objects: list[Json]) -> dict[str, Json]:
-    return {key: obj for obj in objects if (key := _str(obj, "id")) is not None}
-
-
-def _dict(obj: object, key: str) -> Json:
-    value = obj.get(key) if isinstance(obj, dict) else None
-    return value if isinstance(value, dict) else {}
-
-
-def _dicts(obj: object, key: str) -> list[Json]:
-    value = obj.get(key) if isinstance(obj, dict) else None
-    return [item for item in value if isinstance(item, dict)] if isinstance(value, list) else []
-
-
-def _str(obj: object, key: str) -> str | None:
-    value = obj.get(key) if isinstance(obj, dict) else None
-    return value if isinstance(value, str) else None
-
-
-def _int(obj: object, key: str) -> int | None:
-    value = obj.get(key) if isinstance(obj, dict) else None
-    return value if isinstance(value, int) and not isinstance(value, bool) else None
+    return {key: obj for obj in objects if (key := decoded.string(obj, "id")) is not None}
 
 
 def _unique(values: Iterable[str | None]) -> list[str]:

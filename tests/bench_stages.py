@@ -19,7 +19,7 @@ from monitor.importers.files import Archive
 from monitor.settings import Settings
 from monitor.signals.records import arrival
 from workers.aggregator import Aggregator
-from workers.importer import until_applied
+from workers.oneshot import until_applied
 
 WINDOW = 10  # entries published ahead of aggregation, as the importer does
 

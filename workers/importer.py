@@ -14,7 +14,7 @@ from monitor.connection import text
 from monitor.importers.files import Archive, Line
 from monitor.models import Post
 from monitor.settings import Settings
-from workers.aggregator import Aggregator
+from workers.oneshot import aggregating, until_applied
 
 Progress = Callable[[int], None]  # called with bytes read so far, across all files
 _AHEAD = 10  # entries published beyond what aggregators have applied
@@ -46,18 +46,10 @@ async def import_archives(
     When ``stopping`` is set, publishing stops at the next batch and Interrupted is raised.
     """
     run = uuid.uuid4().hex
-    quick = settings.model_copy(update={"read_block_ms": min(settings.read_block_ms, 100)})
-    aggregator = Aggregator(redis, quick, name=f"import-{run[:12]}")  # idle reads end quickly
-    await aggregator.prepare()
-    aggregating = asyncio.create_task(aggregator.run())
-    try:
-        publisher = _Publisher(redis, settings, run, await watchlist.watched(redis), aggregating)
+    async with aggregating(redis, settings, f"import-{run[:12]}") as aggregator:
+        publisher = _Publisher(redis, settings, run, await watchlist.watched(redis), aggregator)
         publisher.stopping = stopping or asyncio.Event()
         await publisher.publish_all(archives, progress)
-    finally:
-        aggregator.stopping.set()
-        await aggregating
-        await aggregator.close()
     stats = await redis.hgetall(keys.run_stats(run))
     publisher.summary.verdicts.update({text(k): int(v) for k, v in stats.items()})
     await redis.delete(keys.run_stats(run))
@@ -114,12 +106,3 @@ class _Publisher:
         self.pending.clear()
         if len(self.published) > _AHEAD:
             await until_applied(self.redis, self.published[-_AHEAD - 1], self.aggregating)
-
-
-async def until_applied(redis: Redis, entry_id: bytes, aggregating: "asyncio.Task[None]") -> None:
-    """Wait for the aggregators (ours, or a daemon's) to apply everything up to entry_id."""
-    while not await queue.applied(redis, entry_id):
-        if aggregating.done():
-            aggregating.result()  # a crash surfaces here with its traceback
-            raise RuntimeError("the import's aggregator stopped early")
-        await asyncio.sleep(0.02)

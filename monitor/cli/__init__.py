@@ -5,7 +5,7 @@ from typing import Annotated
 import typer
 
 from monitor import __version__
-from monitor.cli import daemon, ingest, letters, report, status, watch
+from monitor.cli import daemon, ingest, letters, report, sources, status, watch
 from monitor.cli.common import out, setup_logging
 
 app = typer.Typer(
@@ -14,8 +14,10 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 app.add_typer(watch.app, name="watch")
+app.add_typer(sources.app, name="sources")
 app.command("run")(daemon.run_all)
 app.command("aggregate")(daemon.aggregate)
+app.command("collect")(daemon.collect)
 app.command("import")(ingest.import_files)
 app.command("report")(report.report)
 app.command("deadletters")(letters.deadletters)

@@ -13,7 +13,7 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from rich.console import Console
 from rich.logging import RichHandler
 
-from monitor import embedded, hashtags, settings, timewindow, watchlist
+from monitor import embedded, hashtags, settings, sources, timewindow, watchlist
 from monitor.connection import connect
 from monitor.importers.files import ImportFileError
 from monitor.reports.build import NoData
@@ -30,6 +30,7 @@ USAGE_ERRORS: tuple[type[Exception], ...] = (
     timewindow.InvalidWindow,
     ImportFileError,
     settings.SettingsError,
+    sources.InvalidSource,
 )
 NOTHING_TO_SHOW: tuple[type[Exception], ...] = (NoData, EmptyList)
 

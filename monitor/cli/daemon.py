@@ -1,4 +1,4 @@
-"""hashmon run and hashmon aggregate: the long-running roles."""
+"""hashmon run, aggregate and collect: the long-running roles."""
 
 import asyncio
 import logging
@@ -7,10 +7,13 @@ from typing import Annotated
 
 import typer
 
-from monitor.cli.common import load_settings, one_line_errors, session
+from monitor.cli.common import fail, load_settings, one_line_errors, out, run, session
 from monitor.cli.watch import load_lists, read_file
 from monitor.settings import Settings
 from workers.aggregator import Aggregator
+from workers.collectors.collector import Collector
+from workers.collectors.once import collect_once
+from workers.role import Role
 from workers.serve import serve
 
 log = logging.getLogger(__name__)
@@ -24,7 +27,7 @@ def run_all(
 ) -> None:
     """Run every role in one process until SIGINT/SIGTERM (the first drains, a second stops)."""
     wanted = read_file(watchlists) if watchlists else {}
-    _serve(load_settings(), aggregators, wanted)
+    _serve(load_settings(), aggregators, wanted, collectors=1)
 
 
 def aggregate(
@@ -34,16 +37,36 @@ def aggregate(
     _serve(load_settings(), workers, {})
 
 
-def _serve(config: Settings, count: int, wanted: dict[str, list[str]]) -> None:
+def collect(
+    once: Annotated[
+        bool, typer.Option("--once", help="One pass over every source and tag, then exit.")
+    ] = False,
+) -> None:
+    """Collect from every source; with --once, return when the pass's posts are in reports."""
+    config = load_settings()
+    if not once:
+        _serve(config, 0, {}, collectors=1)
+        return
+    results = run(config, lambda redis: collect_once(redis, config))
+    if not results:
+        fail("no sources; add one with 'hashmon sources add'", code=1)
+    for result in results:
+        out.print(f"{result.source}: {result.posts:,} posts, {result.errors} errors", markup=False)
+    if any(result.errors for result in results):
+        fail("some sources failed; 'hashmon sources list' shows why", code=1)
+
+
+def _serve(config: Settings, count: int, wanted: dict[str, list[str]], collectors: int = 0) -> None:
     async def main() -> None:
         async with session(config) as redis:
             if wanted:
                 await load_lists(redis, wanted)
-            roles = [Aggregator(redis, config) for _ in range(count)]
+            roles: list[Role] = [Aggregator(redis, config) for _ in range(count)]
             if count > 1:
                 for i, role in enumerate(roles):
                     role.name = f"{role.name}-{i}"
-            log.info("hashmon: %d aggregator(s) started", count)
+            roles += [Collector(redis, config) for _ in range(collectors)]
+            log.info("hashmon: %d aggregator(s), %d collector(s) started", count, collectors)
             await serve(roles, config.shutdown_grace_s)
             log.info("hashmon: stopped")
 

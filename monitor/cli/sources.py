@@ -1,0 +1,81 @@
+"""hashmon sources: where posts are collected from, and how each source is doing."""
+
+import time
+from typing import Annotated
+
+import orjson
+import typer
+from redis.asyncio import Redis
+from rich.table import Table
+from rich.text import Text
+
+from monitor import sources
+from monitor.cli.common import fail, load_settings, one_line_errors, out, run
+from monitor.cli.watch import FormatOption, Output
+from monitor.sources import Source
+from monitor.terminal import clean
+
+app = typer.Typer(help="Add, remove and list collection sources.", no_args_is_help=True)
+
+
+@app.command()
+def add(
+    platform: Annotated[str, typer.Argument(help=f"One of: {', '.join(sources.PLATFORMS)}.")],
+    url: Annotated[
+        str, typer.Option("--instance", "--url", help="Base URL: the instance, server or mirror.")
+    ],
+    token_env: Annotated[
+        str | None,
+        typer.Option(help="Environment variable holding an access token (never stored)."),
+    ] = None,
+    name: Annotated[str | None, typer.Option(help="Name (default: the URL's host).")] = None,
+    rate: Annotated[
+        str | None,
+        typer.Option(
+            help="Throttle as REQUESTS/SECONDS (default: the platform's published limit)."
+        ),
+    ] = None,
+) -> None:
+    """Collect from a source from the next pass on; a running daemon needs no restart."""
+    with one_line_errors():
+        source = sources.make(platform, url, name=name, token_env=token_env, rate=rate)
+
+    async def added(redis: Redis) -> Source:
+        await sources.add(redis, source)
+        return source
+
+    run(load_settings(), added)
+    out.print(f"{source.name}: {source.platform} source at {source.base_url} added", markup=False)
+
+
+@app.command()
+def remove(name: Annotated[str, typer.Argument(help="The source's name.")]) -> None:
+    """Stop collecting from a source; its cursors go too (its posts stay)."""
+    if not run(load_settings(), lambda redis: sources.remove(redis, name)):
+        fail(f"no source named {name[:64]!r}", code=1)
+    out.print(f"{name}: removed", markup=False)
+
+
+@app.command("list")
+def list_sources(fmt: FormatOption = Output.text) -> None:
+    """Every source with its health: last success, last error, lag and cursors."""
+    found = run(load_settings(), sources.states)
+    if fmt is Output.json:
+        out.print(orjson.dumps([s.model_dump(mode="json") for s in found]).decode(), markup=False)
+        return
+    if not found:
+        fail("no sources; add one with 'hashmon sources add'", code=1)
+    table = Table("name", "platform", "url", "posts", "last success", "last error", "cursors")
+    for state in found:
+        error = state.last_error or "-"
+        if state.last_error_at is not None:
+            error = f"{_ago(state.last_error_at)}: {error}"
+        success = _ago(state.last_success_at) if state.last_success_at is not None else "never"
+        cells = (state.source.name, state.source.platform, state.source.base_url,
+                 f"{state.posts:,}", success, error, f"{len(state.cursors)} tags")  # fmt: skip
+        table.add_row(*(Text(clean(cell)) for cell in cells))  # server text is hostile
+    out.print(table)
+
+
+def _ago(moment: float) -> str:
+    return f"{max(0.0, time.time() - moment):.0f} s ago"

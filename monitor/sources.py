@@ -1,0 +1,205 @@
+"""The platforms a user collects from: one entry per source (an instance, an account, a feed).
+
+A source names the environment variable that holds its credential, never the credential, so
+nothing secret is stored in Redis or shown. Names are unique; a source's cursors and health
+live beside it in the {sources} hash slot.
+"""
+
+import os
+import re
+import time
+from typing import Literal, cast
+from urllib.parse import urlsplit
+
+import orjson
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from redis.asyncio import Redis
+
+from monitor import keys
+from monitor.connection import text
+
+Platform = Literal["mastodon"]
+PLATFORMS: tuple[Platform, ...] = ("mastodon",)
+# Published limits (README of the platform fixtures): Mastodon pages 300 per 15 min per IP.
+DEFAULT_RATES: dict[Platform, tuple[int, float]] = {"mastodon": (300, 900.0)}
+_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
+_ENV = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+class InvalidSource(ValueError):
+    """A source that cannot be added or used; the message names the problem."""
+
+
+class Source(BaseModel):
+    """Where and how to collect; ``rate`` requests per ``period_s`` is the throttle."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    name: str
+    platform: Platform
+    base_url: str
+    token_env: str | None = None
+    rate: int = Field(gt=0)
+    period_s: float = Field(gt=0)
+
+    def token(self) -> str | None:
+        """The credential, read when needed from the variable the source names."""
+        return os.environ.get(self.token_env) or None if self.token_env else None
+
+
+def parse_url(raw: str) -> str:
+    """An http(s) base URL without trailing slash, query or fragment."""
+    parts = urlsplit(raw.strip())
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise InvalidSource(f"invalid URL {raw[:80]!r}: expected http(s)://host")
+    if parts.query or parts.fragment:
+        raise InvalidSource(f"invalid URL {raw[:80]!r}: no query or fragment, just the base")
+    return f"{parts.scheme}://{parts.netloc}{parts.path}".rstrip("/")
+
+
+def parse_env(name: str) -> str:
+    """The name of a set, non-empty environment variable (its value is not kept)."""
+    if not _ENV.fullmatch(name):
+        raise InvalidSource(f"invalid environment variable name {name[:40]!r}")
+    if not os.environ.get(name):
+        raise InvalidSource(f"environment variable {name} is not set")
+    return name
+
+
+def parse_rate(raw: str) -> tuple[int, float]:
+    """'300/900' -> 300 requests per 900 seconds."""
+    count, _, period = raw.partition("/")
+    try:
+        rate, seconds = int(count), float(period)
+    except ValueError:
+        raise InvalidSource(f"invalid rate {raw[:40]!r}: expected REQUESTS/SECONDS") from None
+    if rate <= 0 or not 0 < seconds < float("inf"):
+        raise InvalidSource(f"invalid rate {raw[:40]!r}: both parts must be positive")
+    return rate, seconds
+
+
+def make(
+    platform: str,
+    base_url: str,
+    *,
+    name: str | None = None,
+    token_env: str | None = None,
+    rate: str | None = None,
+) -> Source:
+    """A checked source; raises InvalidSource naming the first problem."""
+    if platform not in PLATFORMS:
+        raise InvalidSource(f"unknown platform {platform[:40]!r}; expected {', '.join(PLATFORMS)}")
+    known = next(p for p in PLATFORMS if p == platform)  # the Literal, for type checkers
+    url = parse_url(base_url)
+    chosen = name or urlsplit(url).hostname or ""
+    if not _NAME.fullmatch(chosen):
+        raise InvalidSource(
+            f"invalid source name {chosen[:40]!r}: use letters, digits, '.', '_' or '-'"
+        )
+    count, period = parse_rate(rate) if rate else DEFAULT_RATES[known]
+    env = parse_env(token_env) if token_env else None
+    return Source(
+        name=chosen, platform=known, base_url=url, token_env=env, rate=count, period_s=period
+    )
+
+
+async def add(redis: Redis, source: Source) -> None:
+    if not await redis.hsetnx(keys.SOURCES, source.name, source.model_dump_json()):
+        raise InvalidSource(f"a source named {source.name!r} exists; remove it first")
+
+
+async def remove(redis: Redis, name: str) -> bool:
+    """Forget a source with its cursors and health; False when there was none."""
+    async with redis.pipeline(transaction=True) as pipe:
+        pipe.hdel(keys.SOURCES, name)
+        pipe.delete(keys.cursors(name), keys.source_health(name))
+        removed, _ = await pipe.execute()
+    return bool(removed)
+
+
+async def all_sources(redis: Redis) -> list[Source]:
+    """Every source, by name; a stored entry this version cannot read is skipped."""
+    stored = cast(dict[bytes, bytes], await redis.hgetall(keys.SOURCES))
+    found = []
+    for raw in stored.values():
+        try:
+            found.append(Source.model_validate_json(raw))
+        except ValidationError:
+            continue
+    return sorted(found, key=lambda source: source.name)
+
+
+async def record_success(redis: Redis, name: str, posts: int, newest_ms: int | None) -> None:
+    async with redis.pipeline(transaction=True) as pipe:
+        pipe.hset(keys.source_health(name), "last_success_at", time.time())
+        pipe.hincrby(keys.source_health(name), "posts", posts)
+        if newest_ms is not None:
+            pipe.hset(keys.source_health(name), "newest_post_ms", newest_ms)
+        await pipe.execute()
+
+
+async def record_error(redis: Redis, name: str, error: str) -> None:
+    mapping = {"last_error": error[:300], "last_error_at": time.time()}
+    await redis.hset(keys.source_health(name), mapping=mapping)  # type: ignore[arg-type]  # str|float values
+
+
+async def health(redis: Redis, name: str) -> dict[str, str]:
+    stored = cast(dict[bytes, bytes], await redis.hgetall(keys.source_health(name)))
+    return {text(k): text(v) for k, v in stored.items()}
+
+
+async def cursors(redis: Redis, name: str) -> dict[str, str]:
+    """Tag -> cursor JSON, as the source's collector saved it."""
+    stored = cast(dict[bytes, bytes], await redis.hgetall(keys.cursors(name)))
+    return {text(k): text(v) for k, v in stored.items()}
+
+
+async def cursor(redis: Redis, name: str, tag: str) -> str | None:
+    found = await redis.hget(keys.cursors(name), tag)
+    return None if found is None else text(found)
+
+
+async def save_cursor(redis: Redis, name: str, tag: str, cursor: str) -> None:
+    await redis.hset(keys.cursors(name), tag, cursor)
+
+
+class SourceState(BaseModel):
+    """A source as ``sources list`` shows it: settings, health and each tag's cursor."""
+
+    source: Source
+    posts: int
+    last_success_at: float | None
+    last_error: str | None
+    last_error_at: float | None
+    lag_s: float | None  # since the last successful collection: how stale its data may be
+    newest_post_ms: int | None
+    cursors: dict[str, object]
+
+
+async def states(redis: Redis) -> list[SourceState]:
+    now = time.time()
+    found = []
+    for source in await all_sources(redis):
+        seen = await health(redis, source.name)
+        success = _maybe_float(seen.get("last_success_at"))
+        newest = _maybe_float(seen.get("newest_post_ms"))
+        found.append(
+            SourceState(
+                source=source,
+                posts=int(seen.get("posts", 0)),
+                last_success_at=success,
+                last_error=seen.get("last_error"),
+                last_error_at=_maybe_float(seen.get("last_error_at")),
+                lag_s=None if success is None else max(0.0, now - success),
+                newest_post_ms=None if newest is None else int(newest),
+                cursors={
+                    tag: orjson.loads(raw)
+                    for tag, raw in (await cursors(redis, source.name)).items()
+                },
+            )
+        )
+    return found
+
+
+def _maybe_float(value: str | None) -> float | None:
+    return None if value is None else float(value)

@@ -1,0 +1,124 @@
+"""The collector role: passes over every source x watched tag, publishing into the ingest stream.
+
+Each pass reads the sources and the watchlists afresh, so a tag or source added while it runs is
+collected from the next pass on. Sources are collected concurrently, a source's tags one after
+another (they share its rate limit). A failing source is recorded in its health and retried on
+the next pass; it never stops the others.
+"""
+
+import asyncio
+import logging
+from dataclasses import dataclass
+
+import aiohttp
+
+from monitor import __version__, deadletter, queue, sources, watchlist
+from monitor.models import Post
+from monitor.signals.records import epoch_ms
+from monitor.sources import Source
+from workers.collectors.http import Client, FetchError, Malformed, Stopped
+from workers.collectors.mastodon import MastodonPoller, Sink
+from workers.role import Role
+
+log = logging.getLogger(__name__)
+
+USER_AGENT = f"hashmon/{__version__} (hashtag campaign monitor)"
+
+
+@dataclass
+class SourcePass:
+    """What one pass did for one source."""
+
+    source: str
+    posts: int = 0
+    errors: int = 0
+
+
+class Collector(Role):
+    """``step`` is one pass followed by the poll interval; ``collect_once`` is the pass alone."""
+
+    role = "collector"
+    session: aiohttp.ClientSession | None = None
+    last_entry: bytes | None = None  # the newest stream entry this collector published
+    clients: dict[str, Client]
+
+    async def prepare(self) -> None:
+        if self.session is None:
+            timeout = aiohttp.ClientTimeout(total=self.settings.http_timeout_s)
+            headers = {"User-Agent": USER_AGENT}
+            self.session = aiohttp.ClientSession(timeout=timeout, headers=headers)
+            self.clients = {}
+
+    async def step(self) -> int:
+        done = sum(result.posts for result in await self.collect_once())
+        await self.beat()
+        await self._sleep(self.settings.poll_interval_s)
+        return done
+
+    async def collect_once(self) -> list[SourcePass]:
+        await self.prepare()
+        tags = sorted(await watchlist.watched(self.redis))
+        found = await sources.all_sources(self.redis)
+        return list(await asyncio.gather(*(self._source_pass(s, tags) for s in found)))
+
+    async def close(self) -> None:
+        if self.session is not None:
+            await self.session.close()
+        await super().close()
+
+    async def _source_pass(self, source: Source, tags: list[str]) -> SourcePass:
+        result = SourcePass(source.name)
+        poller = MastodonPoller(self._client(source), source, self.settings, self._sink(source))
+        for tag in tags:
+            try:
+                posts = await poller.collect(tag)
+            except Stopped:
+                break
+            except Malformed as exc:
+                result.errors += 1
+                await self._failed(source, tag, f"malformed response: {exc}", exc.raw)
+                continue
+            except FetchError as exc:
+                result.errors += 1
+                await self._failed(source, tag, str(exc), None)
+                continue
+            result.posts += len(posts)
+            newest = max((epoch_ms(post.created_at) for post in posts), default=None)
+            await sources.record_success(self.redis, source.name, len(posts), newest)
+            log.debug("%s: %d posts for #%s", source.name, len(posts), tag)
+        if result.posts:
+            log.info("%s: %d posts collected", source.name, result.posts)
+        return result
+
+    async def _failed(self, source: Source, tag: str, reason: str, raw: bytes | None) -> None:
+        log.warning("%s: #%s: %s", source.name, tag, reason)
+        await sources.record_error(self.redis, source.name, f"#{tag}: {reason}")
+        if raw is not None:
+            await deadletter.add(self.redis, f"{source.name}:{tag}", reason, raw)
+
+    def _client(self, source: Source) -> Client:
+        """One client per source, kept across passes so its throttle remembers; renewed on edit."""
+        client = self.clients.get(source.name)
+        if client is None or client.source != source:
+            assert self.session is not None  # prepare() made it
+            client = Client(self.session, source, self.settings, self.stopping)
+            self.clients[source.name] = client
+        return client
+
+    def _sink(self, source: Source) -> Sink:
+        async def publish(posts: list[Post]) -> None:
+            if posts:
+                ids = await queue.publish(self.redis, posts, batch=self.settings.publish_batch)
+                self.last_entry = ids[-1]
+
+        async def reject(reason: str, raw: bytes) -> None:
+            await deadletter.add(self.redis, source.name, reason, raw)
+            await sources.record_error(self.redis, source.name, reason)
+
+        async def load_cursor(tag: str) -> str | None:
+            return await sources.cursor(self.redis, source.name, tag)
+
+        async def save_cursor(tag: str, cursor: str) -> None:
+            await sources.save_cursor(self.redis, source.name, tag, cursor)
+
+        return Sink(publish, reject, load_cursor, save_cursor)

@@ -1,0 +1,40 @@
+"""An aggregator beside a one-shot command (import, collect --once), so that the command can
+return once its posts are in reports even when no daemon runs; a daemon's aggregators may share
+the work."""
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+
+from redis.asyncio import Redis
+
+from monitor import queue
+from monitor.settings import Settings
+from workers.aggregator import Aggregator
+
+
+@contextlib.asynccontextmanager
+async def aggregating(
+    redis: Redis, settings: Settings, name: str
+) -> AsyncIterator["asyncio.Task[None]"]:
+    """Run an aggregator for the block's duration, yielding its task (to notice a crash)."""
+    quick = settings.model_copy(update={"read_block_ms": min(settings.read_block_ms, 100)})
+    # idle reads end quickly, so that stopping it at the end costs little
+    aggregator = Aggregator(redis, quick, name=name)
+    await aggregator.prepare()
+    running = asyncio.create_task(aggregator.run())
+    try:
+        yield running
+    finally:
+        aggregator.stopping.set()
+        await running
+        await aggregator.close()
+
+
+async def until_applied(redis: Redis, entry_id: bytes, aggregating: "asyncio.Task[None]") -> None:
+    """Wait for the aggregators (ours, or a daemon's) to apply everything up to entry_id."""
+    while not await queue.applied(redis, entry_id):
+        if aggregating.done():
+            aggregating.result()  # a crash surfaces here with its traceback
+            raise RuntimeError("the command's aggregator stopped early")
+        await asyncio.sleep(0.02)
