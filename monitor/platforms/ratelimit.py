@@ -41,7 +41,8 @@ def reddit(headers: Headers) -> Limit:
     return Limit(_number(headers, "x-ratelimit-remaining"), _seconds(headers, "x-ratelimit-reset"))
 
 
-READERS: dict[str, Callable[[Headers], Limit]] = {
+Reader = Callable[[Headers], Limit]
+READERS: dict[str, Reader] = {
     "mastodon": mastodon,
     "bluesky": bluesky,
     "x": x,
