@@ -25,3 +25,9 @@ def string(value: object, key: str) -> str | None:
 def integer(value: object, key: str) -> int | None:
     found = value.get(key) if isinstance(value, dict) else None
     return found if isinstance(found, int) and not isinstance(found, bool) else None
+
+
+def items(value: object, key: str) -> list[object]:
+    """The list under ``key``, or [] when it is missing or not a list."""
+    found = value.get(key) if isinstance(value, dict) else None
+    return found if isinstance(found, list) else []

@@ -79,3 +79,7 @@ def cursors(source: str) -> str:
 def source_health(source: str) -> str:
     """Hash: last success and last error of a source, posts collected, newest post time."""
     return _sources(f"health:{source}")
+
+
+BLUESKY_TAGS = _sources("bluesky:tags")  # hash: AT URI of a post with a watched tag -> its tags
+BLUESKY_TAG_TIMES = _sources("bluesky:tag-times")  # zset: the same URIs -> post time, for expiry

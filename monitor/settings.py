@@ -38,6 +38,8 @@ class Settings(BaseSettings):
     http_attempts: int = Field(5, gt=0, le=100)  # tries on 5xx, timeouts and connection errors
     http_backoff_s: float = Field(1.0, gt=0)  # first retry delay; doubles, capped, with jitter
     backfill_pages: int = Field(25, ge=0)  # older pages a pass reads per (source, tag)
+    stream_flush_s: float = Field(0.5, gt=0)  # a stream's posts are published at least this often
+    stream_idle_s: float = Field(10.0, gt=0)  # collect --once: a stream this quiet has caught up
 
     @classmethod
     def settings_customise_sources(

@@ -18,10 +18,22 @@ from redis.asyncio import Redis
 from monitor import keys
 from monitor.connection import text
 
-Platform = Literal["mastodon"]
-PLATFORMS: tuple[Platform, ...] = ("mastodon",)
+Platform = Literal["mastodon", "bluesky-jetstream"]
+PLATFORMS: tuple[Platform, ...] = ("mastodon", "bluesky-jetstream")
+STREAMING: frozenset[Platform] = frozenset({"bluesky-jetstream"})
 # Published limits (README of the platform fixtures): Mastodon pages 300 per 15 min per IP.
-DEFAULT_RATES: dict[Platform, tuple[int, float]] = {"mastodon": (300, 900.0)}
+# Jetstream has no request limit: its rate paces reconnections.
+DEFAULT_RATES: dict[Platform, tuple[int, float]] = {
+    "mastodon": (300, 900.0),
+    "bluesky-jetstream": (10, 60.0),
+}
+DEFAULT_URLS: dict[Platform, str] = {
+    "bluesky-jetstream": "wss://jetstream2.us-east.bsky.network",
+}
+_SCHEMES: dict[Platform, tuple[str, ...]] = {
+    "mastodon": ("http", "https"),
+    "bluesky-jetstream": ("ws", "wss", "http", "https"),
+}
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
 _ENV = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
@@ -47,11 +59,12 @@ class Source(BaseModel):
         return os.environ.get(self.token_env) or None if self.token_env else None
 
 
-def parse_url(raw: str) -> str:
-    """An http(s) base URL without trailing slash, query or fragment."""
+def parse_url(raw: str, schemes: tuple[str, ...] = ("http", "https")) -> str:
+    """A base URL without trailing slash, query or fragment."""
     parts = urlsplit(raw.strip())
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise InvalidSource(f"invalid URL {raw[:80]!r}: expected http(s)://host")
+    if parts.scheme not in schemes or not parts.hostname:
+        expected = " or ".join(f"{scheme}://host" for scheme in schemes)
+        raise InvalidSource(f"invalid URL {raw[:80]!r}: expected {expected}")
     if parts.query or parts.fragment:
         raise InvalidSource(f"invalid URL {raw[:80]!r}: no query or fragment, just the base")
     return f"{parts.scheme}://{parts.netloc}{parts.path}".rstrip("/")
@@ -80,7 +93,7 @@ def parse_rate(raw: str) -> tuple[int, float]:
 
 def make(
     platform: str,
-    base_url: str,
+    base_url: str | None,
     *,
     name: str | None = None,
     token_env: str | None = None,
@@ -90,7 +103,9 @@ def make(
     if platform not in PLATFORMS:
         raise InvalidSource(f"unknown platform {platform[:40]!r}; expected {', '.join(PLATFORMS)}")
     known = next(p for p in PLATFORMS if p == platform)  # the Literal, for type checkers
-    url = parse_url(base_url)
+    if base_url is None and known not in DEFAULT_URLS:
+        raise InvalidSource(f"{known} needs a URL: give --instance or --url")
+    url = parse_url(base_url or DEFAULT_URLS[known], _SCHEMES[known])
     chosen = name or urlsplit(url).hostname or ""
     if not _NAME.fullmatch(chosen):
         raise InvalidSource(

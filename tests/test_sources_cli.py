@@ -17,8 +17,8 @@ TAG = "IRGCOutOfIraq"
     ("args", "message"),
     [
         (["mastodont", "--instance", "https://m.example"], "unknown platform 'mastodont'"),
-        (["mastodon", "--instance", "m.example"], "invalid URL 'm.example': expected http(s)://host"),
-        (["mastodon", "--instance", "ftp://m.example"], "expected http(s)://host"),
+        (["mastodon", "--instance", "m.example"], "invalid URL 'm.example': expected http://host or https://host"),
+        (["mastodon", "--instance", "ftp://m.example"], "expected http://host or https://host"),
         (["mastodon", "--instance", "https://m.example/?a=1"], "no query or fragment"),
         (["mastodon", "--instance", "https://m.example", "--token-env", "HASHMON_TEST_UNSET"],
          "environment variable HASHMON_TEST_UNSET is not set"),

@@ -22,8 +22,9 @@ app = typer.Typer(help="Add, remove and list collection sources.", no_args_is_he
 def add(
     platform: Annotated[str, typer.Argument(help=f"One of: {', '.join(sources.PLATFORMS)}.")],
     url: Annotated[
-        str, typer.Option("--instance", "--url", help="Base URL: the instance, server or mirror.")
-    ],
+        str | None,
+        typer.Option("--instance", "--url", help="Base URL: the instance, server or mirror."),
+    ] = None,
     token_env: Annotated[
         str | None,
         typer.Option(help="Environment variable holding an access token (never stored)."),

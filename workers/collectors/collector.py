@@ -17,7 +17,9 @@ from monitor.models import Post
 from monitor.signals.records import epoch_ms
 from monitor.sources import Source
 from workers.collectors.http import Client, FetchError, Malformed, Stopped
-from workers.collectors.mastodon import MastodonPoller, Sink
+from workers.collectors.jetstream import JetstreamReader, StreamPass
+from workers.collectors.mastodon import MastodonPoller
+from workers.collectors.sink import Sink
 from workers.role import Role
 
 log = logging.getLogger(__name__)
@@ -35,38 +37,82 @@ class SourcePass:
 
 
 class Collector(Role):
-    """``step`` is one pass followed by the poll interval; ``collect_once`` is the pass alone."""
+    """``step`` is one pass over the polled sources, keeping a reader running for each streamed
+    one, then the poll interval; ``collect_once`` is one pass over both kinds."""
 
     role = "collector"
     session: aiohttp.ClientSession | None = None
     last_entry: bytes | None = None  # the newest stream entry this collector published
     clients: dict[str, Client]
+    streams: dict[Source, "asyncio.Task[StreamPass]"]
 
     async def prepare(self) -> None:
         if self.session is None:
             timeout = aiohttp.ClientTimeout(total=self.settings.http_timeout_s)
             headers = {"User-Agent": USER_AGENT}
             self.session = aiohttp.ClientSession(timeout=timeout, headers=headers)
-            self.clients = {}
+            self.clients, self.streams = {}, {}
 
     async def step(self) -> int:
-        done = sum(result.posts for result in await self.collect_once())
+        await self.prepare()
+        found = await sources.all_sources(self.redis)
+        self._keep_streams([s for s in found if s.platform in sources.STREAMING])
+        tags = sorted(await watchlist.watched(self.redis))
+        polled = [s for s in found if s.platform not in sources.STREAMING]
+        done = sum(r.posts for r in await asyncio.gather(*(self._poll(s, tags) for s in polled)))
         await self.beat()
         await self._sleep(self.settings.poll_interval_s)
         return done
 
     async def collect_once(self) -> list[SourcePass]:
+        """Polled sources for every watched tag; streams until they have caught up."""
         await self.prepare()
         tags = sorted(await watchlist.watched(self.redis))
         found = await sources.all_sources(self.redis)
-        return list(await asyncio.gather(*(self._source_pass(s, tags) for s in found)))
+        return list(await asyncio.gather(*(self._once(s, tags) for s in found)))
 
     async def close(self) -> None:
+        self.stopping.set()
         if self.session is not None:
+            if self.streams:
+                await asyncio.wait(self.streams.values())
             await self.session.close()
         await super().close()
 
-    async def _source_pass(self, source: Source, tags: list[str]) -> SourcePass:
+    async def _once(self, source: Source, tags: list[str]) -> SourcePass:
+        if source.platform not in sources.STREAMING:
+            return await self._poll(source, tags)
+        try:
+            streamed = await self._reader(source).run(once=True)
+        except ConnectionError as exc:
+            await self._failed(source, "*", str(exc), None)
+            return SourcePass(source.name, errors=1)
+        await self._streamed(source, streamed)
+        return SourcePass(source.name, streamed.posts)
+
+    def _keep_streams(self, streamed: list[Source]) -> None:
+        """A reader per streamed source; one whose source was removed or edited is stopped."""
+        for source, task in list(self.streams.items()):
+            if task.done() and not task.cancelled() and task.exception() is not None:
+                log.error("%s: stream failed, restarting: %r", source.name, task.exception())
+            if source not in streamed or task.done():
+                task.cancel()
+                del self.streams[source]
+        for source in streamed:
+            if source not in self.streams:
+                self.streams[source] = asyncio.create_task(self._reader(source).run())
+
+    def _reader(self, source: Source) -> JetstreamReader:
+        assert self.session is not None  # prepare() made it
+        sink = self._sink(source)
+        return JetstreamReader(self.redis, self.session, source, self.settings, sink, self.stopping)
+
+    async def _streamed(self, source: Source, streamed: StreamPass) -> None:
+        if streamed.unattributed:
+            log.info("%s: %d reposts of posts never seen were left out", source.name,
+                     streamed.unattributed)  # fmt: skip
+
+    async def _poll(self, source: Source, tags: list[str]) -> SourcePass:
         result = SourcePass(source.name)
         poller = MastodonPoller(self._client(source), source, self.settings, self._sink(source))
         for tag in tags:

@@ -10,8 +10,6 @@ Ids are compared as integers (snowflakes).
 
 import logging
 import time
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 from urllib.parse import quote
 
 import orjson
@@ -25,6 +23,7 @@ from monitor.settings import Settings
 from monitor.signals.records import epoch_ms
 from monitor.sources import Source
 from workers.collectors.http import Client, FetchError, Malformed
+from workers.collectors.sink import Sink
 
 log = logging.getLogger(__name__)
 
@@ -36,16 +35,6 @@ class Cursor(BaseModel):
     newest: str | None = None  # highest status id published
     oldest: str | None = None  # lowest status id published, while backfilling
     backfilled: bool = False
-
-
-@dataclass(frozen=True)
-class Sink:
-    """Where a poller's results go: posts to the stream, bad statuses to dead letters."""
-
-    publish: Callable[[list[Post]], Awaitable[None]]
-    reject: Callable[[str, bytes], Awaitable[None]]
-    load_cursor: Callable[[str], Awaitable[str | None]]
-    save_cursor: Callable[[str, str], Awaitable[None]]
 
 
 class MastodonPoller:
