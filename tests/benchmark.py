@@ -1,4 +1,5 @@
-"""Import+aggregation throughput against Redis's own pipelined XADD rate, and memory per post.
+"""Import+aggregation throughput against Redis's own pipelined XADD rate, memory per post, and
+the Jetstream ingest rate.
 
 Run as ``python -m tests.benchmark`` from the repository root (``make bench``); not a pytest test.
 It generates the sample campaign, imports it through the real path (ingest stream, aggregator,
@@ -32,10 +33,14 @@ from monitor.embedded import EmbeddedRedis
 from monitor.importers.files import open_archive
 from monitor.settings import Settings
 from seeds.make_sample_campaign import generate
+from tests import bench_jetstream
+from tests.bench_jetstream import StreamRun
 from tests.bench_stages import Stage, aggregate_only, digests, parse_only, server_cpu
 from workers.importer import Summary, import_archives
 
 TARGET = 0.25  # posts/s as a share of Redis's pipelined XADD rate (the issue's target)
+JETSTREAM_TARGET = 5_000  # post events/s through the Jetstream filter and publish, on one core
+STREAM_EVENTS = 100_000
 CAMPAIGN = ("#IRGCOutOfIraq", "#BlackListMOIS", "#BlackListIRGC", "#IRGCTerrorists")
 BASELINE_REQUESTS = 200_000
 BASELINE_PIPELINE = 100
@@ -56,6 +61,14 @@ class Sample:
     posts: int
     mean_bytes: float
     seconds: float
+
+
+@dataclass(frozen=True)
+class Recording:
+    """The Jetstream recording the live path replays, and how many of its events are posts."""
+
+    path: Path
+    posts: int
 
 
 @dataclass(frozen=True)
@@ -218,7 +231,9 @@ class Stages:
     aggregate: Stage
 
 
-async def _measure(server: EmbeddedRedis, sample: Sample) -> tuple[Imported, Baseline, Stages, str]:
+async def _measure(
+    server: EmbeddedRedis, sample: Sample, recording: Recording
+) -> tuple[Imported, Baseline, Stages, StreamRun, str]:
     """Both rates in one run on one server, so machine and server build cancel out in the ratio."""
     settings = Settings(redis_url=server.url, data_dir=server.dir)
     redis = connect(server.url)
@@ -229,10 +244,12 @@ async def _measure(server: EmbeddedRedis, sample: Sample) -> tuple[Imported, Bas
         except RuntimeError as error:
             baseline = Baseline(None, "", "", str(error))
         stages = await _stages(redis, settings, sample)
+        await redis.flushdb()
+        stream = await bench_jetstream.measure(redis, settings, recording.path, recording.posts)
         version = text((await redis.info("server"))["redis_version"])
     finally:
         await redis.aclose()
-    return imported, baseline, stages, version
+    return imported, baseline, stages, stream, version
 
 
 async def _stages(redis: Redis, settings: Settings, sample: Sample) -> Stages:
@@ -325,6 +342,28 @@ def _where_time_goes(stages: Stages, baseline: Baseline) -> Table:
     return table
 
 
+def _jetstream(stream: StreamRun, imported: Imported) -> Table:
+    """The live path's figures beside the import's end-to-end rate."""
+    pipeline = imported.summary.read / imported.seconds
+    style = "green" if stream.posts_per_s >= JETSTREAM_TARGET else "red"
+    table = Table(title="Jetstream ingest: filter + publish, from a local WebSocket replay")
+    table.add_column("measure")
+    table.add_column("value", justify="right")
+    table.add_row("events replayed (posts, reposts, identity)", f"{stream.events:,}")
+    table.add_row("post events filtered", f"{stream.posts_read:,}")
+    table.add_row("published (watched posts + attributed reposts)", f"{stream.published:,}")
+    table.add_row("wall time", f"{stream.seconds:.2f} s")
+    table.add_row("events/s", f"{stream.events / stream.seconds:,.0f}")
+    table.add_row(
+        f"[bold]post events/s (target ≥ {JETSTREAM_TARGET:,})",
+        f"[bold {style}]{stream.posts_per_s:,.0f}",
+    )
+    per_event = stream.cpu_s * 1e6 / stream.events
+    table.add_row("  reader CPU per event (one core)", f"{per_event:.1f} µs")
+    table.add_row("pipeline end to end (import above), posts/s", f"{pipeline:,.0f}")
+    return table
+
+
 def _outcome(imported: Imported) -> Table:
     """Verdicts show the run did real work (not all duplicates); memory is invariant 3's measure."""
     summary = imported.summary
@@ -352,15 +391,20 @@ def _per(total: int, count: int) -> str:
 def _run(directory: Path, posts: int) -> int:
     """Exit 1 when the baseline is missing: a rate without its ratio does not answer the issue."""
     directory.mkdir(parents=True, exist_ok=True)
-    with console.status(f"generating {posts:,} posts"):
+    with console.status(f"generating {posts:,} posts and {STREAM_EVENTS:,} stream events"):
         sample = _generate(directory, posts)
+        frames = directory / "jetstream.jsonl"
+        recording = Recording(frames, bench_jetstream.record(frames, STREAM_EVENTS))
     with (
         EmbeddedRedis(directory / "redis") as server,
-        console.status("importing, then running redis-benchmark"),
+        console.status("importing, running redis-benchmark, replaying a Jetstream"),
     ):
-        imported, baseline, stages, version = asyncio.run(_measure(server, sample))
+        imported, baseline, stages, stream, version = asyncio.run(
+            _measure(server, sample, recording)
+        )
     console.print(_figures(sample, imported, baseline))
     console.print(_where_time_goes(stages, baseline))
+    console.print(_jetstream(stream, imported))
     console.print(_outcome(imported))
     console.print(_machine(version, baseline))
     if baseline.command:

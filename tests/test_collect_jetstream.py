@@ -172,3 +172,20 @@ def test_collect_once_from_the_cli(cli_env: dict[str, str], sync_client: sync_re
     assert (code, out.strip()) == (0, "127.0.0.1: 7 posts, 0 errors")
     code, out = hashmon(env, "report", "#IRGCOutOfIraq", "--format", "json")
     assert json.loads(out)["posts"]["total"] == 6
+
+
+async def test_once_ends_as_soon_as_the_stream_reaches_the_present(
+    redis: Redis, fast: Settings, stream: tuple[fake.Jetstream, str]
+) -> None:
+    """Even when the newest event closes a full batch: the run does not wait to go quiet."""
+    state, url = stream
+    for n in range(499):
+        state.add(fake.post(NIKA, f"b{n}", f"#BlackListMOIS {n}", T0 + n * SECOND))
+    state.add(fake.account(NIKA, 4_102_444_800_000_000))  # 2100: the 500th event, in the future
+    await watchlist.add(redis, "default", ["blacklistmois"])
+    await sources.add(redis, sources.make("bluesky-jetstream", url, name="jet"))
+    patient = fast.model_copy(update={"stream_idle_s": 3_600.0})
+
+    [result] = await asyncio.wait_for(collect_once(redis, patient), timeout=30)
+
+    assert result.posts == 499

@@ -12,14 +12,13 @@ from dataclasses import dataclass
 
 import aiohttp
 
-from monitor import __version__, deadletter, queue, sources, watchlist
-from monitor.models import Post
+from monitor import __version__, deadletter, sources, watchlist
 from monitor.signals.records import epoch_ms
 from monitor.sources import Source
 from workers.collectors.http import Client, FetchError, Malformed, Stopped
 from workers.collectors.jetstream import JetstreamReader, StreamPass
 from workers.collectors.mastodon import MastodonPoller
-from workers.collectors.sink import Sink
+from workers.collectors.sink import Sink, into_redis
 from workers.role import Role
 
 log = logging.getLogger(__name__)
@@ -152,19 +151,7 @@ class Collector(Role):
         return client
 
     def _sink(self, source: Source) -> Sink:
-        async def publish(posts: list[Post]) -> None:
-            if posts:
-                ids = await queue.publish(self.redis, posts, batch=self.settings.publish_batch)
-                self.last_entry = ids[-1]
+        def published(entry: bytes) -> None:
+            self.last_entry = entry
 
-        async def reject(reason: str, raw: bytes) -> None:
-            await deadletter.add(self.redis, source.name, reason, raw)
-            await sources.record_error(self.redis, source.name, reason)
-
-        async def load_cursor(tag: str) -> str | None:
-            return await sources.cursor(self.redis, source.name, tag)
-
-        async def save_cursor(tag: str, cursor: str) -> None:
-            await sources.save_cursor(self.redis, source.name, tag, cursor)
-
-        return Sink(publish, reject, load_cursor, save_cursor)
+        return into_redis(self.redis, source.name, self.settings.publish_batch, published)

@@ -125,10 +125,10 @@ class JetstreamReader:
                     message.data if isinstance(message.data, bytes) else str(message.data).encode()
                 )
                 await self._take(batch, raw)
-                if batch.size >= BATCH:
+                caught_up = once and (batch.last_us or 0) >= started_us
+                if caught_up or batch.size >= BATCH:
                     batch = await self._flush(batch)
-                if once and batch.last_us is not None and batch.last_us >= started_us:
-                    await self._flush(batch)
+                if caught_up:
                     return True
         await self._flush(batch)
         return True

@@ -4,6 +4,9 @@ and its cursors beside its source, saved only after the posts they cover are pub
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
+from redis.asyncio import Redis
+
+from monitor import deadletter, queue, sources
 from monitor.models import Post
 
 
@@ -13,3 +16,25 @@ class Sink:
     reject: Callable[[str, bytes], Awaitable[None]]
     load_cursor: Callable[[str], Awaitable[str | None]]
     save_cursor: Callable[[str, str], Awaitable[None]]
+
+
+def into_redis(
+    redis: Redis, source: str, batch: int, published: Callable[[bytes], None] = lambda _: None
+) -> Sink:
+    """The sink every collector uses; ``published`` hears of each last stream entry written."""
+
+    async def publish(posts: list[Post]) -> None:
+        if posts:
+            published((await queue.publish(redis, posts, batch=batch))[-1])
+
+    async def reject(reason: str, raw: bytes) -> None:
+        await deadletter.add(redis, source, reason, raw)
+        await sources.record_error(redis, source, reason)
+
+    async def load_cursor(tag: str) -> str | None:
+        return await sources.cursor(redis, source, tag)
+
+    async def save_cursor(tag: str, cursor: str) -> None:
+        await sources.save_cursor(redis, source, tag, cursor)
+
+    return Sink(publish, reject, load_cursor, save_cursor)
