@@ -18,21 +18,26 @@ from redis.asyncio import Redis
 from monitor import keys
 from monitor.connection import text
 
-Platform = Literal["mastodon", "bluesky-jetstream"]
-PLATFORMS: tuple[Platform, ...] = ("mastodon", "bluesky-jetstream")
+Platform = Literal["mastodon", "bluesky-jetstream", "x"]
+PLATFORMS: tuple[Platform, ...] = ("mastodon", "bluesky-jetstream", "x")
+NEEDS_TOKEN: frozenset[Platform] = frozenset({"x"})
 STREAMING: frozenset[Platform] = frozenset({"bluesky-jetstream"})
 # Published limits (README of the platform fixtures): Mastodon pages 300 per 15 min per IP.
-# Jetstream has no request limit: its rate paces reconnections.
+# X recent search 450 per 15 min with an app token. Jetstream has no request limit: its rate
+# paces reconnections.
 DEFAULT_RATES: dict[Platform, tuple[int, float]] = {
     "mastodon": (300, 900.0),
     "bluesky-jetstream": (10, 60.0),
+    "x": (450, 900.0),
 }
 DEFAULT_URLS: dict[Platform, str] = {
     "bluesky-jetstream": "wss://jetstream2.us-east.bsky.network",
+    "x": "https://api.twitter.com",
 }
 _SCHEMES: dict[Platform, tuple[str, ...]] = {
     "mastodon": ("http", "https"),
     "bluesky-jetstream": ("ws", "wss", "http", "https"),
+    "x": ("http", "https"),
 }
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
 _ENV = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
@@ -111,6 +116,8 @@ def make(
         raise InvalidSource(
             f"invalid source name {chosen[:40]!r}: use letters, digits, '.', '_' or '-'"
         )
+    if known in NEEDS_TOKEN and not token_env:
+        raise InvalidSource(f"{known} needs a token: give --token-env VAR (or --bearer-env)")
     count, period = parse_rate(rate) if rate else DEFAULT_RATES[known]
     env = parse_env(token_env) if token_env else None
     return Source(

@@ -101,3 +101,15 @@ def test_collect_once_exits_1_when_a_source_fails(
     assert "some sources failed" in one_error_line(out)
     [listed] = json.loads(hashmon(cli_env, "sources", "list", "--format", "json")[1])
     assert listed["last_error"] == "#irgcoutofiraq: HTTP 401: The access token is invalid"
+
+
+def test_x_takes_its_bearer_token_from_the_named_variable(
+    cli_env: dict[str, str], sync_client: sync_redis.Redis
+) -> None:
+    code, out = hashmon(cli_env, "sources", "add", "x")
+    assert code == 2 and "x needs a token" in one_error_line(out)
+    env = {**cli_env, "X_BEARER_TOKEN": "AAAA-secret"}
+    code, out = hashmon(env, "sources", "add", "x", "--bearer-env", "X_BEARER_TOKEN")
+    assert (code, out.strip()) == (0, "api.twitter.com: x source at https://api.twitter.com added")
+    [stored] = sync_client.hvals(keys.SOURCES)
+    assert json.loads(stored)["token_env"] == "X_BEARER_TOKEN" and b"AAAA" not in stored

@@ -27,7 +27,11 @@ def add(
     ] = None,
     token_env: Annotated[
         str | None,
-        typer.Option(help="Environment variable holding an access token (never stored)."),
+        typer.Option(
+            "--token-env",
+            "--bearer-env",
+            help="Environment variable holding an access token (never stored).",
+        ),
     ] = None,
     name: Annotated[str | None, typer.Option(help="Name (default: the URL's host).")] = None,
     rate: Annotated[

@@ -9,21 +9,36 @@ the next pass; it never stops the others.
 import asyncio
 import logging
 from dataclasses import dataclass
+from typing import Protocol
 
 import aiohttp
 
 from monitor import __version__, deadletter, sources, watchlist
+from monitor.models import Post
+from monitor.settings import Settings
 from monitor.signals.records import epoch_ms
 from monitor.sources import Source
 from workers.collectors.http import Client, FetchError, Malformed, Stopped
 from workers.collectors.jetstream import JetstreamReader, StreamPass
 from workers.collectors.mastodon import MastodonPoller
 from workers.collectors.sink import Sink, into_redis
+from workers.collectors.x import XPoller
 from workers.role import Role
 
 log = logging.getLogger(__name__)
 
 USER_AGENT = f"hashmon/{__version__} (hashtag campaign monitor)"
+
+
+class Poller(Protocol):
+    """Collects one tag from one polled source, from its cursor on; returns what it published."""
+
+    def __init__(self, client: Client, source: Source, settings: Settings, sink: Sink) -> None: ...
+
+    async def collect(self, tag: str) -> list[Post]: ...
+
+
+POLLERS: dict[str, type[Poller]] = {"mastodon": MastodonPoller, "x": XPoller}
 
 
 @dataclass
@@ -113,7 +128,9 @@ class Collector(Role):
 
     async def _poll(self, source: Source, tags: list[str]) -> SourcePass:
         result = SourcePass(source.name)
-        poller = MastodonPoller(self._client(source), source, self.settings, self._sink(source))
+        poller = POLLERS[source.platform](
+            self._client(source), source, self.settings, self._sink(source)
+        )
         for tag in tags:
             try:
                 posts = await poller.collect(tag)

@@ -82,6 +82,8 @@ class Client:
                 await self._retry(failures, f"{self.source.name}: {reason}")
                 continue
             self._learn(headers)
+            if status == 429 and b"usage-capped" in raw:  # X's monthly cap: waiting won't help
+                raise FetchError(f"HTTP 429: usage cap reached: {_error_message(raw)}")
             if status == 429:
                 limited += 1
                 if limited > MAX_RATE_LIMITED:
