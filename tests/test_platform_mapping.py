@@ -4,7 +4,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from monitor.platforms import mastodon, ratelimit
+from monitor.platforms import html, mastodon, ratelimit
 from tests.fakes import mastodon as fake
 
 AT = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
@@ -49,12 +49,12 @@ def test_a_reply_references_its_parent_only_when_it_was_fetched() -> None:
 
 
 def test_html_becomes_the_text_a_reader_sees() -> None:
-    html = (
+    content = (
         '<p>First line<br>second &amp; <a href="https://x.example/tags/a" class="mention hashtag">'
         '#<span>a</span></a></p><p><span class="invisible">https://</span>'
         '<span class="ellipsis">example.org/long</span><span class="invisible">/rest</span></p>'
     )
-    assert mastodon.text_of(html) == ("First line\nsecond & #a\n\nhttps://example.org/long/rest")
+    assert html.text_of(content) == ("First line\nsecond & #a\n\nhttps://example.org/long/rest")
 
 
 def test_a_content_warning_precedes_the_text() -> None:

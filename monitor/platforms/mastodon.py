@@ -3,10 +3,9 @@
 A status is known by its ``uri`` (the federation id, the same on every instance; the ``id`` is
 the instance's own), and an account by its ``uri`` (its actor id). A boost is a repost carrying
 the tags of the boosted status; a quote (Mastodon 4.4+) and a reply carry their own. ``content``
-is sanitised HTML: its text is what a reader sees, with <p> and <br> as line breaks.
+is sanitised HTML, read as its visible text (monitor.platforms.html).
 """
 
-from html.parser import HTMLParser
 from urllib.parse import urlsplit
 
 from pydantic import ValidationError
@@ -15,32 +14,9 @@ from monitor import decoded, hashtags
 from monitor.decoded import Json
 from monitor.importers import canonical
 from monitor.models import Kind, Post
+from monitor.platforms import html
 
 PLATFORM = "mastodon"
-
-
-class _Text(HTMLParser):
-    """Collects the visible text of a status; links keep their full text (Mastodon hides parts)."""
-
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.parts: list[str] = []
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag == "br":
-            self.parts.append("\n")
-        elif tag == "p" and self.parts:
-            self.parts.append("\n\n")
-
-    def handle_data(self, data: str) -> None:
-        self.parts.append(data)
-
-
-def text_of(html: str) -> str:
-    parser = _Text()
-    parser.feed(html)
-    parser.close()
-    return "".join(parser.parts).strip()
 
 
 def post_from_status(status: object, instance: str, parent: Json | None = None) -> Post:
@@ -97,7 +73,7 @@ def _reference(status: Json, boosted: Json, quoted: Json, parent: Json | None) -
 
 def _text(status: Json) -> str:
     """A content warning is part of what the author wrote, so it precedes the text."""
-    body = text_of(decoded.string(status, "content") or "")
+    body = html.text_of(decoded.string(status, "content") or "")
     warning = decoded.string(status, "spoiler_text") or ""
     return f"{warning}\n\n{body}" if warning and body else warning or body
 
@@ -105,28 +81,12 @@ def _text(status: Json) -> str:
 def _tags(status: Json) -> list[str]:
     """The instance's tag entities, then any the text holds that they miss."""
     named = [decoded.string(tag, "name") for tag in decoded.objs(status, "tags")]
-    written = hashtags.extract(text_of(decoded.string(status, "content") or ""))
+    written = hashtags.extract(html.text_of(decoded.string(status, "content") or ""))
     return list(dict.fromkeys(tag for tag in [*named, *written] if tag))
 
 
 def _links(status: Json) -> list[str]:
-    """Links in the text that are neither hashtag nor mention links."""
-    found = _Links()
-    found.feed(decoded.string(status, "content") or "")
-    return list(dict.fromkeys(found.hrefs))
-
-
-class _Links(HTMLParser):
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.hrefs: list[str] = []
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        values = dict(attrs)
-        classes = (values.get("class") or "").split()
-        href = values.get("href")
-        if tag == "a" and href and "mention" not in classes and "hashtag" not in classes:
-            self.hrefs.append(href)
+    return html.links_of(decoded.string(status, "content") or "")
 
 
 def _account_id(account: Json) -> str:

@@ -41,6 +41,11 @@ def reddit(headers: Headers) -> Limit:
     return Limit(_number(headers, "x-ratelimit-remaining"), _seconds(headers, "x-ratelimit-reset"))
 
 
+def unsaid(headers: Headers) -> Limit:
+    """Feeds and other servers that say nothing of their limits until they answer 429."""
+    return Limit(None, None)
+
+
 Reader = Callable[[Headers], Limit]
 READERS: dict[str, Reader] = {
     "mastodon": mastodon,

@@ -6,7 +6,7 @@ import contextlib
 import logging
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import aiohttp
 import orjson
@@ -41,11 +41,13 @@ class Stopped(Exception):
 
 @dataclass(frozen=True)
 class Page:
-    """A decoded JSON response with the Link header's targets by rel ('next', 'prev')."""
+    """A response: decoded JSON (``get_json``) or None, and the Link header's targets by rel."""
 
     body: object
     raw: bytes
     links: dict[str, str]
+    status: int = 200
+    headers: Mapping[str, str] = field(default_factory=dict)
 
 
 class Client:
@@ -65,30 +67,43 @@ class Client:
             stopping,
         )
         self.throttle = Throttler(rate_limit=source.rate, period=source.period_s)
-        self.read_limit = ratelimit.READERS[source.platform]
+        self.read_limit = ratelimit.READERS.get(source.platform, ratelimit.unsaid)
         self.not_before = 0.0  # monotonic time the platform's window reopens, when it said so
 
     async def get_json(self, url: str, params: Mapping[str, str] | None = None) -> Page:
-        """GET and decode; 429 waits for the window, 5xx and network errors back off and retry."""
+        """GET and decode JSON."""
+        page = await self.fetch(url, params)
+        return Page(_decode(page.raw), page.raw, page.links, page.status, page.headers)
+
+    async def fetch(
+        self,
+        url: str,
+        params: Mapping[str, str] | None = None,
+        headers: Mapping[str, str] | None = None,
+        *,
+        form: Mapping[str, str] | None = None,
+    ) -> Page:
+        """GET (POST with ``form``) a 2xx or 304 response; 429 waits for the window, 5xx and
+        network errors back off and retry, other 4xx raise FetchError."""
         failures = limited = 0
         while True:
             await self._wait(self.not_before - time.monotonic())
             await self._throttled()
             try:
-                status, headers, raw, links = await self._get(url, params)
+                status, headers_in, raw, links = await self._request(url, params, headers, form)
             except (aiohttp.ClientError, TimeoutError) as exc:
                 failures += 1
                 reason = f"{type(exc).__name__}: {exc}".strip().rstrip(":")
                 await self._retry(failures, f"{self.source.name}: {reason}")
                 continue
-            self._learn(headers)
+            self._learn(headers_in)
             if status == 429 and b"usage-capped" in raw:  # X's monthly cap: waiting won't help
                 raise FetchError(f"HTTP 429: usage cap reached: {_error_message(raw)}")
             if status == 429:
                 limited += 1
                 if limited > MAX_RATE_LIMITED:
                     raise FetchError(f"HTTP 429 {MAX_RATE_LIMITED} times in a row")
-                wait = self._rate_limited_wait(headers, limited)
+                wait = self._rate_limited_wait(headers_in, limited)
                 log.warning("%s: HTTP 429, waiting %.1fs", self.source.name, wait)
                 self.not_before = max(self.not_before, time.monotonic() + wait)
                 continue
@@ -98,7 +113,7 @@ class Client:
                 continue
             if status >= 400:
                 raise FetchError(f"HTTP {status}: {_error_message(raw)}")
-            return Page(_decode(raw), raw, links)
+            return Page(None, raw, links, status, headers_in)
 
     async def _throttled(self) -> None:
         """Take a slot of the published rate; a stop request ends the wait."""
@@ -110,13 +125,21 @@ class Client:
             acquire.cancel()
             raise Stopped
 
-    async def _get(
-        self, url: str, params: Mapping[str, str] | None
+    async def _request(
+        self,
+        url: str,
+        params: Mapping[str, str] | None,
+        extra: Mapping[str, str] | None,
+        form: Mapping[str, str] | None,
     ) -> tuple[int, Mapping[str, str], bytes, dict[str, str]]:
         headers = {"Accept": "application/json"}
         if token := self.source.token():
             headers["Authorization"] = f"Bearer {token}"
-        async with self.session.get(url, params=params, headers=headers) as response:
+        headers.update(extra or {})
+        method = "POST" if form is not None else "GET"
+        async with self.session.request(
+            method, url, params=params, headers=headers, data=form
+        ) as response:
             raw = await response.read()
             links = {
                 str(rel): str(link["url"]) for rel, link in response.links.items() if "url" in link
