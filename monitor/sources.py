@@ -18,17 +18,18 @@ from redis.asyncio import Redis
 from monitor import keys
 from monitor.connection import text
 
-Platform = Literal["mastodon", "bluesky-jetstream", "x"]
-PLATFORMS: tuple[Platform, ...] = ("mastodon", "bluesky-jetstream", "x")
+Platform = Literal["mastodon", "bluesky-jetstream", "x", "rss"]
+PLATFORMS: tuple[Platform, ...] = ("mastodon", "bluesky-jetstream", "x", "rss")
 NEEDS_TOKEN: frozenset[Platform] = frozenset({"x"})
 STREAMING: frozenset[Platform] = frozenset({"bluesky-jetstream"})
 # Published limits (README of the platform fixtures): Mastodon pages 300 per 15 min per IP.
 # X recent search 450 per 15 min with an app token. Jetstream has no request limit: its rate
-# paces reconnections.
+# paces reconnections. Feeds publish none: one a second is polite.
 DEFAULT_RATES: dict[Platform, tuple[int, float]] = {
     "mastodon": (300, 900.0),
     "bluesky-jetstream": (10, 60.0),
     "x": (450, 900.0),
+    "rss": (60, 60.0),
 }
 DEFAULT_URLS: dict[Platform, str] = {
     "bluesky-jetstream": "wss://jetstream2.us-east.bsky.network",
@@ -38,6 +39,7 @@ _SCHEMES: dict[Platform, tuple[str, ...]] = {
     "mastodon": ("http", "https"),
     "bluesky-jetstream": ("ws", "wss", "http", "https"),
     "x": ("http", "https"),
+    "rss": ("http", "https"),
 }
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
 _ENV = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
@@ -64,14 +66,16 @@ class Source(BaseModel):
         return os.environ.get(self.token_env) or None if self.token_env else None
 
 
-def parse_url(raw: str, schemes: tuple[str, ...] = ("http", "https")) -> str:
-    """A base URL without trailing slash, query or fragment."""
+def parse_url(raw: str, schemes: tuple[str, ...] = ("http", "https"), feed: bool = False) -> str:
+    """A base URL without trailing slash, query or fragment; a feed's URL may have a query."""
     parts = urlsplit(raw.strip())
     if parts.scheme not in schemes or not parts.hostname:
         expected = " or ".join(f"{scheme}://host" for scheme in schemes)
         raise InvalidSource(f"invalid URL {raw[:80]!r}: expected {expected}")
-    if parts.query or parts.fragment:
+    if parts.fragment or (parts.query and not feed):
         raise InvalidSource(f"invalid URL {raw[:80]!r}: no query or fragment, just the base")
+    if feed:  # a feed's address is used as given, query included
+        return parts.geturl()
     return f"{parts.scheme}://{parts.netloc}{parts.path}".rstrip("/")
 
 
@@ -110,7 +114,7 @@ def make(
     known = next(p for p in PLATFORMS if p == platform)  # the Literal, for type checkers
     if base_url is None and known not in DEFAULT_URLS:
         raise InvalidSource(f"{known} needs a URL: give --instance or --url")
-    url = parse_url(base_url or DEFAULT_URLS[known], _SCHEMES[known])
+    url = parse_url(base_url or DEFAULT_URLS[known], _SCHEMES[known], feed=known == "rss")
     chosen = name or urlsplit(url).hostname or ""
     if not _NAME.fullmatch(chosen):
         raise InvalidSource(

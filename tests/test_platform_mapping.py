@@ -4,7 +4,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from monitor.platforms import html, mastodon, ratelimit
+from monitor.platforms import feeds, html, mastodon, ratelimit
 from tests.fakes import mastodon as fake
 
 AT = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
@@ -119,3 +119,23 @@ def test_rate_limit_headers(
 )
 def test_retry_after_in_seconds_or_as_a_date(value: str, expected: float | None) -> None:
     assert ratelimit.retry_after({"Date": DATE, "Retry-After": value}) == expected
+
+
+def test_a_feed_entry_without_a_time_is_refused_and_the_rest_read() -> None:
+    document = (
+        b'<?xml version="1.0"?><rss version="2.0"><channel><title>t</title>'
+        b"<link>https://news.example.org/</link>"
+        b"<item><guid>a</guid><link>https://news.example.org/a</link>"
+        b"<description>no date #IRGCOutOfIraq</description></item>"
+        b"<item><guid>b</guid><link>https://news.example.org/b</link>"
+        b"<pubDate>Wed, 27 Nov 2019 21:14:09 +0000</pubDate>"
+        b"<description>&lt;p&gt;dated #IRGCOutOfIraq&lt;/p&gt;</description>"
+        b"<category>BlackListMOIS</category></item></channel></rss>"
+    )
+    feed = feeds.parse(document, "https://news.example.org/feed")
+    assert feed.refused == ["entry 'a': no published or updated time"]
+    [post] = feed.posts
+    assert (post.id, post.text, post.hashtags) == ("b", "dated #IRGCOutOfIraq",
+                                                   ["BlackListMOIS", "IRGCOutOfIraq"])  # fmt: skip
+    assert post.author_id == "https://news.example.org/"  # no author: the feed stands for it
+    assert post.created_at == datetime(2019, 11, 27, 21, 14, 9, tzinfo=UTC)

@@ -32,6 +32,7 @@ class Fault:
     body: bytes
     content_type: str = "application/json"
     drop_connection: bool = False
+    headers: dict[str, str] = field(default_factory=dict)
 
 
 HTML_502 = Fault(
@@ -129,9 +130,8 @@ class Instance:
                 self.served[0] += 1
                 return web.Response(status=200)  # never arrives: the connection is gone
             self.served[fault.status] += 1
-            return web.Response(
-                status=fault.status, body=fault.body, headers={"Content-Type": fault.content_type}
-            )
+            headers = {"Content-Type": fault.content_type, **fault.headers}
+            return web.Response(status=fault.status, body=fault.body, headers=headers)
         return None
 
     def _limit_headers(self, always: bool = False) -> dict[str, str]:

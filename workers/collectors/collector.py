@@ -18,6 +18,7 @@ from monitor.models import Post
 from monitor.settings import Settings
 from monitor.signals.records import epoch_ms
 from monitor.sources import Source
+from workers.collectors.feeds import FeedPoller
 from workers.collectors.http import Client, FetchError, Malformed, Stopped
 from workers.collectors.jetstream import JetstreamReader, StreamPass
 from workers.collectors.mastodon import MastodonPoller
@@ -31,14 +32,19 @@ USER_AGENT = f"hashmon/{__version__} (hashtag campaign monitor)"
 
 
 class Poller(Protocol):
-    """Collects one tag from one polled source, from its cursor on; returns what it published."""
+    """Collects one tag from one polled source, from its cursor on; returns what it published.
+
+    A source that is not searched by tag (a feed) is collected once a pass, as tag '*'.
+    """
+
+    per_tag: bool
 
     def __init__(self, client: Client, source: Source, settings: Settings, sink: Sink) -> None: ...
 
     async def collect(self, tag: str) -> list[Post]: ...
 
 
-POLLERS: dict[str, type[Poller]] = {"mastodon": MastodonPoller, "x": XPoller}
+POLLERS: dict[str, type[Poller]] = {"mastodon": MastodonPoller, "x": XPoller, "rss": FeedPoller}
 
 
 @dataclass
@@ -131,7 +137,7 @@ class Collector(Role):
         poller = POLLERS[source.platform](
             self._client(source), source, self.settings, self._sink(source)
         )
-        for tag in tags:
+        for tag in tags if poller.per_tag else ["*"]:
             try:
                 posts = await poller.collect(tag)
             except Stopped:
@@ -147,16 +153,20 @@ class Collector(Role):
             result.posts += len(posts)
             newest = max((epoch_ms(post.created_at) for post in posts), default=None)
             await sources.record_success(self.redis, source.name, len(posts), newest)
-            log.debug("%s: %d posts for #%s", source.name, len(posts), tag)
+            log.debug("%s: %d posts for %s", source.name, len(posts), _label(tag))
         if result.posts:
             log.info("%s: %d posts collected", source.name, result.posts)
         return result
 
     async def _failed(self, source: Source, tag: str, reason: str, raw: bytes | None) -> None:
-        log.warning("%s: #%s: %s", source.name, tag, reason)
-        await sources.record_error(self.redis, source.name, f"#{tag}: {reason}")
+        """Recorded in the source's health (per tag where it has tags) and, with the raw
+        response when there is one, in the dead letters."""
+        where = f"{_label(tag)}: " if tag != "*" else ""
+        log.warning("%s: %s%s", source.name, where, reason)
+        await sources.record_error(self.redis, source.name, f"{where}{reason}")
         if raw is not None:
-            await deadletter.add(self.redis, f"{source.name}:{tag}", reason, raw)
+            await deadletter.add(self.redis, source.name if tag == "*" else f"{source.name}:{tag}",
+                                 reason, raw)  # fmt: skip
 
     def _client(self, source: Source) -> Client:
         """One client per source, kept across passes so its throttle remembers; renewed on edit."""
@@ -172,3 +182,7 @@ class Collector(Role):
             self.last_entry = entry
 
         return into_redis(self.redis, source.name, self.settings.publish_batch, published)
+
+
+def _label(tag: str) -> str:
+    return "the feed" if tag == "*" else f"#{tag}"

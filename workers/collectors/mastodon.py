@@ -40,6 +40,8 @@ class Cursor(BaseModel):
 class MastodonPoller:
     """Collects one instance's hashtag timelines."""
 
+    per_tag = True
+
     def __init__(self, client: Client, source: Source, settings: Settings, sink: Sink) -> None:
         self.client, self.source, self.settings, self.sink = client, source, settings, sink
         self.parents: dict[str, Json | None] = {}  # in_reply_to_id -> parent status (or None)

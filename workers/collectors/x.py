@@ -33,6 +33,8 @@ class Cursor(BaseModel):
 class XPoller:
     """Collects recent search results for each watched tag."""
 
+    per_tag = True
+
     def __init__(self, client: Client, source: Source, settings: Settings, sink: Sink) -> None:
         self.client, self.source, self.settings, self.sink = client, source, settings, sink
 
