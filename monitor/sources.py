@@ -18,28 +18,34 @@ from redis.asyncio import Redis
 from monitor import keys
 from monitor.connection import text
 
-Platform = Literal["mastodon", "bluesky-jetstream", "x", "rss"]
-PLATFORMS: tuple[Platform, ...] = ("mastodon", "bluesky-jetstream", "x", "rss")
-NEEDS_TOKEN: frozenset[Platform] = frozenset({"x"})
+Platform = Literal["mastodon", "bluesky-jetstream", "x", "rss", "reddit"]
+PLATFORMS: tuple[Platform, ...] = ("mastodon", "bluesky-jetstream", "x", "rss", "reddit")
+NEEDS_TOKEN: frozenset[Platform] = frozenset({"x", "reddit"})
+BEARER: frozenset[Platform] = frozenset({"mastodon", "x", "rss"})  # the token goes as is
 STREAMING: frozenset[Platform] = frozenset({"bluesky-jetstream"})
 # Published limits (README of the platform fixtures): Mastodon pages 300 per 15 min per IP.
-# X recent search 450 per 15 min with an app token. Jetstream has no request limit: its rate
-# paces reconnections. Feeds publish none: one a second is polite.
+# X recent search 450 per 15 min with an app token; Reddit about 100 a minute for an OAuth app.
+# Jetstream has no request limit: its rate paces reconnections. Feeds publish none: one a
+# second is polite.
 DEFAULT_RATES: dict[Platform, tuple[int, float]] = {
     "mastodon": (300, 900.0),
     "bluesky-jetstream": (10, 60.0),
     "x": (450, 900.0),
     "rss": (60, 60.0),
+    "reddit": (100, 60.0),
 }
 DEFAULT_URLS: dict[Platform, str] = {
     "bluesky-jetstream": "wss://jetstream2.us-east.bsky.network",
     "x": "https://api.twitter.com",
+    "reddit": "https://oauth.reddit.com",
 }
+REDDIT_AUTH = "https://www.reddit.com"  # where an app trades its id and secret for a token
 _SCHEMES: dict[Platform, tuple[str, ...]] = {
     "mastodon": ("http", "https"),
     "bluesky-jetstream": ("ws", "wss", "http", "https"),
     "x": ("http", "https"),
     "rss": ("http", "https"),
+    "reddit": ("http", "https"),
 }
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
 _ENV = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
@@ -50,7 +56,12 @@ class InvalidSource(ValueError):
 
 
 class Source(BaseModel):
-    """Where and how to collect; ``rate`` requests per ``period_s`` is the throttle."""
+    """Where and how to collect; ``rate`` requests per ``period_s`` is the throttle.
+
+    ``token_env`` names the variable holding the access token (Reddit: the app's client id);
+    ``secret_env`` the one holding Reddit's client secret; ``auth_url`` where Reddit hands out
+    tokens.
+    """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
@@ -58,12 +69,17 @@ class Source(BaseModel):
     platform: Platform
     base_url: str
     token_env: str | None = None
+    secret_env: str | None = None
+    auth_url: str | None = None
     rate: int = Field(gt=0)
     period_s: float = Field(gt=0)
 
     def token(self) -> str | None:
         """The credential, read when needed from the variable the source names."""
         return os.environ.get(self.token_env) or None if self.token_env else None
+
+    def secret(self) -> str | None:
+        return os.environ.get(self.secret_env) or None if self.secret_env else None
 
 
 def parse_url(raw: str, schemes: tuple[str, ...] = ("http", "https"), feed: bool = False) -> str:
@@ -106,6 +122,8 @@ def make(
     *,
     name: str | None = None,
     token_env: str | None = None,
+    secret_env: str | None = None,
+    auth_url: str | None = None,
     rate: str | None = None,
 ) -> Source:
     """A checked source; raises InvalidSource naming the first problem."""
@@ -121,12 +139,18 @@ def make(
             f"invalid source name {chosen[:40]!r}: use letters, digits, '.', '_' or '-'"
         )
     if known in NEEDS_TOKEN and not token_env:
-        raise InvalidSource(f"{known} needs a token: give --token-env VAR (or --bearer-env)")
+        option = "--client-id-env" if known == "reddit" else "--token-env VAR (or --bearer-env)"
+        raise InvalidSource(f"{known} needs a token: give {option}")
+    if known == "reddit" and not secret_env:
+        raise InvalidSource("reddit needs --client-id-env VAR and --client-secret-env VAR")
     count, period = parse_rate(rate) if rate else DEFAULT_RATES[known]
     env = parse_env(token_env) if token_env else None
-    return Source(
-        name=chosen, platform=known, base_url=url, token_env=env, rate=count, period_s=period
-    )
+    secret = parse_env(secret_env) if secret_env else None
+    tokens_at = None
+    if known == "reddit":  # a mirror given by --url hands out tokens too, unless told otherwise
+        tokens_at = parse_url(auth_url or (url if base_url else REDDIT_AUTH))
+    return Source(name=chosen, platform=known, base_url=url, token_env=env, secret_env=secret,
+                  auth_url=tokens_at, rate=count, period_s=period)  # fmt: skip
 
 
 async def add(redis: Redis, source: Source) -> None:

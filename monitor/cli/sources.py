@@ -30,8 +30,17 @@ def add(
         typer.Option(
             "--token-env",
             "--bearer-env",
-            help="Environment variable holding an access token (never stored).",
+            "--client-id-env",
+            help="Environment variable holding the access token, or Reddit's client id "
+            "(never stored).",
         ),
+    ] = None,
+    secret_env: Annotated[
+        str | None,
+        typer.Option("--client-secret-env", help="Environment variable holding Reddit's secret."),
+    ] = None,
+    auth_url: Annotated[
+        str | None, typer.Option(help="Where Reddit hands out tokens (default: www.reddit.com).")
     ] = None,
     name: Annotated[str | None, typer.Option(help="Name (default: the URL's host).")] = None,
     rate: Annotated[
@@ -43,7 +52,10 @@ def add(
 ) -> None:
     """Collect from a source from the next pass on; a running daemon needs no restart."""
     with one_line_errors():
-        source = sources.make(platform, url, name=name, token_env=token_env, rate=rate)
+        source = sources.make(
+            platform, url, name=name, token_env=token_env, secret_env=secret_env,
+            auth_url=auth_url, rate=rate,
+        )  # fmt: skip
 
     async def added(redis: Redis) -> Source:
         await sources.add(redis, source)

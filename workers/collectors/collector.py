@@ -22,6 +22,7 @@ from workers.collectors.feeds import FeedPoller
 from workers.collectors.http import Client, FetchError, Malformed, Stopped
 from workers.collectors.jetstream import JetstreamReader, StreamPass
 from workers.collectors.mastodon import MastodonPoller
+from workers.collectors.reddit import RedditPoller
 from workers.collectors.sink import Sink, into_redis
 from workers.collectors.x import XPoller
 from workers.role import Role
@@ -44,7 +45,12 @@ class Poller(Protocol):
     async def collect(self, tag: str) -> list[Post]: ...
 
 
-POLLERS: dict[str, type[Poller]] = {"mastodon": MastodonPoller, "x": XPoller, "rss": FeedPoller}
+POLLERS: dict[str, type[Poller]] = {
+    "mastodon": MastodonPoller,
+    "x": XPoller,
+    "rss": FeedPoller,
+    "reddit": RedditPoller,
+}
 
 
 @dataclass

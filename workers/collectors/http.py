@@ -12,7 +12,7 @@ import aiohttp
 import orjson
 from asyncio_throttle.throttler import Throttler
 
-from monitor import decoded
+from monitor import decoded, sources
 from monitor.platforms import ratelimit
 from monitor.settings import Settings
 from monitor.sources import Source
@@ -69,6 +69,7 @@ class Client:
         self.throttle = Throttler(rate_limit=source.rate, period=source.period_s)
         self.read_limit = ratelimit.READERS.get(source.platform, ratelimit.unsaid)
         self.not_before = 0.0  # monotonic time the platform's window reopens, when it said so
+        self.bearer = source.token() if source.platform in sources.BEARER else None
 
     async def get_json(self, url: str, params: Mapping[str, str] | None = None) -> Page:
         """GET and decode JSON."""
@@ -97,6 +98,8 @@ class Client:
                 await self._retry(failures, f"{self.source.name}: {reason}")
                 continue
             self._learn(headers_in)
+            if status == 200 and self.source.platform == "reddit":
+                status = _status_in_body(raw) or status  # Reddit sends some 429s as 200s
             if status == 429 and b"usage-capped" in raw:  # X's monthly cap: waiting won't help
                 raise FetchError(f"HTTP 429: usage cap reached: {_error_message(raw)}")
             if status == 429:
@@ -133,8 +136,8 @@ class Client:
         form: Mapping[str, str] | None,
     ) -> tuple[int, Mapping[str, str], bytes, dict[str, str]]:
         headers = {"Accept": "application/json"}
-        if token := self.source.token():
-            headers["Authorization"] = f"Bearer {token}"
+        if self.bearer:
+            headers["Authorization"] = f"Bearer {self.bearer}"
         headers.update(extra or {})
         method = "POST" if form is not None else "GET"
         async with self.session.request(
@@ -191,3 +194,13 @@ def _error_message(raw: bytes) -> str:
             if message := decoded.string(body, key):
                 return " ".join(message.split())[:200]
     return " ".join(raw[:120].decode(errors="replace").split()) or "empty body"
+
+
+def _status_in_body(raw: bytes) -> int | None:
+    """An error status a short JSON body gives as ``{"error": 429, "message": ...}``."""
+    if len(raw) > 512 or not raw.lstrip().startswith(b"{"):
+        return None
+    with contextlib.suppress(orjson.JSONDecodeError):
+        status = decoded.integer(orjson.loads(raw), "error")
+        return status if status is not None and status >= 400 else None
+    return None
