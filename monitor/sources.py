@@ -18,13 +18,20 @@ from redis.asyncio import Redis
 from monitor import keys
 from monitor.connection import text
 
-Platform = Literal["mastodon", "bluesky-jetstream", "x", "rss", "reddit"]
-PLATFORMS: tuple[Platform, ...] = ("mastodon", "bluesky-jetstream", "x", "rss", "reddit")
-NEEDS_TOKEN: frozenset[Platform] = frozenset({"x", "reddit"})
+Platform = Literal["mastodon", "bluesky-jetstream", "bluesky-search", "x", "rss", "reddit"]
+PLATFORMS: tuple[Platform, ...] = (
+    "mastodon", "bluesky-jetstream", "bluesky-search", "x", "rss", "reddit",
+)  # fmt: skip
+NEEDS_TOKEN: frozenset[Platform] = frozenset({"x", "reddit", "bluesky-search"})
+NEEDS_SECRET: dict[Platform, str] = {
+    "reddit": "--client-id-env VAR and --client-secret-env VAR",
+    "bluesky-search": "--handle-env VAR and --password-env VAR (an app password)",
+}
 BEARER: frozenset[Platform] = frozenset({"mastodon", "x", "rss"})  # the token goes as is
 STREAMING: frozenset[Platform] = frozenset({"bluesky-jetstream"})
 # Published limits (README of the platform fixtures): Mastodon pages 300 per 15 min per IP.
-# X recent search 450 per 15 min with an app token; Reddit about 100 a minute for an OAuth app.
+# X recent search 450 per 15 min with an app token; Reddit about 100 a minute for an OAuth app;
+# a Bluesky PDS 3000 per 5 min.
 # Jetstream has no request limit: its rate paces reconnections. Feeds publish none: one a
 # second is polite.
 DEFAULT_RATES: dict[Platform, tuple[int, float]] = {
@@ -33,11 +40,13 @@ DEFAULT_RATES: dict[Platform, tuple[int, float]] = {
     "x": (450, 900.0),
     "rss": (60, 60.0),
     "reddit": (100, 60.0),
+    "bluesky-search": (3000, 300.0),
 }
 DEFAULT_URLS: dict[Platform, str] = {
     "bluesky-jetstream": "wss://jetstream2.us-east.bsky.network",
     "x": "https://api.twitter.com",
     "reddit": "https://oauth.reddit.com",
+    "bluesky-search": "https://bsky.social",
 }
 REDDIT_AUTH = "https://www.reddit.com"  # where an app trades its id and secret for a token
 _SCHEMES: dict[Platform, tuple[str, ...]] = {
@@ -46,6 +55,7 @@ _SCHEMES: dict[Platform, tuple[str, ...]] = {
     "x": ("http", "https"),
     "rss": ("http", "https"),
     "reddit": ("http", "https"),
+    "bluesky-search": ("http", "https"),
 }
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
 _ENV = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
@@ -58,9 +68,9 @@ class InvalidSource(ValueError):
 class Source(BaseModel):
     """Where and how to collect; ``rate`` requests per ``period_s`` is the throttle.
 
-    ``token_env`` names the variable holding the access token (Reddit: the app's client id);
-    ``secret_env`` the one holding Reddit's client secret; ``auth_url`` where Reddit hands out
-    tokens.
+    ``token_env`` names the variable holding the access token (Reddit: the app's client id;
+    Bluesky: the handle); ``secret_env`` the one holding Reddit's client secret or Bluesky's app
+    password; ``auth_url`` where Reddit hands out tokens.
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -138,11 +148,10 @@ def make(
         raise InvalidSource(
             f"invalid source name {chosen[:40]!r}: use letters, digits, '.', '_' or '-'"
         )
+    if known in NEEDS_SECRET and not (token_env and secret_env):
+        raise InvalidSource(f"{known} needs {NEEDS_SECRET[known]}")
     if known in NEEDS_TOKEN and not token_env:
-        option = "--client-id-env" if known == "reddit" else "--token-env VAR (or --bearer-env)"
-        raise InvalidSource(f"{known} needs a token: give {option}")
-    if known == "reddit" and not secret_env:
-        raise InvalidSource("reddit needs --client-id-env VAR and --client-secret-env VAR")
+        raise InvalidSource(f"{known} needs a token: give --token-env VAR (or --bearer-env)")
     count, period = parse_rate(rate) if rate else DEFAULT_RATES[known]
     env = parse_env(token_env) if token_env else None
     secret = parse_env(secret_env) if secret_env else None

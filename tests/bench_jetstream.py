@@ -97,7 +97,7 @@ async def _read(redis: Redis, settings: Settings, url: str, posts: int) -> Strea
     await sources.add(redis, source)
     stopping = asyncio.Event()
     async with aiohttp.ClientSession() as session:
-        sink = into_redis(redis, source.name, settings.publish_batch)  # as the daemon's
+        sink = into_redis(redis, source.name, settings)  # as the daemon's
         reader = JetstreamReader(redis, session, source, settings, sink, stopping)
         started, cpu = time.perf_counter(), time.process_time()
         result = await reader.run(once=True)

@@ -124,7 +124,7 @@ async def test_wrong_app_credentials_are_recorded(
 
 
 def test_reddit_needs_both_variables(app_env: None) -> None:
-    with pytest.raises(sources.InvalidSource, match="reddit needs a token: give --client-id-env"):
+    with pytest.raises(sources.InvalidSource, match="reddit needs --client-id-env VAR and"):
         sources.make("reddit", None)
     with pytest.raises(sources.InvalidSource, match="reddit needs --client-id-env VAR and"):
         sources.make("reddit", None, token_env="REDDIT_ID")

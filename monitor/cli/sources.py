@@ -31,13 +31,18 @@ def add(
             "--token-env",
             "--bearer-env",
             "--client-id-env",
-            help="Environment variable holding the access token, or Reddit's client id "
-            "(never stored).",
+            "--handle-env",
+            help="Environment variable holding the access token, Reddit's client id or a "
+            "Bluesky handle (never stored).",
         ),
     ] = None,
     secret_env: Annotated[
         str | None,
-        typer.Option("--client-secret-env", help="Environment variable holding Reddit's secret."),
+        typer.Option(
+            "--client-secret-env",
+            "--password-env",
+            help="Environment variable holding Reddit's client secret or a Bluesky app password.",
+        ),
     ] = None,
     auth_url: Annotated[
         str | None, typer.Option(help="Where Reddit hands out tokens (default: www.reddit.com).")

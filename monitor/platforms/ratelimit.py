@@ -50,6 +50,7 @@ Reader = Callable[[Headers], Limit]
 READERS: dict[str, Reader] = {
     "mastodon": mastodon,
     "bluesky": bluesky,
+    "bluesky-search": bluesky,
     "x": x,
     "reddit": reddit,
 }

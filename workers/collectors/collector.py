@@ -18,6 +18,7 @@ from monitor.models import Post
 from monitor.settings import Settings
 from monitor.signals.records import epoch_ms
 from monitor.sources import Source
+from workers.collectors.bluesky_search import BlueskySearchPoller
 from workers.collectors.feeds import FeedPoller
 from workers.collectors.http import Client, FetchError, Malformed, Stopped
 from workers.collectors.jetstream import JetstreamReader, StreamPass
@@ -50,6 +51,7 @@ POLLERS: dict[str, type[Poller]] = {
     "x": XPoller,
     "rss": FeedPoller,
     "reddit": RedditPoller,
+    "bluesky-search": BlueskySearchPoller,
 }
 
 
@@ -187,7 +189,7 @@ class Collector(Role):
         def published(entry: bytes) -> None:
             self.last_entry = entry
 
-        return into_redis(self.redis, source.name, self.settings.publish_batch, published)
+        return into_redis(self.redis, source.name, self.settings, published)
 
 
 def _label(tag: str) -> str:

@@ -83,15 +83,18 @@ class Client:
         headers: Mapping[str, str] | None = None,
         *,
         form: Mapping[str, str] | None = None,
+        json_body: object = None,
     ) -> Page:
-        """GET (POST with ``form``) a 2xx or 304 response; 429 waits for the window, 5xx and
-        network errors back off and retry, other 4xx raise FetchError."""
+        """GET (POST with ``form`` or ``json_body``) a 2xx or 304 response; 429 waits for the
+        window, 5xx and network errors back off and retry, other 4xx raise FetchError."""
         failures = limited = 0
         while True:
             await self._wait(self.not_before - time.monotonic())
             await self._throttled()
             try:
-                status, headers_in, raw, links = await self._request(url, params, headers, form)
+                status, headers_in, raw, links = await self._request(
+                    url, params, headers, form, json_body
+                )
             except (aiohttp.ClientError, TimeoutError) as exc:
                 failures += 1
                 reason = f"{type(exc).__name__}: {exc}".strip().rstrip(":")
@@ -134,14 +137,15 @@ class Client:
         params: Mapping[str, str] | None,
         extra: Mapping[str, str] | None,
         form: Mapping[str, str] | None,
+        json_body: object,
     ) -> tuple[int, Mapping[str, str], bytes, dict[str, str]]:
         headers = {"Accept": "application/json"}
         if self.bearer:
             headers["Authorization"] = f"Bearer {self.bearer}"
         headers.update(extra or {})
-        method = "POST" if form is not None else "GET"
+        method = "GET" if form is None and json_body is None else "POST"
         async with self.session.request(
-            method, url, params=params, headers=headers, data=form
+            method, url, params=params, headers=headers, data=form, json=json_body
         ) as response:
             raw = await response.read()
             links = {

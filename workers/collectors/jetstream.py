@@ -20,7 +20,7 @@ import aiohttp
 import orjson
 from redis.asyncio import Redis
 
-from monitor import decoded, hashtags, keys, sources, watchlist
+from monitor import bluesky_tags, decoded, hashtags, sources, watchlist
 from monitor.decoded import Json
 from monitor.models import Post
 from monitor.platforms import bluesky
@@ -169,12 +169,12 @@ class JetstreamReader:
         return not self.watched.isdisjoint(hashtags.carried(bluesky.tags_of(record)))
 
     async def _flush(self, batch: _Batch) -> _Batch:
-        """Index, publish, then save the cursor: a crash in between only replays the batch."""
+        """Publish (the sink remembers the posts' tags), then save the cursor: a crash in between
+        only replays the batch."""
         if batch.last_us is None:
             self.watched = await watchlist.watched(self.redis)
             return _Batch()
         posts = batch.posts + await self._reposts(batch)
-        await self._index(batch.posts)
         await self.sink.publish(posts)
         self.high_us = max(self.high_us, batch.last_us)  # a replayed batch never moves it back
         await self.sink.save_cursor(CURSOR, str(self.high_us))
@@ -189,11 +189,11 @@ class JetstreamReader:
             return []
         here = {post.id: post.hashtags for post in batch.posts}
         subjects = [_subject(record) for _, _, record, _ in batch.reposts]
-        stored = await self.redis.hmget(keys.BLUESKY_TAGS, subjects)
+        stored = await bluesky_tags.recall(self.redis, subjects)
         reposts = []
         for repost, subject, found in zip(batch.reposts, subjects, stored, strict=True):
             did, rkey, record, indexed = repost
-            tags = here.get(subject) or (orjson.loads(found) if found else None)
+            tags = here.get(subject) or found
             if not tags:
                 self.result.unattributed += 1
                 continue
@@ -202,22 +202,6 @@ class JetstreamReader:
             except ValueError as exc:
                 await self._reject(str(exc), orjson.dumps(record))
         return reposts
-
-    async def _index(self, posts: list[Post]) -> None:
-        """Remember which tags each watched post carries, for the reposts still to come; the
-        index keeps the retention period, counted back from its newest post."""
-        if not posts:
-            return
-        async with self.redis.pipeline(transaction=False) as pipe:
-            pipe.hset(keys.BLUESKY_TAGS, mapping={p.id: orjson.dumps(p.hashtags) for p in posts})
-            pipe.zadd(keys.BLUESKY_TAG_TIMES, {p.id: epoch_ms(p.created_at) for p in posts})
-            pipe.zrevrange(keys.BLUESKY_TAG_TIMES, 0, 0, withscores=True)
-            newest = (await pipe.execute())[-1][0][1]
-        horizon = newest - self.settings.retention_days * 86_400_000
-        expired = await self.redis.zrangebyscore(keys.BLUESKY_TAG_TIMES, "-inf", f"({horizon}")
-        if expired:
-            await self.redis.hdel(keys.BLUESKY_TAGS, *expired)
-            await self.redis.zrem(keys.BLUESKY_TAG_TIMES, *expired)
 
     async def _reject(self, reason: str, raw: bytes) -> None:
         """A bad event goes to dead letters; the stream goes on."""

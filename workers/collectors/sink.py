@@ -6,8 +6,10 @@ from dataclasses import dataclass
 
 from redis.asyncio import Redis
 
-from monitor import deadletter, queue, sources
+from monitor import bluesky_tags, deadletter, queue, sources
 from monitor.models import Post
+from monitor.platforms import bluesky
+from monitor.settings import Settings
 
 
 @dataclass(frozen=True)
@@ -19,13 +21,22 @@ class Sink:
 
 
 def into_redis(
-    redis: Redis, source: str, batch: int, published: Callable[[bytes], None] = lambda _: None
+    redis: Redis,
+    source: str,
+    settings: Settings,
+    published: Callable[[bytes], None] = lambda _: None,
 ) -> Sink:
-    """The sink every collector uses; ``published`` hears of each last stream entry written."""
+    """The sink every collector uses; ``published`` hears of each last stream entry written.
+
+    Bluesky posts are remembered with their tags first, for the reposts of them to come.
+    """
 
     async def publish(posts: list[Post]) -> None:
-        if posts:
-            published((await queue.publish(redis, posts, batch=batch))[-1])
+        if not posts:
+            return
+        tagged = [p for p in posts if p.platform == bluesky.PLATFORM and p.kind != "repost"]
+        await bluesky_tags.remember(redis, tagged, settings.retention_days)
+        published((await queue.publish(redis, posts, batch=settings.publish_batch))[-1])
 
     async def reject(reason: str, raw: bytes) -> None:
         await deadletter.add(redis, source, reason, raw)
