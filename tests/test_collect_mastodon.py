@@ -278,3 +278,53 @@ async def test_a_tag_added_while_running_is_collected_without_a_restart(
         await running
         await collector.close()
     assert (await figures(redis, "blacklistmois"))[0] == 30
+
+
+async def test_with_a_token_the_hashtag_streams_are_followed_live(
+    redis: Redis, fast: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """One socket, one subscription per watched tag, kept in step with the watchlists; a reply
+    from the stream is linked to its parent as a polled one is."""
+    monkeypatch.setenv("KOLEKTIVA_TOKEN", "user-token")
+    state = fake.Instance(token="user-token")
+    nika, ali = fake.Author("nika", "Nika", local_id="1"), fake.Author("ali", "Ali", local_id="2")
+    now = datetime.now(UTC)
+    root = state.add(fake.status(nika, "root", [TAG], at=now - timedelta(minutes=5), sequence=1))
+    live = fast.model_copy(update={"poll_interval_s": 3600.0, "stream_flush_s": 0.05})
+    async with TestServer(state.app(), host="127.0.0.1") as server:
+        url = str(server.make_url("")).rstrip("/")
+        await watchlist.add(redis, "default", [TAG.lower()])
+        await sources.add(redis, sources.make("mastodon", url, name="home",
+                                              token_env="KOLEKTIVA_TOKEN"))  # fmt: skip
+        collector = Collector(redis, live, name="live")
+        async with aggregating(redis, live, "live-aggregator"):
+            running = asyncio.create_task(collector.run())
+            await _until(lambda: bool(state._listeners and any(state._listeners.values())))
+            reply = fake.status(ali, "reply", [TAG], at=now, sequence=2, reply_to=root)
+            assert await state.push(reply) == 1
+            await watchlist.add(redis, "default", ["blacklistmois"])
+            await _until(lambda: any("blacklistmois" in t for t in state._listeners.values()))
+            await watchlist.remove(redis, "default", [TAG.lower()])
+            await _until(lambda: not any(TAG.lower() in t for t in state._listeners.values()))
+            await state.push(fake.status(ali, "new", ["BlackListMOIS"], at=now, sequence=3))
+            for _ in range(200):
+                if await redis.zcard(keys.timeline("blacklistmois")):
+                    break
+                await asyncio.sleep(0.02)
+            collector.stopping.set()
+            await running
+            await collector.close()
+
+    report = await tag_report(redis, TAG.lower())
+    assert (report.posts.total, report.posts.reply) == (2, 1)  # the polled root, the streamed reply
+    assert {p.id: p.people_talking for p in report.top_posts}[root["uri"]] == 1
+    assert (await figures(redis, "blacklistmois"))[0] == 1
+    assert [m["type"] for m in state.stream_messages] == ["subscribe", "subscribe", "unsubscribe"]
+
+
+async def _until(condition: Callable[[], bool]) -> None:
+    for _ in range(500):
+        if condition():
+            return
+        await asyncio.sleep(0.02)
+    raise AssertionError("timed out")

@@ -10,6 +10,7 @@ without Retry-After. Faults can be queued: the next requests get them instead of
 
 import asyncio
 import html
+import json
 import math
 import time
 from collections import Counter
@@ -67,6 +68,9 @@ class Instance:
     faults: list[Fault] = field(default_factory=list)
     served: Counter[int] = field(default_factory=Counter)
     requests: list[str] = field(default_factory=list)  # path and query of each request
+    token: str | None = None  # required by the streaming API when set
+    stream_messages: list[Json] = field(default_factory=list)  # what stream clients sent
+    _listeners: dict[web.WebSocketResponse, set[str]] = field(default_factory=dict)
     _window: tuple[int, int] = (0, 0)  # (window number, requests in it)
 
     def add(self, status: Json) -> Json:
@@ -81,7 +85,41 @@ class Instance:
         app = web.Application()
         app.router.add_get("/api/v1/timelines/tag/{tag}", self._timeline)
         app.router.add_get("/api/v1/statuses/{id}", self._status)
+        app.router.add_get("/api/v1/streaming", self._streaming)
         return app
+
+    async def push(self, status: Json) -> int:
+        """Send a new status to every stream subscribed to one of its tags; returns how many."""
+        self.add(status)
+        sent = 0
+        for socket, tags in list(self._listeners.items()):
+            for tag in (t["name"] for t in status["tags"]):
+                if tag.lower() in tags and not socket.closed:
+                    frame = {"stream": ["hashtag", tag], "event": "update",
+                             "payload": json.dumps(status)}  # fmt: skip
+                    await socket.send_str(json.dumps(frame))
+                    sent += 1
+                    break
+        return sent
+
+    async def _streaming(self, request: web.Request) -> web.StreamResponse:
+        if self.token and request.headers.get("Authorization") != f"Bearer {self.token}":
+            return self._json(401, {"error": "Error: Missing access token"}, {})
+        socket = web.WebSocketResponse()
+        await socket.prepare(request)
+        self._listeners[socket] = set()
+        async for message in socket:
+            asked = json.loads(message.data)
+            self.stream_messages.append(asked)
+            tags = self._listeners[socket]
+            if asked.get("stream") != "hashtag":
+                await socket.send_str('{"error":"Unknown stream type","status":400}')
+            elif asked.get("type") == "subscribe":
+                tags.add(str(asked["tag"]).lower())
+            elif asked.get("type") == "unsubscribe":
+                tags.discard(str(asked["tag"]).lower())
+        del self._listeners[socket]
+        return socket
 
     async def _timeline(self, request: web.Request) -> web.StreamResponse:
         refused = self._refuse(request)

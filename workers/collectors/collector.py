@@ -23,6 +23,7 @@ from workers.collectors.feeds import FeedPoller
 from workers.collectors.http import Client, FetchError, Malformed, Stopped
 from workers.collectors.jetstream import JetstreamReader, StreamPass
 from workers.collectors.mastodon import MastodonPoller
+from workers.collectors.mastodon_stream import MastodonStreamReader
 from workers.collectors.reddit import RedditPoller
 from workers.collectors.sink import Sink, into_redis
 from workers.collectors.x import XPoller
@@ -84,7 +85,7 @@ class Collector(Role):
     async def step(self) -> int:
         await self.prepare()
         found = await sources.all_sources(self.redis)
-        self._keep_streams([s for s in found if s.platform in sources.STREAMING])
+        self._keep_streams([s for s in found if _streams(s)])
         tags = sorted(await watchlist.watched(self.redis))
         polled = [s for s in found if s.platform not in sources.STREAMING]
         done = sum(r.posts for r in await asyncio.gather(*(self._poll(s, tags) for s in polled)))
@@ -130,9 +131,12 @@ class Collector(Role):
             if source not in self.streams:
                 self.streams[source] = asyncio.create_task(self._reader(source).run())
 
-    def _reader(self, source: Source) -> JetstreamReader:
+    def _reader(self, source: Source) -> JetstreamReader | MastodonStreamReader:
         assert self.session is not None  # prepare() made it
         sink = self._sink(source)
+        if source.platform == "mastodon":
+            return MastodonStreamReader(self._client(source), source, self.settings, sink,
+                                        self.redis)  # fmt: skip
         return JetstreamReader(self.redis, self.session, source, self.settings, sink, self.stopping)
 
     async def _streamed(self, source: Source, streamed: StreamPass) -> None:
@@ -190,6 +194,14 @@ class Collector(Role):
             self.last_entry = entry
 
         return into_redis(self.redis, source.name, self.settings, published)
+
+
+def _streams(source: Source) -> bool:
+    """Jetstream only streams; a Mastodon instance streams too when it has a token (4.2+
+    requires one), while its timelines are still polled for what the stream misses."""
+    return source.platform in sources.STREAMING or (
+        source.platform == "mastodon" and source.token_env is not None
+    )
 
 
 def _label(tag: str) -> str:

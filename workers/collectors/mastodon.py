@@ -80,7 +80,7 @@ class MastodonPoller:
                 cursor.backfilled = True
                 await self.sink.save_cursor(tag, cursor.model_dump_json())
             return None
-        posts = await self._posts(statuses)
+        posts = await self.posts_of(statuses)
         await self.sink.publish(posts)
         ids = [_snowflake(s) or 0 for s in statuses]
         if newer:
@@ -91,7 +91,8 @@ class MastodonPoller:
         await self.sink.save_cursor(tag, cursor.model_dump_json())
         return posts
 
-    async def _posts(self, statuses: list[Json]) -> list[Post]:
+    async def posts_of(self, statuses: list[Json]) -> list[Post]:
+        """Posts for statuses, replies with their parents; a bad status goes to dead letters."""
         posts = []
         for status in statuses:
             parent = await self._parent(decoded.string(status, "in_reply_to_id"))
