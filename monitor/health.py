@@ -49,7 +49,7 @@ async def status(redis: Redis) -> Status:
         groups = await redis.xinfo_groups(keys.INGEST)
         pending = sum(int(g["pending"]) for g in groups)
     return Status(
-        roles=await roles(redis, "aggregator"),
+        roles=await roles(redis, "aggregator") + await roles(redis, "collector"),
         stream_length=length,
         pending=pending,
         dead_letters=await deadletter.count(redis),

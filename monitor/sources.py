@@ -230,7 +230,7 @@ class SourceState(BaseModel):
     last_success_at: float | None
     last_error: str | None
     last_error_at: float | None
-    lag_s: float | None  # since the last successful collection: how stale its data may be
+    lag_s: float | None  # a stream: how far behind it reads; else since its last success
     newest_post_ms: int | None
     cursors: dict[str, object]
 
@@ -242,6 +242,10 @@ async def states(redis: Redis) -> list[SourceState]:
         seen = await health(redis, source.name)
         success = _maybe_float(seen.get("last_success_at"))
         newest = _maybe_float(seen.get("newest_post_ms"))
+        kept = await cursors(redis, source.name)
+        lag = None if success is None else max(0.0, now - success)
+        if source.platform in STREAMING and "*" in kept:  # the cursor is the last event's time
+            lag = max(0.0, now - int(kept["*"]) / 1_000_000)
         found.append(
             SourceState(
                 source=source,
@@ -249,12 +253,9 @@ async def states(redis: Redis) -> list[SourceState]:
                 last_success_at=success,
                 last_error=seen.get("last_error"),
                 last_error_at=_maybe_float(seen.get("last_error_at")),
-                lag_s=None if success is None else max(0.0, now - success),
+                lag_s=lag,
                 newest_post_ms=None if newest is None else int(newest),
-                cursors={
-                    tag: orjson.loads(raw)
-                    for tag, raw in (await cursors(redis, source.name)).items()
-                },
+                cursors={tag: orjson.loads(raw) for tag, raw in kept.items()},
             )
         )
     return found

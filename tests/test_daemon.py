@@ -30,6 +30,7 @@ def test_run_follows_watchlist_changes_and_drains_on_sigterm(
                       heartbeat_s="0.2")  # fmt: skip
     daemon = hashmon("run", "--watchlists", str(ROOT / "seeds" / "watchlists.toml"), env=env)
     wait_for(lambda: bool(sync_client.keys(keys.heartbeat_pattern("aggregator"))), what="start")
+    wait_for(lambda: bool(sync_client.keys(keys.heartbeat_pattern("collector"))), what="start")
     assert sync_client.smembers(keys.watchlist("default")) == {
         b"irgcoutofiraq",
         b"blacklistmois",
@@ -39,7 +40,7 @@ def test_run_follows_watchlist_changes_and_drains_on_sigterm(
     probe = hashmon("status", "--check", "--format", "json", env=env)
     out, _ = probe.communicate(timeout=30)
     assert probe.returncode == 0
-    assert [r["role"] for r in json.loads(out)["roles"]] == ["aggregator"]
+    assert [r["role"] for r in json.loads(out)["roles"]] == ["aggregator", "collector"]
     added = hashmon("watch", "add", "#IraqProtests", "--list", "iraq-2019", env=env)
     assert added.communicate(timeout=30)[0].startswith("iraq-2019: 1 added")
     asyncio.run(publish(redis_url, [post(str(i), f"u{i}", ["IraqProtests"]) for i in range(10)]))

@@ -87,14 +87,17 @@ def list_sources(fmt: FormatOption = Output.text) -> None:
         return
     if not found:
         fail("no sources; add one with 'hashmon sources add'", code=1)
-    table = Table("name", "platform", "url", "posts", "last success", "last error", "cursors")
+    table = Table("name", "platform", "url", "posts", "last success", "lag", "last error",
+                  "cursors")  # fmt: skip
     for state in found:
         error = state.last_error or "-"
         if state.last_error_at is not None:
             error = f"{_ago(state.last_error_at)}: {error}"
         success = _ago(state.last_success_at) if state.last_success_at is not None else "never"
+        lag = "-" if state.lag_s is None else f"{state.lag_s:,.0f} s"
+        kept = "one, for the source" if "*" in state.cursors else f"{len(state.cursors)} tags"
         cells = (state.source.name, state.source.platform, state.source.base_url,
-                 f"{state.posts:,}", success, error, f"{len(state.cursors)} tags")  # fmt: skip
+                 f"{state.posts:,}", success, lag, error, kept)  # fmt: skip
         table.add_row(*(Text(clean(cell)) for cell in cells))  # server text is hostile
     out.print(table)
 

@@ -16,18 +16,19 @@ def status(
         bool, typer.Option("--check", help="Exit 1 when no aggregator is running (for probes).")
     ] = False,
 ) -> None:
-    """Running aggregators, the ingest queue and dead letters."""
+    """Running aggregators and collectors, the ingest queue and dead letters."""
     found = run(load_settings(), health.status)
     if fmt is Output.json:
         typer.echo(found.model_dump_json(indent=2))
     else:
-        table = Table("aggregator", "posts handled", "last beat", title="hashmon status")
+        table = Table("role", "name", "posts handled", "last beat", title="hashmon status")
         for role in found.roles:
-            table.add_row(role.name, f"{role.done:,}", f"{role.seconds_since_beat:.1f} s ago")
+            table.add_row(role.role, role.name, f"{role.done:,}",
+                          f"{role.seconds_since_beat:.1f} s ago")  # fmt: skip
         out.print(table)
         out.print(
             f"queue: {found.stream_length:,} entries, {found.pending:,} pending; "
             f"dead letters: {found.dead_letters:,}; watched tags: {found.watched_tags:,}"
         )
-    if check and not found.roles:
+    if check and not any(role.role == "aggregator" for role in found.roles):
         fail("no aggregator is running", code=1)

@@ -8,6 +8,7 @@ the next pass; it never stops the others.
 
 import asyncio
 import logging
+import time
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -89,9 +90,16 @@ class Collector(Role):
         tags = sorted(await watchlist.watched(self.redis))
         polled = [s for s in found if s.platform not in sources.STREAMING]
         done = sum(r.posts for r in await asyncio.gather(*(self._poll(s, tags) for s in polled)))
-        await self.beat()
-        await self._sleep(self.settings.poll_interval_s)
-        return done
+        self.done += done
+        await self._idle(self.settings.poll_interval_s)
+        return 0  # counted above, so that the heartbeats during the wait carry it
+
+    async def _idle(self, seconds: float) -> None:
+        """Wait for the next pass, beating meanwhile: a collector between passes is alive."""
+        deadline = time.monotonic() + seconds
+        while not self.stopping.is_set() and (left := deadline - time.monotonic()) > 0:
+            await self.beat(force=True)
+            await self._sleep(min(left, self.settings.heartbeat_s))
 
     async def collect_once(self) -> list[SourcePass]:
         """Polled sources for every watched tag; streams until they have caught up."""
