@@ -110,13 +110,13 @@ async def test_a_later_run_resumes_before_its_cursor_and_counts_nothing_twice(
     assert (report.posts.total, report.people) == (8, 4)
 
 
-async def test_a_dropped_connection_is_resumed_from_the_cursor(
+async def test_a_refused_then_dropped_connection_is_resumed_from_the_cursor(
     redis: Redis, fast: Settings, stream: tuple[fake.Jetstream, str]
 ) -> None:
     state, url = stream
     for n in range(600):  # more than one batch, so a cursor is saved before the drop
         state.add(fake.post(NIKA, f"n{n}", f"#BlackListMOIS {n}", T0 + n * SECOND))
-    state.drop_after = 550
+    state.refuse, state.drop_after = 2, 550  # two 502s from the proxy, then a drop mid-way
     await watchlist.add(redis, "default", ["blacklistmois"])
     await sources.add(redis, sources.make("bluesky-jetstream", url, name="jet"))
 

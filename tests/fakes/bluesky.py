@@ -17,6 +17,7 @@ from typing import Any
 from aiohttp import web
 
 from tests.fakes import jetstream
+from tests.fakes.mastodon import Fault
 
 Json = dict[str, Any]  # Any: post views as the API sends them
 
@@ -30,6 +31,8 @@ class Search:
     searches: list[dict[str, list[str]]] = field(default_factory=list)
     sessions: int = 0
     token: str | None = None
+    faults: list[Fault] = field(default_factory=list)
+    arrivals: list[Json] = field(default_factory=list)  # added after each page: offsets shift
 
     def add(self, view: Json) -> Json:
         self.views.append(view)
@@ -61,6 +64,11 @@ class Search:
             return self._xrpc(400, "ExpiredToken", "Token has expired")
         if "q" not in query:
             return self._xrpc(400, "InvalidRequest", 'Error: Params must have the property "q"')
+        if self.faults:
+            fault = self.faults.pop(0)
+            self.served[fault.status] += 1
+            headers = {"Content-Type": fault.content_type, **fault.headers}
+            return web.Response(status=fault.status, body=fault.body, headers=headers)
         wanted = {t.lower() for t in query.get("tag", [])}
         found = [v for v in self.views if wanted <= {t.lower() for t in _tags(v)}]
         if "since" in query:
@@ -70,6 +78,8 @@ class Search:
         page: Json = {"posts": found[offset : offset + size]}
         if offset + size < len(found):
             page["cursor"] = str(offset + size)
+        if self.arrivals:  # a newer post lands before the next page is asked for
+            self.add(self.arrivals.pop(0))
         return self._json(200, page)
 
     def _xrpc(self, status: int, error: str, message: str) -> web.Response:

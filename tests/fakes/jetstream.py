@@ -36,6 +36,7 @@ class Jetstream:
     drop_after: int | None = None  # the next connection is dropped after this many frames
     sent: int = 0
     bulk: bool = False  # replay by writing ready-made frames straight to the socket (benchmark)
+    refuse: int = 0  # the next connections get a 502 from the proxy in front instead
 
     def add(self, event: Json | bytes, time_us: int | None = None) -> None:
         """An event, or raw bytes (a malformed frame) sent at ``time_us``."""
@@ -58,7 +59,11 @@ class Jetstream:
         app.router.add_get("/subscribe", self._subscribe)
         return app
 
-    async def _subscribe(self, request: web.Request) -> web.WebSocketResponse:
+    async def _subscribe(self, request: web.Request) -> web.StreamResponse:
+        if self.refuse:
+            self.refuse -= 1
+            return web.Response(status=502, text="<html><body>502 Bad Gateway</body></html>",
+                                content_type="text/html")  # fmt: skip
         socket = web.WebSocketResponse()
         await socket.prepare(request)
         query = {key: request.query.getall(key) for key in request.query}

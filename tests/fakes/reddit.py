@@ -113,8 +113,8 @@ def submission(
 
 
 def campaign(reddit: Reddit, count: int, tag: str, start: datetime) -> list[Json]:
-    """Submissions a minute apart: most with #tag in the title or body, every seventh a crosspost
-    of an earlier one, every eleventh by a deleted account."""
+    """Submissions a minute apart in English, Arabic and Persian: most with #tag in the title or
+    body, every seventh a crosspost of an earlier one, every eleventh by a deleted account."""
     made: list[Json] = []
     for n in range(count):
         at = start + timedelta(minutes=n)
@@ -122,10 +122,11 @@ def campaign(reddit: Reddit, count: int, tag: str, start: datetime) -> list[Json
         if n % 7 == 6 and len(made) > 1:  # its title is the parent's, with the tag in it
             made.append(submission(reddit, author, made[1]["title"], at, crosspost_of=made[1]))
         elif n % 2:
-            made.append(submission(reddit, author, f"Day {n} of the protests #{tag}", at))
+            title = ("Day {n} of the protests", "الناصرية الآن، اليوم {n}")[n % 4 == 1].format(n=n)
+            made.append(submission(reddit, author, f"{title} #{tag}", at))
         else:
             made.append(submission(reddit, author, f"Karbala, day {n}", at,
-                                   selftext=f"Reports from the square. #{tag} #Iraq"))  # fmt: skip
+                                   selftext=f"گزارش‌ها از میدان. #{tag} #Iraq"))  # fmt: skip
     return made
 
 

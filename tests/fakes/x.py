@@ -166,9 +166,16 @@ def tweet(
     return search.add(body)
 
 
+TEXTS = (
+    "The IRGC must leave Iraq, and the people of Baghdad are saying it together",
+    "سپاه پاسداران باید از عراق بیرون برود، مردم یک‌صدا می‌گویند",
+    "الحرس الثوري يجب أن يخرج من العراق، يقول المتظاهرون في بغداد",
+)
+
+
 def campaign(search: Search, count: int, tag: str, *, start: datetime | None = None) -> list[Json]:
-    """Originals in Persian and English by 8 accounts, every third post a retweet of an earlier
-    one (its own text cut, the original in includes)."""
+    """Originals in English, Persian and Arabic by 8 accounts, every third post a retweet of an
+    earlier one (its own text cut, the original in includes)."""
     for n in range(8):
         search.users.setdefault(str(1000 + n), user(str(1000 + n), f"user{n}", f"کاربر {n}"))
     begin = start or datetime.now(UTC) - timedelta(seconds=count * 20)
@@ -181,11 +188,7 @@ def campaign(search: Search, count: int, tag: str, *, start: datetime | None = N
             made.append(tweet(search, author, "", [], at=at, sequence=n,
                               retweet_of=originals[n % len(originals)]))  # fmt: skip
         else:
-            text = (
-                "سپاه پاسداران باید از عراق بیرون برود، مردم یک‌صدا می‌گویند"
-                if n % 2
-                else ("The IRGC must leave Iraq, and the people of Baghdad are saying it together")
-            )
+            text = TEXTS[n % len(TEXTS)]
             made.append(tweet(search, author, f"{text} ({n})", [tag], at=at, sequence=n))
     return made
 
