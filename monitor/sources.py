@@ -255,10 +255,18 @@ async def states(redis: Redis) -> list[SourceState]:
                 last_error_at=_maybe_float(seen.get("last_error_at")),
                 lag_s=lag,
                 newest_post_ms=None if newest is None else int(newest),
-                cursors={tag: orjson.loads(raw) for tag, raw in kept.items()},
+                cursors={tag: _cursor_shown(raw) for tag, raw in kept.items()},
             )
         )
     return found
+
+
+def _cursor_shown(raw: str) -> object:
+    """A cursor as its collector saved it: JSON, or, when damaged, the text as it stands."""
+    try:
+        return orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        return raw
 
 
 def _maybe_float(value: str | None) -> float | None:

@@ -328,3 +328,22 @@ async def _until(condition: Callable[[], bool]) -> None:
             return
         await asyncio.sleep(0.02)
     raise AssertionError("timed out")
+
+
+async def test_an_unreadable_cursor_is_reported_and_other_tags_go_on(
+    redis: Redis, fast: Settings, instance: tuple[fake.Instance, str]
+) -> None:
+    state, url = instance
+    statuses = fake.campaign(5, TAG)
+    for status in statuses:
+        state.add(status)
+    await watchlist.add(redis, "default", ["blacklistmois", TAG.lower()])
+    await add_source(redis, url)
+    await redis.hset(keys.cursors("home"), "blacklistmois", '{"newest": [1, 2]}')
+
+    [result] = await collect_once(redis, fast)
+
+    assert (result.posts, result.errors) == (5, 1)
+    [health] = await sources.states(redis)
+    assert health.last_error is not None
+    assert health.last_error.startswith("#blacklistmois: unreadable cursor")

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 import aiohttp
+from pydantic import ValidationError
 
 from monitor import __version__, deadletter, sources, watchlist
 from monitor.models import Post
@@ -169,6 +170,11 @@ class Collector(Role):
             except FetchError as exc:
                 result.errors += 1
                 await self._failed(source, tag, str(exc), None)
+                continue
+            except ValidationError as exc:  # a stored cursor this version cannot read
+                result.errors += 1
+                reason = f"unreadable cursor ({exc.error_count()} errors); remove and re-add it"
+                await self._failed(source, tag, reason, None)
                 continue
             result.posts += len(posts)
             newest = max((epoch_ms(post.created_at) for post in posts), default=None)
