@@ -102,7 +102,11 @@ class JetstreamReader:
     async def _connection(self, once: bool, started_us: int) -> bool:
         """One connection; True when done (caught up, quiet or stopping), False to reconnect."""
         params = [("wantedCollections", bluesky.POST), ("wantedCollections", bluesky.REPOST)]
-        if cursor := await self.sink.load_cursor(CURSOR):
+        cursor = await self.sink.load_cursor(CURSOR)
+        if cursor is not None and not cursor.isdigit():
+            log.warning("%s: unreadable cursor %r, reading live", self.source.name, cursor[:40])
+            cursor = None
+        if cursor:
             self.high_us = max(self.high_us, int(cursor))
             params.append(("cursor", str(max(0, int(cursor) - REWIND_US))))
         url = f"{self.source.base_url}/subscribe"
