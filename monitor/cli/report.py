@@ -1,21 +1,24 @@
 """hashmon report: one tag, or a watchlist's summary."""
 
+import sys
 from enum import StrEnum
+from pathlib import Path
 from typing import Annotated
 
 import typer
-from pydantic import BaseModel
 from rich.console import RenderableType
 
 from monitor import hashtags, timewindow, watchlist
-from monitor.cli.common import fail, load_settings, one_line_errors, out, run
-from monitor.reports import build, render_text, summary
+from monitor.cli.common import err, fail, load_settings, one_line_errors, out, run
+from monitor.reports import build, render_html, render_md, render_text, summary
 from monitor.reports.model import ListSummary, TagReport
 
 
 class ReportFormat(StrEnum):
     text = "text"
     json = "json"
+    md = "md"
+    html = "html"
 
 
 def report(
@@ -29,6 +32,9 @@ def report(
     until: Annotated[str | None, typer.Option(help="Duration or ISO time.")] = None,
     fmt: Annotated[ReportFormat, typer.Option("--format", "-f")] = ReportFormat.text,
     top: Annotated[int, typer.Option(min=1, max=1000, help="Rows in top lists.")] = 10,
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="Write to this file, not stdout.")
+    ] = None,
 ) -> None:
     """A tag's report (default: all retained), or with --list one row per tag (default 24h)."""
     with one_line_errors():
@@ -37,19 +43,42 @@ def report(
         if (tag is None) == (name is None):
             fail("give a TAG or --list NAME (one of them)")
         target = watchlist.parse_name(name) if name else hashtags.parse(tag or "")
+        if output is not None and fmt is ReportFormat.text:
+            fail("--output takes --format json, md or html (text is for the terminal)")
     config = load_settings()
     if name:
         listed = run(config, lambda r: summary.list_summary(r, target, since or "24h", until))
-        _show(listed, fmt, render_text.list_summary(listed))
+        _show(_rendered(listed, fmt), output)
     else:
         one = run(config, lambda r: build.tag_report(r, target, since, until, top))
-        _show(one, fmt, render_text.tag_report(one))
+        _show(_rendered(one, fmt), output)
 
 
-def _show(
-    result: TagReport | ListSummary | BaseModel, fmt: ReportFormat, text: RenderableType
-) -> None:
+def _rendered(result: TagReport | ListSummary, fmt: ReportFormat) -> str | RenderableType:
     if fmt is ReportFormat.json:
-        typer.echo(result.model_dump_json(by_alias=True, indent=2))
+        return result.model_dump_json(by_alias=True, indent=2) + "\n"
+    if isinstance(result, TagReport):
+        renderers = {
+            ReportFormat.md: render_md.tag_report,
+            ReportFormat.html: render_html.tag_report,
+        }
+        return renderers.get(fmt, render_text.tag_report)(result)
+    by_format = {
+        ReportFormat.md: render_md.list_summary,
+        ReportFormat.html: render_html.list_summary,
+    }
+    return by_format.get(fmt, render_text.list_summary)(result)
+
+
+def _show(rendered: str | RenderableType, output: Path | None) -> None:
+    """A rendering that is a string goes out as it is: no terminal wrapping or markup."""
+    if output is not None:
+        try:
+            output.write_text(str(rendered), encoding="utf-8")
+        except OSError as exc:
+            fail(f"cannot write {output}: {exc.strerror}")
+        err.print(f"wrote {output}", markup=False, highlight=False)
+    elif isinstance(rendered, str):
+        sys.stdout.write(rendered)
     else:
-        out.print(text)
+        out.print(rendered)

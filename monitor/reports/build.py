@@ -99,13 +99,17 @@ def _volume(
     size = _BUCKET_MS[bucket]
     first = window.start_ms - window.start_ms % size
     starts = range(first, window.end_ms + 1, size)
-    posts = Counter[int]()
+    kinds: dict[int, Counter[str]] = {start: Counter() for start in starts}
     for minute, counts in minutes.items():
-        posts[minute * MINUTE_MS - (minute * MINUTE_MS) % size] += counts.posts
+        kinds[minute * MINUTE_MS - (minute * MINUTE_MS) % size].update(counts.kinds)
     persons: dict[int, set[tuple[str, str]]] = {start: set() for start in starts}
     for record in records:
         persons[record.t_ms - record.t_ms % size].add(people.account(record))
-    return [model.VolumePoint(start=iso(s), posts=posts[s], people=len(persons[s])) for s in starts]
+    return [
+        model.VolumePoint(start=iso(s), posts=sum(kinds[s].values()), people=len(persons[s]),
+                          **{kind: kinds[s][kind] for kind in KINDS})
+        for s in starts
+    ]  # fmt: skip
 
 
 def _top_accounts(records: Sequence[Record], top: int) -> list[model.TopAccount]:

@@ -23,6 +23,10 @@ class VolumePoint(_Model):
     start: str
     posts: int
     people: int
+    original: int = 0
+    repost: int = 0
+    quote: int = 0
+    reply: int = 0
 
 
 class TopAccount(_Model):
