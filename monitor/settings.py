@@ -4,7 +4,7 @@ import tomllib
 from pathlib import Path
 
 import platformdirs
-from pydantic import Field, ValidationError
+from pydantic import Field, SecretStr, ValidationError
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -40,6 +40,9 @@ class Settings(BaseSettings):
     backfill_pages: int = Field(25, ge=0)  # older pages a pass reads per (source, tag)
     stream_flush_s: float = Field(0.5, gt=0)  # a stream's posts are published at least this often
     stream_idle_s: float = Field(10.0, gt=0)  # collect --once: a stream this quiet has caught up
+    api_host: str = "127.0.0.1"  # the HTTP API and its pages; elsewhere only when told
+    api_port: int = Field(8750, ge=0, le=65_535)  # 0: any free port
+    api_token: SecretStr | None = None  # writes need it as a bearer token; unset: no writes
 
     @classmethod
     def settings_customise_sources(

@@ -12,6 +12,7 @@ from pathlib import Path
 def environment(**settings: str) -> dict[str, str]:
     """This environment without any HASHMON_* variable, plus the given settings."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("HASHMON_")}
+    env["HASHMON_API_PORT"] = "0"  # daemons under test listen on a free port, never the default
     env.update({f"HASHMON_{k.upper()}": v for k, v in settings.items()})
     return env
 

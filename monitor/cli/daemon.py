@@ -1,4 +1,4 @@
-"""hashmon run, aggregate and collect: the long-running roles."""
+"""hashmon run, aggregate, collect and serve: the long-running roles."""
 
 import asyncio
 import logging
@@ -11,6 +11,7 @@ from monitor.cli.common import fail, load_settings, one_line_errors, out, run, s
 from monitor.cli.watch import load_lists, read_file
 from monitor.settings import Settings
 from workers.aggregator import Aggregator
+from workers.api import ApiServer
 from workers.collectors.collector import Collector
 from workers.collectors.once import collect_once
 from workers.role import Role
@@ -27,7 +28,7 @@ def run_all(
 ) -> None:
     """Run every role in one process until SIGINT/SIGTERM (the first drains, a second stops)."""
     wanted = read_file(watchlists) if watchlists else {}
-    _serve(load_settings(), aggregators, wanted, collectors=1)
+    _serve(load_settings(), aggregators, wanted, collectors=1, api=True)
 
 
 def aggregate(
@@ -56,7 +57,27 @@ def collect(
         fail("some sources failed; 'hashmon sources list' shows why", code=1)
 
 
-def _serve(config: Settings, count: int, wanted: dict[str, list[str]], collectors: int = 0) -> None:
+def serve_api(
+    host: Annotated[
+        str | None, typer.Option(help="Address to listen on (default 127.0.0.1).")
+    ] = None,
+    port: Annotated[
+        int | None, typer.Option(min=0, max=65_535, help="Port (default 8750).")
+    ] = None,
+) -> None:
+    """Serve the HTTP API only; writes need HASHMON_API_TOKEN as a bearer token."""
+    config = load_settings()
+    changes = {k: v for k, v in (("api_host", host), ("api_port", port)) if v is not None}
+    _serve(config.model_copy(update=changes), 0, {}, api=True)
+
+
+def _serve(
+    config: Settings,
+    count: int,
+    wanted: dict[str, list[str]],
+    collectors: int = 0,
+    api: bool = False,
+) -> None:
     async def main() -> None:
         async with session(config) as redis:
             if wanted:
@@ -66,7 +87,10 @@ def _serve(config: Settings, count: int, wanted: dict[str, list[str]], collector
                 for i, role in enumerate(roles):
                     role.name = f"{role.name}-{i}"
             roles += [Collector(redis, config) for _ in range(collectors)]
-            log.info("hashmon: %d aggregator(s), %d collector(s) started", count, collectors)
+            if api:
+                roles.append(ApiServer(redis, config))
+            log.info("hashmon: %d aggregator(s), %d collector(s)%s started", count, collectors,
+                     ", the API" if api else "")  # fmt: skip
             await serve(roles, config.shutdown_grace_s)
             log.info("hashmon: stopped")
 

@@ -1,0 +1,103 @@
+"""The OpenAPI 3.1 document of the API; a test holds it to the routes the server has."""
+
+from typing import Any
+
+from monitor import __version__
+
+Json = dict[str, Any]  # Any: a JSON document
+
+_ERROR_BODY = {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
+_ERROR = {"description": "bad input: the field named is wrong", "content": _ERROR_BODY}
+_NOT_FOUND = {"description": "nothing to show (an unknown tag or list, or no posts yet)",
+              "content": _ERROR_BODY}  # fmt: skip
+_WRITE = {
+    "401": {"description": "a wrong or missing bearer token", "content": _ERROR_BODY},
+    "403": {
+        "description": "writes are disabled: no HASHMON_API_TOKEN is set",
+        "content": _ERROR_BODY,
+    },
+}
+
+
+def _query(name: str, description: str, schema: Json | None = None) -> Json:
+    return {"name": name, "in": "query", "required": False, "description": description,
+            "schema": schema or {"type": "string"}}  # fmt: skip
+
+
+def _path(name: str, description: str) -> Json:
+    return {"name": name, "in": "path", "required": True, "description": description,
+            "schema": {"type": "string"}}  # fmt: skip
+
+
+def _json(description: str) -> Json:
+    return {"description": description, "content": {"application/json": {"schema": {}}}}
+
+
+_WINDOW = [
+    _query("since", "a duration before the newest post (24h, 7d) or an ISO time"),
+    _query("until", "a duration before the newest post or an ISO time"),
+    _query("format", "json (default), md or html; else the Accept header decides",
+           {"type": "string", "enum": ["json", "md", "html"]}),
+]  # fmt: skip
+_REPORT = {
+    "200": {"description": "the report", "content": {
+        "application/json": {"schema": {}}, "text/markdown": {"schema": {"type": "string"}},
+        "text/html": {"schema": {"type": "string"}}}},
+    "400": _ERROR, "404": _NOT_FOUND,
+}  # fmt: skip
+
+DOCUMENT: Json = {
+    "openapi": "3.1.0",
+    "info": {"title": "hashmon", "version": __version__,
+             "description": "Hashtag campaigns: volume, people talking, sources and health."},
+    "components": {
+        "schemas": {"Error": {"type": "object", "required": ["error"], "properties": {
+            "error": {"type": "string"}, "field": {"type": "string"}}}},
+        "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
+    },
+    "paths": {
+        "/api/watchlists": {"get": {
+            "summary": "every watchlist and its tags",
+            "responses": {"200": _json("watchlist name -> normalised tags")}}},
+        "/api/watchlists/{name}": {"get": {
+            "summary": "one watchlist, with each tag's most used spelling",
+            "parameters": [_path("name", "the watchlist")],
+            "responses": {"200": _json("the list"), "400": _ERROR,
+                          "404": _NOT_FOUND}}},
+        "/api/watchlists/{name}/tags": {"post": {
+            "summary": "watch tags on a list (created if new)",
+            "security": [{"bearer": []}],
+            "parameters": [_path("name", "the watchlist")],
+            "requestBody": {"required": True, "content": {"application/json": {"schema": {
+                "type": "object", "required": ["tags"], "properties": {
+                    "tags": {"type": "array", "items": {"type": "string"}, "minItems": 1}}}}}},
+            "responses": {"200": _json("how many were added"), "400": _ERROR, **_WRITE}}},
+        "/api/watchlists/{name}/tags/{tag}": {"delete": {
+            "summary": "stop watching a tag on a list",
+            "security": [{"bearer": []}],
+            "parameters": [_path("name", "the watchlist"), _path("tag", "the tag")],
+            "responses": {"200": _json("how many were removed"), "400": _ERROR, **_WRITE}}},
+        "/api/watchlists/{name}/summary": {"get": {
+            "summary": "one row per tag of a list (default: the last 24 hours)",
+            "parameters": [_path("name", "the watchlist"), *_WINDOW],
+            "responses": _REPORT}},
+        "/api/tags/{tag}/report": {"get": {
+            "summary": "a tag's report (default: everything retained)",
+            "parameters": [_path("tag", "the tag, with or without #"), *_WINDOW,
+                           _query("top", "rows in top lists, 1-1000",
+                                  {"type": "integer", "minimum": 1, "maximum": 1000})],
+            "responses": _REPORT}},
+        "/api/sources": {"get": {
+            "summary": "every source with its health and cursors",
+            "responses": {"200": _json("the sources")}}},
+        "/healthz": {"get": {
+            "summary": "200 while an aggregator runs, else 503",
+            "responses": {"200": _json("healthy"), "503": _json("no aggregator is running")}}},
+        "/metrics": {"get": {
+            "summary": "Prometheus metrics",
+            "responses": {"200": {"description": "text exposition format",
+                                  "content": {"text/plain": {"schema": {"type": "string"}}}}}}},
+        "/openapi.json": {"get": {
+            "summary": "this document", "responses": {"200": _json("OpenAPI 3.1")}}},
+    },
+}  # fmt: skip

@@ -1,0 +1,72 @@
+"""Health for probes, source health for people, Prometheus metrics for monitoring, and the
+OpenAPI document that describes every route."""
+
+from aiohttp import web
+from prometheus_client import CollectorRegistry, Gauge, exposition, generate_latest
+from redis.asyncio import Redis
+
+from monitor import health, sources
+from monitor.api import openapi, state
+
+routes = web.RouteTableDef()
+
+
+@routes.get("/healthz")
+async def healthz(request: web.Request) -> web.Response:
+    """200 while an aggregator runs (posts are being applied), else 503; the body says why."""
+    found = await health.status(state.redis(request))
+    ok = any(role.role == "aggregator" for role in found.roles)
+    body = {"ok": ok, **found.model_dump(mode="json")}
+    return web.json_response(body, status=200 if ok else 503)
+
+
+@routes.get("/api/sources")
+async def source_states(request: web.Request) -> web.Response:
+    found = await sources.states(state.redis(request))
+    return web.json_response([s.model_dump(mode="json") for s in found])
+
+
+@routes.get("/metrics")
+async def metrics(request: web.Request) -> web.Response:
+    """Read from Redis at each scrape, so every process serving the API reports the same."""
+    redis = state.redis(request)
+    found = await health.status(redis)
+    registry = CollectorRegistry()
+    Gauge("hashmon_stream_entries", "Entries held by the ingest stream", registry=registry).set(
+        found.stream_length
+    )
+    Gauge("hashmon_pending_entries", "Entries delivered, not yet applied",
+          registry=registry).set(found.pending)  # fmt: skip
+    Gauge("hashmon_dead_letters", "Inputs set aside with a reason", registry=registry).set(
+        found.dead_letters
+    )
+    Gauge("hashmon_watched_tags", "Tags on any watchlist", registry=registry).set(
+        found.watched_tags
+    )
+    running = Gauge("hashmon_roles", "Running roles", ["role"], registry=registry)
+    for role in ("aggregator", "collector"):
+        running.labels(role).set(sum(1 for r in found.roles if r.role == role))
+    await _source_metrics(redis, registry)
+    return web.Response(body=generate_latest(registry),
+                        headers={"Content-Type": exposition.CONTENT_TYPE_LATEST})  # fmt: skip
+
+
+async def _source_metrics(redis: Redis, registry: CollectorRegistry) -> None:
+    posts = Gauge("hashmon_source_posts", "Posts collected from a source", ["source"],
+                  registry=registry)  # fmt: skip
+    lag = Gauge("hashmon_source_lag_seconds", "How far behind a source is", ["source"],
+                registry=registry)  # fmt: skip
+    failing = Gauge("hashmon_source_failing", "1 when the last attempt failed", ["source"],
+                    registry=registry)  # fmt: skip
+    for found in await sources.states(redis):
+        name = found.source.name
+        posts.labels(name).set(found.posts)
+        if found.lag_s is not None:
+            lag.labels(name).set(found.lag_s)
+        last_ok = found.last_success_at or 0.0
+        failing.labels(name).set(1 if (found.last_error_at or 0.0) > last_ok else 0)
+
+
+@routes.get("/openapi.json")
+async def openapi_document(request: web.Request) -> web.Response:
+    return web.json_response(openapi.DOCUMENT)

@@ -1,0 +1,179 @@
+"""The HTTP API against a real Redis: reads, token-guarded writes, reports in three formats,
+JSON errors naming the field, metrics, and an OpenAPI document that matches the routes."""
+
+import signal
+import socket
+import urllib.request
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+from aiohttp import ClientSession
+from aiohttp.test_utils import TestServer
+from pydantic import SecretStr
+from redis.asyncio import Redis
+
+from monitor import queue, watchlist
+from monitor.api.app import make_app
+from monitor.api.openapi import DOCUMENT
+from monitor.settings import Settings
+from tests.factories import post
+from tests.processes import environment, hashmon, wait_for
+from workers.aggregator import Aggregator
+
+TOKEN = "s3cret-token"
+
+
+@pytest.fixture
+async def api(redis: Redis, settings: Settings) -> AsyncIterator[tuple[ClientSession, str]]:
+    configured = settings.model_copy(update={"api_token": SecretStr(TOKEN)})
+    async with TestServer(make_app(redis, configured), host="127.0.0.1") as server, \
+            ClientSession() as client:  # fmt: skip
+        yield client, str(server.make_url("")).rstrip("/")
+
+
+async def load(redis: Redis, settings: Settings) -> None:
+    await watchlist.add(redis, "default", ["irgcoutofiraq"])
+    posts = [post(f"o{i}", f"u{i % 3}", ["IRGCOutOfIraq"], at=i * 60) for i in range(6)]
+    posts.append(post("r1", "u9", ["IRGCOutOfIraq"], kind="repost", ref="o0", at=30))
+    await queue.ensure_group(redis)
+    await queue.publish(redis, posts, batch=100)
+    aggregator = Aggregator(redis, settings, name="agg")
+    await aggregator.run_until_idle()
+    await aggregator.close()  # gone: /healthz must see no aggregator
+
+
+async def test_reports_in_each_format_with_the_same_figures(
+    redis: Redis, settings: Settings, api: tuple[ClientSession, str]
+) -> None:
+    client, base = api
+    await load(redis, settings)
+    async with client.get(f"{base}/api/tags/%23IRGCOutOfIraq/report") as response:
+        report = await response.json()
+    assert (response.status, report["posts"]["total"], report["people"]) == (200, 7, 4)
+    async with client.get(f"{base}/api/tags/irgcoutofiraq/report?format=md") as response:
+        assert response.content_type == "text/markdown"
+        assert "**7 posts by 4 people**" in await response.text()
+    headers = {"Accept": "text/html,application/xhtml+xml"}
+    async with client.get(f"{base}/api/tags/irgcoutofiraq/report", headers=headers) as response:
+        assert response.content_type == "text/html"
+        assert "<strong>7 posts by 4 people</strong>" in await response.text()
+    async with client.get(f"{base}/api/watchlists/default/summary?since=1h") as response:
+        assert (await response.json())["rows"][0]["posts"] == 7
+
+
+@pytest.mark.parametrize(
+    ("path", "status", "field"),
+    [
+        ("/api/tags/two%20words/report", 400, "tag"),
+        ("/api/tags/ok/report?since=yesterday", 400, "since/until"),
+        ("/api/tags/ok/report?top=0", 400, "top"),
+        ("/api/tags/ok/report?format=pdf", 400, "format"),
+        ("/api/watchlists/bad%20name", 400, "list"),
+        ("/api/tags/unwatched/report", 404, None),
+        ("/api/watchlists/nothing", 404, None),
+    ],
+)
+async def test_bad_parameters_get_a_json_error_naming_the_field(
+    api: tuple[ClientSession, str], path: str, status: int, field: str | None
+) -> None:
+    client, base = api
+    async with client.get(base + path) as response:
+        body = await response.json()
+    assert response.status == status and body["error"]
+    assert body.get("field") == field
+
+
+async def test_writes_need_the_token(
+    redis: Redis, settings: Settings, api: tuple[ClientSession, str]
+) -> None:
+    client, base = api
+    url = f"{base}/api/watchlists/iraq-2019/tags"
+    async with client.post(url, json={"tags": ["#IraqProtests"]}) as response:
+        assert response.status == 401
+    wrong = {"Authorization": "Bearer nope"}
+    async with client.post(url, json={"tags": ["#IraqProtests"]}, headers=wrong) as response:
+        assert response.status == 401
+    assert await watchlist.names(redis) == []
+    auth = {"Authorization": f"Bearer {TOKEN}"}
+    async with client.post(url, json={"tags": ["#IraqProtests", "#"]}, headers=auth) as response:
+        assert (response.status, (await response.json())["field"]) == (400, "tag")
+    async with client.post(url, json={"tags": "#IraqProtests"}, headers=auth) as response:
+        assert (response.status, (await response.json())["field"]) == (400, "tags")
+    async with client.post(url, data=b"{not json", headers=auth) as response:
+        assert (response.status, (await response.json())["field"]) == (400, "body")
+    assert await watchlist.names(redis) == []
+    async with client.post(url, json={"tags": ["#IraqProtests"]}, headers=auth) as response:
+        assert (await response.json())["added"] == 1
+    async with client.get(f"{base}/api/watchlists") as response:
+        assert await response.json() == {"iraq-2019": ["iraqprotests"]}
+    async with client.delete(f"{url}/%23IraqProtests", headers=auth) as response:
+        assert (await response.json())["removed"] == 1
+
+
+async def test_without_a_configured_token_writes_are_refused(
+    redis: Redis, settings: Settings
+) -> None:
+    async with TestServer(make_app(redis, settings), host="127.0.0.1") as server, \
+            ClientSession() as client:  # fmt: skip
+        url = str(server.make_url("/api/watchlists/default/tags"))
+        async with client.post(
+            url, json={"tags": ["#a"]}, headers={"Authorization": "Bearer "}
+        ) as r:
+            assert r.status == 403
+            assert "HASHMON_API_TOKEN" in (await r.json())["error"]
+    assert await watchlist.names(redis) == []
+
+
+async def test_health_and_metrics_read_the_state_in_redis(
+    redis: Redis, settings: Settings, api: tuple[ClientSession, str]
+) -> None:
+    client, base = api
+    await load(redis, settings)
+    async with client.get(f"{base}/healthz") as response:
+        assert response.status == 503 and (await response.json())["ok"] is False
+    aggregator = Aggregator(redis, settings, name="live")
+    await aggregator.beat(force=True)
+    async with client.get(f"{base}/healthz") as response:
+        assert response.status == 200
+    async with client.get(f"{base}/metrics") as response:
+        text = await response.text()
+    assert 'hashmon_roles{role="aggregator"} 1.0' in text
+    assert "hashmon_watched_tags 1.0" in text
+    await aggregator.close()
+
+
+async def test_the_openapi_document_describes_every_route(api: tuple[ClientSession, str]) -> None:
+    client, base = api
+    async with client.get(f"{base}/openapi.json") as response:
+        served = await response.json()
+    assert served == DOCUMENT
+    app = make_app(None, Settings())  # type: ignore[arg-type]  # routes only, no requests
+    routes = {
+        (route.resource.canonical, route.method.lower())
+        for route in app.router.routes()
+        if route.resource is not None and route.method != "HEAD"
+    }
+    documented = {(path, method) for path, ops in DOCUMENT["paths"].items() for method in ops}
+    assert routes == documented
+
+
+def test_hashmon_serve_listens_and_stops_on_sigterm(redis_url: str, tmp_path: Path) -> None:
+    with socket.socket() as probe:  # a port free now; the server takes it a moment later
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    env = environment(redis_url=redis_url, data_dir=str(tmp_path), api_token=TOKEN)
+    server = hashmon("serve", "--port", str(port), env=env)
+
+    def answers() -> bool:
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/openapi.json") as response:
+                return bool(response.status == 200)
+        except OSError:
+            return False
+
+    wait_for(answers, what="the API")
+    server.send_signal(signal.SIGTERM)
+    _, err = server.communicate(timeout=30)
+    assert server.returncode == 0, err
+    assert f"listening on http://127.0.0.1:{port}" in err

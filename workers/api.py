@@ -1,0 +1,39 @@
+"""The API role: the HTTP API served under aiohttp's AppRunner, beside the other roles."""
+
+import logging
+
+from aiohttp import web
+
+from monitor.api.app import make_app
+from workers.role import Role
+
+log = logging.getLogger(__name__)
+
+
+class ApiServer(Role):
+    """Listens from ``prepare`` to ``close``; its steps only beat."""
+
+    role = "api"
+    runner: web.AppRunner | None = None
+    address: str = ""
+
+    async def prepare(self) -> None:
+        if self.runner is not None:
+            return
+        self.runner = web.AppRunner(make_app(self.redis, self.settings), access_log=None)
+        await self.runner.setup()
+        site = web.TCPSite(self.runner, self.settings.api_host, self.settings.api_port)
+        await site.start()
+        host, port = self.runner.addresses[0][:2]
+        self.address = f"http://{host}:{port}"
+        log.info("api: listening on %s", self.address)
+
+    async def step(self) -> int:
+        await self.beat()
+        await self._sleep(self.settings.heartbeat_s)
+        return 0
+
+    async def close(self) -> None:
+        if self.runner is not None:
+            await self.runner.cleanup()
+        await super().close()
