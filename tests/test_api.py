@@ -173,6 +173,13 @@ def test_hashmon_serve_listens_and_stops_on_sigterm(redis_url: str, tmp_path: Pa
             return False
 
     wait_for(answers, what="the API")
+    second = hashmon("serve", "--port", str(port), env=env)
+    _, refused = second.communicate(timeout=60)
+    assert second.returncode == 1
+    assert refused.strip().splitlines()[-1] == (
+        f"error: the API cannot listen on 127.0.0.1:{port}: address already in use; "
+        "set HASHMON_API_PORT (0: any free port)"
+    )
     server.send_signal(signal.SIGTERM)
     _, err = server.communicate(timeout=30)
     assert server.returncode == 0, err

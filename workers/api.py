@@ -1,6 +1,7 @@
 """The API role: the HTTP API served under aiohttp's AppRunner, beside the other roles."""
 
 import logging
+import os
 
 from aiohttp import web
 
@@ -8,6 +9,10 @@ from monitor.api.app import make_app
 from workers.role import Role
 
 log = logging.getLogger(__name__)
+
+
+class ListenError(Exception):
+    """The API cannot take its address (in use, or not allowed); the message says which."""
 
 
 class ApiServer(Role):
@@ -22,8 +27,17 @@ class ApiServer(Role):
             return
         self.runner = web.AppRunner(make_app(self.redis, self.settings), access_log=None)
         await self.runner.setup()
-        site = web.TCPSite(self.runner, self.settings.api_host, self.settings.api_port)
-        await site.start()
+        host, port = self.settings.api_host, self.settings.api_port
+        try:
+            await web.TCPSite(self.runner, host, port).start()
+        except OSError as exc:
+            await self.runner.cleanup()
+            self.runner = None
+            reason = os.strerror(exc.errno).lower() if exc.errno else str(exc)
+            raise ListenError(
+                f"the API cannot listen on {host}:{port}: {reason}; "
+                "set HASHMON_API_PORT (0: any free port)"
+            ) from None
         host, port = self.runner.addresses[0][:2]
         self.address = f"http://{host}:{port}"
         log.info("api: listening on %s", self.address)

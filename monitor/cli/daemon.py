@@ -11,7 +11,7 @@ from monitor.cli.common import fail, load_settings, one_line_errors, out, run, s
 from monitor.cli.watch import load_lists, read_file
 from monitor.settings import Settings
 from workers.aggregator import Aggregator
-from workers.api import ApiServer
+from workers.api import ApiServer, ListenError
 from workers.collectors.collector import Collector
 from workers.collectors.once import collect_once
 from workers.role import Role
@@ -95,4 +95,7 @@ def _serve(
             log.info("hashmon: stopped")
 
     with one_line_errors():
-        asyncio.run(main())
+        try:
+            asyncio.run(main())
+        except ListenError as exc:
+            fail(str(exc), code=1)
