@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 import orjson
 import pytest
+from aiohttp import web
 from aiohttp.test_utils import TestServer
 from redis.asyncio import Redis
 
@@ -347,3 +348,29 @@ async def test_an_unreadable_cursor_is_reported_and_other_tags_go_on(
     [health] = await sources.states(redis)
     assert health.last_error is not None
     assert health.last_error.startswith("#blacklistmois: unreadable cursor")
+
+
+async def test_a_server_that_ignores_min_id_does_not_loop_the_collector(
+    redis: Redis, fast: Settings
+) -> None:
+    """An instance (or a cache in front of it) answering every poll with the same page: the
+    pass ends after one page that brings nothing newer, and nothing is counted twice."""
+    state = fake.Instance()
+    for status in fake.campaign(10, TAG, replies=False):
+        state.add(status)
+
+    async def same_page(request: web.Request) -> web.Response:
+        state.requests.append(request.path_qs)
+        return web.json_response(state.statuses[TAG.lower()])
+
+    stale = web.Application()
+    stale.router.add_get("/api/v1/timelines/tag/{tag}", same_page)
+    await watchlist.add(redis, "default", [TAG.lower()])
+    async with TestServer(stale, host="127.0.0.1") as server:
+        await add_source(redis, str(server.make_url("")).rstrip("/"))
+        await collect_once(redis, fast)
+        state.requests.clear()
+        [again] = await asyncio.wait_for(collect_once(redis, fast), timeout=30)
+    assert again.errors == 0 and len(state.requests) == 1
+    assert "min_id=" in state.requests[0]
+    assert (await figures(redis))[0] == 10

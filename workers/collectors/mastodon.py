@@ -54,10 +54,14 @@ class MastodonPoller:
         if cursor.newest is None:
             published += await self._page(tag, cursor, {}, newer=True) or []
         else:
-            while (
-                fresh := await self._page(tag, cursor, {"min_id": cursor.newest}, True)
-            ) is not None:
+            while True:  # newer blocks until an empty page, or one that brings nothing newer
+                before = cursor.newest
+                fresh = await self._page(tag, cursor, {"min_id": before}, True)
+                if fresh is None:
+                    break
                 published += fresh
+                if int(cursor.newest or 0) <= int(before):
+                    break
         for _ in range(self.settings.backfill_pages):
             if cursor.backfilled or cursor.oldest is None:
                 break
