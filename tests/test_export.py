@@ -1,0 +1,51 @@
+"""hashmon export posts: the rows a report counts, safe to open in a spreadsheet."""
+
+import csv
+import io
+import json
+from pathlib import Path
+
+import redis as sync_redis
+
+from tests.factories import post
+from tests.test_cli import hashmon, one_error_line
+
+FORMULA = '=HYPERLINK("http://evil.example","x")'
+
+
+def test_export_has_one_row_per_post_the_report_counts(
+    cli_env: dict[str, str], sync_client: sync_redis.Redis, tmp_path: Path
+) -> None:
+    posts = [post(f"o{i}", f"u{i % 3}", ["a", "b"], at=i * 60) for i in range(5)]
+    posts.append(post("r1", "f1", ["a"], kind="repost", ref="o0", ref_author="u0", at=30,
+                      handle=FORMULA))  # fmt: skip
+    archive = tmp_path / "posts.jsonl"
+    archive.write_text("".join(p.model_dump_json() + "\n" for p in posts))
+    assert hashmon(cli_env, "import", str(archive), "--tag", "#a")[0] == 0
+
+    code, out = hashmon(cli_env, "export", "posts", "#a")
+    assert code == 0
+    rows = list(csv.DictReader(io.StringIO(out)))
+    report = json.loads(hashmon(cli_env, "report", "#a", "--format", "json")[1])
+    assert len(rows) == report["posts"]["total"] == 6
+    repost = next(r for r in rows if r["id"] == "r1")
+    assert (repost["kind"], repost["referenced_id"], repost["tags"]) == ("repost", "o0", "a")
+    assert repost["handle"] == "'" + FORMULA  # a spreadsheet shows it, does not run it
+    assert rows[0]["created_at"] == "2019-11-27T12:00:00Z"  # oldest first
+
+    target = tmp_path / "a.jsonl"
+    code, out = hashmon(cli_env, "export", "posts", "a", "-f", "jsonl", "--since", "2m", "-o",
+                        str(target))  # fmt: skip
+    lines = [json.loads(line) for line in target.read_text().splitlines()]
+    assert code == 0 and "wrote 3 posts" in out
+    assert [line["id"] for line in lines] == ["o2", "o3", "o4"]  # the last 2 minutes, inclusive
+    assert lines[0]["tags"] == ["a", "b"] and lines[0]["handle"] == "useru2"
+
+
+def test_export_of_a_tag_without_posts_is_one_line(
+    cli_env: dict[str, str], sync_client: sync_redis.Redis
+) -> None:
+    code, out = hashmon(cli_env, "export", "posts", "#nothing")
+    assert code == 1 and "#nothing has no posts" in one_error_line(out)
+    code, out = hashmon(cli_env, "export", "posts", "#a", "--since", "soon")
+    assert code == 2 and "invalid time 'soon'" in one_error_line(out)
