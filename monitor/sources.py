@@ -8,6 +8,7 @@ live beside it in the {sources} hash slot.
 import os
 import re
 import time
+from dataclasses import dataclass
 from typing import Literal, cast
 from urllib.parse import urlsplit
 
@@ -19,44 +20,41 @@ from monitor import keys
 from monitor.connection import text
 
 Platform = Literal["mastodon", "bluesky-jetstream", "bluesky-search", "x", "rss", "reddit"]
-PLATFORMS: tuple[Platform, ...] = (
-    "mastodon", "bluesky-jetstream", "bluesky-search", "x", "rss", "reddit",
-)  # fmt: skip
-NEEDS_TOKEN: frozenset[Platform] = frozenset({"x", "reddit", "bluesky-search"})
-NEEDS_SECRET: dict[Platform, str] = {
-    "reddit": "--client-id-env VAR and --client-secret-env VAR",
-    "bluesky-search": "--handle-env VAR and --password-env VAR (an app password)",
-}
-BEARER: frozenset[Platform] = frozenset({"mastodon", "x", "rss"})  # the token goes as is
-STREAMING: frozenset[Platform] = frozenset({"bluesky-jetstream"})
-# Published limits (README of the platform fixtures): Mastodon pages 300 per 15 min per IP.
-# X recent search 450 per 15 min with an app token; Reddit about 100 a minute for an OAuth app;
-# a Bluesky PDS 3000 per 5 min.
-# Jetstream has no request limit: its rate paces reconnections. Feeds publish none: one a
-# second is polite.
-DEFAULT_RATES: dict[Platform, tuple[int, float]] = {
-    "mastodon": (300, 900.0),
-    "bluesky-jetstream": (10, 60.0),
-    "x": (450, 900.0),
-    "rss": (60, 60.0),
-    "reddit": (100, 60.0),
-    "bluesky-search": (3000, 300.0),
-}
-DEFAULT_URLS: dict[Platform, str] = {
-    "bluesky-jetstream": "wss://jetstream2.us-east.bsky.network",
-    "x": "https://api.twitter.com",
-    "reddit": "https://oauth.reddit.com",
-    "bluesky-search": "https://bsky.social",
-}
+
+
+@dataclass(frozen=True)
+class Kind:
+    """What a platform needs of a source, and how it is reached."""
+
+    rate: tuple[int, float]  # its published limit, as requests per seconds
+    url: str | None = None  # the default base URL; None: the user gives one
+    schemes: tuple[str, ...] = ("http", "https")
+    credentials: str | None = None  # what to give when credentials are required
+    secret: bool = False  # a second variable: Reddit's client secret, Bluesky's app password
+    bearer: bool = True  # the token goes as it is, as a bearer token
+    streaming: bool = False  # read as a stream, not polled
+    query: bool = False  # the URL is an address used as given (a feed), not a base
+
+
+# Published limits (README of the platform fixtures): Mastodon pages 300 per 15 min per IP; X
+# recent search 450 per 15 min with an app token; Reddit about 100 a minute for an OAuth app; a
+# Bluesky PDS 3000 per 5 min. Jetstream has no request limit: its rate paces reconnections.
+# Feeds publish none: one a second is polite.
+KINDS: dict[Platform, Kind] = {
+    "mastodon": Kind((300, 900.0)),
+    "bluesky-jetstream": Kind((10, 60.0), url="wss://jetstream2.us-east.bsky.network",
+                              schemes=("ws", "wss", "http", "https"), bearer=False,
+                              streaming=True),
+    "bluesky-search": Kind((3000, 300.0), url="https://bsky.social", secret=True, bearer=False,
+                           credentials="--handle-env VAR and --password-env VAR (an app password)"),
+    "x": Kind((450, 900.0), url="https://api.twitter.com",
+              credentials="a token: give --token-env VAR (or --bearer-env)"),
+    "rss": Kind((60, 60.0), query=True),
+    "reddit": Kind((100, 60.0), url="https://oauth.reddit.com", secret=True, bearer=False,
+                   credentials="--client-id-env VAR and --client-secret-env VAR"),
+}  # fmt: skip
+PLATFORMS: tuple[Platform, ...] = tuple(KINDS)
 REDDIT_AUTH = "https://www.reddit.com"  # where an app trades its id and secret for a token
-_SCHEMES: dict[Platform, tuple[str, ...]] = {
-    "mastodon": ("http", "https"),
-    "bluesky-jetstream": ("ws", "wss", "http", "https"),
-    "x": ("http", "https"),
-    "rss": ("http", "https"),
-    "reddit": ("http", "https"),
-    "bluesky-search": ("http", "https"),
-}
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
 _ENV = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
@@ -93,7 +91,7 @@ class Source(BaseModel):
 
 
 def parse_url(raw: str, schemes: tuple[str, ...] = ("http", "https"), feed: bool = False) -> str:
-    """A base URL without trailing slash, query or fragment; a feed's URL may have a query."""
+    """A base URL without trailing slash, query or fragment; a feed's address is kept whole."""
     parts = urlsplit(raw.strip())
     if parts.scheme not in schemes or not parts.hostname:
         expected = " or ".join(f"{scheme}://host" for scheme in schemes)
@@ -140,19 +138,18 @@ def make(
     if platform not in PLATFORMS:
         raise InvalidSource(f"unknown platform {platform[:40]!r}; expected {', '.join(PLATFORMS)}")
     known = next(p for p in PLATFORMS if p == platform)  # the Literal, for type checkers
-    if base_url is None and known not in DEFAULT_URLS:
+    kind = KINDS[known]
+    if base_url is None and kind.url is None:
         raise InvalidSource(f"{known} needs a URL: give --instance or --url")
-    url = parse_url(base_url or DEFAULT_URLS[known], _SCHEMES[known], feed=known == "rss")
+    url = parse_url(base_url or kind.url or "", kind.schemes, feed=kind.query)
     chosen = name or urlsplit(url).hostname or ""
     if not _NAME.fullmatch(chosen):
         raise InvalidSource(
             f"invalid source name {chosen[:40]!r}: use letters, digits, '.', '_' or '-'"
         )
-    if known in NEEDS_SECRET and not (token_env and secret_env):
-        raise InvalidSource(f"{known} needs {NEEDS_SECRET[known]}")
-    if known in NEEDS_TOKEN and not token_env:
-        raise InvalidSource(f"{known} needs a token: give --token-env VAR (or --bearer-env)")
-    count, period = parse_rate(rate) if rate else DEFAULT_RATES[known]
+    if kind.credentials and not (token_env and (secret_env or not kind.secret)):
+        raise InvalidSource(f"{known} needs {kind.credentials}")
+    count, period = parse_rate(rate) if rate else kind.rate
     env = parse_env(token_env) if token_env else None
     secret = parse_env(secret_env) if secret_env else None
     tokens_at = None
@@ -244,7 +241,7 @@ async def states(redis: Redis) -> list[SourceState]:
         newest = _maybe_float(seen.get("newest_post_ms"))
         kept = await cursors(redis, source.name)
         lag = None if success is None else max(0.0, now - success)
-        if source.platform in STREAMING and "*" in kept:  # the cursor is the last event's time
+        if KINDS[source.platform].streaming and "*" in kept:  # the cursor: the last event's time
             lag = max(0.0, now - int(kept["*"]) / 1_000_000)
         found.append(
             SourceState(

@@ -89,7 +89,7 @@ class Collector(Role):
         found = await sources.all_sources(self.redis)
         self._keep_streams([s for s in found if _streams(s)])
         tags = sorted(await watchlist.watched(self.redis))
-        polled = [s for s in found if s.platform not in sources.STREAMING]
+        polled = [s for s in found if not sources.KINDS[s.platform].streaming]
         done = sum(r.posts for r in await asyncio.gather(*(self._poll(s, tags) for s in polled)))
         self.done += done
         await self._idle(self.settings.poll_interval_s)
@@ -118,7 +118,7 @@ class Collector(Role):
         await super().close()
 
     async def _once(self, source: Source, tags: list[str]) -> SourcePass:
-        if source.platform not in sources.STREAMING:
+        if not sources.KINDS[source.platform].streaming:
             return await self._poll(source, tags)
         try:
             streamed = await self._reader(source).run(once=True)
@@ -213,7 +213,7 @@ class Collector(Role):
 def _streams(source: Source) -> bool:
     """Jetstream only streams; a Mastodon instance streams too when it has a token (4.2+
     requires one), while its timelines are still polled for what the stream misses."""
-    return source.platform in sources.STREAMING or (
+    return sources.KINDS[source.platform].streaming or (
         source.platform == "mastodon" and source.token_env is not None
     )
 

@@ -69,7 +69,7 @@ class Client:
         self.throttle = Throttler(rate_limit=source.rate, period=source.period_s)
         self.read_limit = ratelimit.READERS.get(source.platform, ratelimit.unsaid)
         self.not_before = 0.0  # monotonic time the platform's window reopens, when it said so
-        self.bearer = source.token() if source.platform in sources.BEARER else None
+        self.bearer = source.token() if sources.KINDS[source.platform].bearer else None
 
     async def get_json(self, url: str, params: Mapping[str, str] | None = None) -> Page:
         """GET and decode JSON."""
