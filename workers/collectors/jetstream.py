@@ -112,12 +112,13 @@ class JetstreamReader:
         url = f"{self.source.base_url}/subscribe"
         self.watched = await watchlist.watched(self.redis)
         batch, quiet_since = _Batch(), time.monotonic()
+        flushed_at = quiet_since  # under steady traffic too, posts wait at most stream_flush_s
         async with self.session.ws_connect(url, params=params, heartbeat=30.0) as socket:
             while not self.stopping.is_set():
                 try:
                     message = await socket.receive(timeout=self.settings.stream_flush_s)
                 except TimeoutError:
-                    batch = await self._flush(batch)
+                    batch, flushed_at = await self._flush(batch), time.monotonic()
                     if once and time.monotonic() - quiet_since >= self.settings.stream_idle_s:
                         return True
                     continue
@@ -130,8 +131,9 @@ class JetstreamReader:
                 )
                 await self._take(batch, raw)
                 caught_up = once and (batch.last_us or 0) >= started_us
-                if caught_up or batch.size >= BATCH:
-                    batch = await self._flush(batch)
+                due = time.monotonic() - flushed_at >= self.settings.stream_flush_s
+                if caught_up or due or batch.size >= BATCH:
+                    batch, flushed_at = await self._flush(batch), time.monotonic()
                 if caught_up:
                     return True
         await self._flush(batch)
