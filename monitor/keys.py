@@ -83,3 +83,15 @@ def source_health(source: str) -> str:
 
 BLUESKY_TAGS = _sources("bluesky:tags")  # hash: AT URI of a post with a watched tag -> its tags
 BLUESKY_TAG_TIMES = _sources("bluesky:tag-times")  # zset: the same URIs -> post time, for expiry
+
+
+def _digests(what: str) -> str:
+    return f"{PREFIX}:{{digests}}:{what}"
+
+
+DIGESTS = _digests("all")  # hash: digest id -> its settings (JSON)
+
+
+def digest_claim(digest_id: str, period: int) -> str:
+    """Set by the one process that writes a digest's report for one period."""
+    return _digests(f"claim:{digest_id}:{period}")

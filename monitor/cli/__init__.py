@@ -5,7 +5,7 @@ from typing import Annotated
 import typer
 
 from monitor import __version__
-from monitor.cli import daemon, export, ingest, letters, report, sources, status, watch
+from monitor.cli import daemon, digests, export, ingest, letters, report, sources, status, watch
 from monitor.cli.common import out, setup_logging
 
 app = typer.Typer(
@@ -16,6 +16,7 @@ app = typer.Typer(
 app.add_typer(watch.app, name="watch")
 app.add_typer(sources.app, name="sources")
 app.add_typer(export.app, name="export")
+app.add_typer(digests.app, name="digests")
 app.command("run")(daemon.run_all)
 app.command("aggregate")(daemon.aggregate)
 app.command("collect")(daemon.collect)

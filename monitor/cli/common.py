@@ -13,7 +13,7 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from rich.console import Console
 from rich.logging import RichHandler
 
-from monitor import embedded, hashtags, settings, sources, timewindow, watchlist
+from monitor import digests, embedded, hashtags, settings, sources, timewindow, watchlist
 from monitor.connection import connect
 from monitor.importers.files import ImportFileError
 from monitor.reports.build import NoData
@@ -31,6 +31,7 @@ USAGE_ERRORS: tuple[type[Exception], ...] = (
     ImportFileError,
     settings.SettingsError,
     sources.InvalidSource,
+    digests.InvalidDigest,
 )
 NOTHING_TO_SHOW: tuple[type[Exception], ...] = (NoData, EmptyList)
 

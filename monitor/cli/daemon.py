@@ -14,6 +14,7 @@ from workers.aggregator import Aggregator
 from workers.api import ApiServer, ListenError
 from workers.collectors.collector import Collector
 from workers.collectors.once import collect_once
+from workers.digester import Digester
 from workers.role import Role
 from workers.serve import serve
 
@@ -28,7 +29,7 @@ def run_all(
 ) -> None:
     """Run every role in one process until SIGINT/SIGTERM (the first drains, a second stops)."""
     wanted = read_file(watchlists) if watchlists else {}
-    _serve(load_settings(), aggregators, wanted, collectors=1, api=True)
+    _serve(load_settings(), aggregators, wanted, collectors=1, api=True, everything=True)
 
 
 def aggregate(
@@ -77,6 +78,7 @@ def _serve(
     wanted: dict[str, list[str]],
     collectors: int = 0,
     api: bool = False,
+    everything: bool = False,
 ) -> None:
     async def main() -> None:
         async with session(config) as redis:
@@ -89,6 +91,8 @@ def _serve(
             roles += [Collector(redis, config) for _ in range(collectors)]
             if api:
                 roles.append(ApiServer(redis, config))
+            if everything:  # hashmon run: digests are written too
+                roles.append(Digester(redis, config))
             log.info("hashmon: %d aggregator(s), %d collector(s)%s started", count, collectors,
                      ", the API" if api else "")  # fmt: skip
             await serve(roles, config.shutdown_grace_s)

@@ -1,0 +1,104 @@
+"""Scheduled watchlist summaries, written to a folder so that a user reads yesterday's campaign
+activity without running a command.
+
+A digest is due once per period (``every``, counted in whole periods since the epoch, so every
+process agrees on them); the one process that claims a period in Redis writes its report, named
+by list and period start: ``iraq-2019-20261125T0000Z.html``.
+"""
+
+import asyncio
+import os
+import time
+from pathlib import Path
+from typing import Literal, cast
+
+from pydantic import BaseModel, ConfigDict, Field
+from redis.asyncio import Redis
+
+from monitor import keys, watchlist
+from monitor.reports import render_html, render_md, summary
+from monitor.reports.model import ListSummary
+from monitor.timewindow import parse_duration
+
+Format = Literal["md", "html", "json"]
+MIN_EVERY_S = 60.0
+
+
+class InvalidDigest(ValueError):
+    """A digest that cannot be scheduled; the message names the problem."""
+
+
+class Digest(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    watchlist: str
+    every_s: float = Field(ge=1)
+    format: Format
+    folder: str
+
+    @property
+    def id(self) -> str:
+        return f"{self.watchlist}.{self.format}"
+
+
+def make(name: str, every: str, fmt: str, folder: str) -> Digest:
+    """A checked digest; raises InvalidDigest (or InvalidListName) naming the first problem."""
+    watchlist.parse_name(name)
+    period = parse_duration(every)
+    if period is None or period.total_seconds() < MIN_EVERY_S:
+        raise InvalidDigest(f"invalid --every {every[:20]!r}: a duration of at least 1m, e.g. 24h")
+    if fmt not in ("md", "html", "json"):
+        raise InvalidDigest(f"invalid --format {fmt[:20]!r}: md, html or json")
+    target = Path(folder).expanduser().resolve()
+    if not target.is_dir() or not os.access(target, os.W_OK):
+        raise InvalidDigest(f"--to {folder[:80]!r}: not a folder this user can write to")
+    return Digest(watchlist=name, every_s=period.total_seconds(),
+                  format=cast(Format, fmt), folder=str(target))  # fmt: skip
+
+
+async def add(redis: Redis, digest: Digest) -> None:
+    await redis.hset(keys.DIGESTS, digest.id, digest.model_dump_json())
+
+
+async def remove(redis: Redis, digest_id: str) -> bool:
+    return bool(await redis.hdel(keys.DIGESTS, digest_id))
+
+
+async def all_digests(redis: Redis) -> list[Digest]:
+    stored = cast(dict[bytes, bytes], await redis.hgetall(keys.DIGESTS))
+    return sorted((Digest.model_validate_json(raw) for raw in stored.values()), key=lambda d: d.id)
+
+
+async def write_due(redis: Redis, digest: Digest, now: float | None = None) -> Path | None:
+    """Write the digest of the period that has just begun, once across all processes."""
+    now = time.time() if now is None else now
+    period = int(now // digest.every_s)
+    claim = keys.digest_claim(digest.id, period)
+    if not await redis.set(claim, "1", nx=True, ex=max(60, int(digest.every_s * 2))):
+        return None  # written already, here or by another process
+    every = f"{int(digest.every_s)}s"
+    try:
+        found = await summary.list_summary(redis, digest.watchlist, every)
+    except summary.EmptyList:
+        return None  # nothing to report this period
+    stamp = time.strftime("%Y%m%dT%H%MZ", time.gmtime(period * digest.every_s))
+    target = Path(digest.folder) / f"{digest.watchlist}-{stamp}.{digest.format}"
+    try:
+        await asyncio.to_thread(_write, target, _render(found, digest.format))
+    except OSError:
+        await redis.delete(claim)  # the period is still owed: the next check tries again
+        raise
+    return target
+
+
+def _write(target: Path, body: str) -> None:
+    """Through a temporary name, so that a reader never sees half a file."""
+    partial = target.with_suffix(target.suffix + ".partial")
+    partial.write_text(body, encoding="utf-8")
+    partial.replace(target)
+
+
+def _render(found: ListSummary, fmt: Format) -> str:
+    if fmt == "json":
+        return found.model_dump_json(by_alias=True, indent=2) + "\n"
+    return render_html.list_summary(found) if fmt == "html" else render_md.list_summary(found)
