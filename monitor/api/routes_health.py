@@ -32,17 +32,13 @@ async def metrics(request: web.Request) -> web.Response:
     redis = state.redis(request)
     found = await health.status(redis)
     registry = CollectorRegistry()
-    Gauge("hashmon_stream_entries", "Entries held by the ingest stream", registry=registry).set(
-        found.stream_length
-    )
-    Gauge("hashmon_pending_entries", "Entries delivered, not yet applied",
-          registry=registry).set(found.pending)  # fmt: skip
-    Gauge("hashmon_dead_letters", "Inputs set aside with a reason", registry=registry).set(
-        found.dead_letters
-    )
-    Gauge("hashmon_watched_tags", "Tags on any watchlist", registry=registry).set(
-        found.watched_tags
-    )
+    for name, doc, value in (
+        ("hashmon_stream_entries", "Entries held by the ingest stream", found.stream_length),
+        ("hashmon_pending_entries", "Entries delivered, not yet applied", found.pending),
+        ("hashmon_dead_letters", "Inputs set aside with a reason", found.dead_letters),
+        ("hashmon_watched_tags", "Tags on any watchlist", found.watched_tags),
+    ):
+        Gauge(name, doc, registry=registry).set(value)
     running = Gauge("hashmon_roles", "Running roles", ["role"], registry=registry)
     for role in ("aggregator", "collector"):
         running.labels(role).set(sum(1 for r in found.roles if r.role == role))

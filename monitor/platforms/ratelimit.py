@@ -49,7 +49,6 @@ def unsaid(headers: Headers) -> Limit:
 Reader = Callable[[Headers], Limit]
 READERS: dict[str, Reader] = {
     "mastodon": mastodon,
-    "bluesky": bluesky,
     "bluesky-search": bluesky,
     "x": x,
     "reddit": reddit,
