@@ -7,12 +7,13 @@ by list and period start: ``iraq-2019-20261125T0000Z.html``.
 """
 
 import asyncio
+import contextlib
 import os
 import time
 from pathlib import Path
 from typing import Literal, cast
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from redis.asyncio import Redis
 
 from monitor import keys, watchlist
@@ -65,8 +66,13 @@ async def remove(redis: Redis, digest_id: str) -> bool:
 
 
 async def all_digests(redis: Redis) -> list[Digest]:
+    """Every digest; a stored entry this version cannot read is skipped, not fatal."""
     stored = cast(dict[bytes, bytes], await redis.hgetall(keys.DIGESTS))
-    return sorted((Digest.model_validate_json(raw) for raw in stored.values()), key=lambda d: d.id)
+    found = []
+    for raw in stored.values():
+        with contextlib.suppress(ValidationError):
+            found.append(Digest.model_validate_json(raw))
+    return sorted(found, key=lambda d: d.id)
 
 
 async def write_due(redis: Redis, digest: Digest, now: float | None = None) -> Path | None:

@@ -184,3 +184,13 @@ def test_hashmon_serve_listens_and_stops_on_sigterm(redis_url: str, tmp_path: Pa
     _, err = server.communicate(timeout=30)
     assert server.returncode == 0, err
     assert f"listening on http://127.0.0.1:{port}" in err
+
+
+def test_an_unknown_host_is_one_line(redis_url: str, tmp_path: Path) -> None:
+    env = environment(redis_url=redis_url, data_dir=str(tmp_path))
+    server = hashmon("serve", "--host", "no.such.host.invalid", env=env)
+    _, err = server.communicate(timeout=60)
+    assert server.returncode == 1
+    last = err.strip().splitlines()[-1]
+    assert last.startswith("error: the API cannot listen on no.such.host.invalid:0: ")
+    assert last.endswith("; set HASHMON_API_HOST") and "unknown error" not in last

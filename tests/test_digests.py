@@ -5,7 +5,7 @@ from pathlib import Path
 import redis as sync_redis
 from redis.asyncio import Redis
 
-from monitor import digests, queue, watchlist
+from monitor import digests, keys, queue, watchlist
 from monitor.settings import Settings
 from tests.factories import T0, post
 from tests.test_cli import hashmon, one_error_line
@@ -76,3 +76,12 @@ def test_digests_from_the_cli(
     assert hashmon(cli_env, "digests", "remove", "iraq-2019.html")[0] == 0
     code, out = hashmon(cli_env, "digests", "remove", "iraq-2019.html")
     assert code == 1 and "no digest 'iraq-2019.html'" in one_error_line(out)
+
+
+async def test_a_digest_stored_by_another_version_is_skipped(
+    redis: Redis, settings: Settings, tmp_path: Path
+) -> None:
+    await load(redis, settings)
+    await digests.add(redis, digests.make("iraq-2019", "1h", "md", str(tmp_path)))
+    await redis.hset(keys.DIGESTS, "old.md", '{"list": "x", "every": "daily"}')
+    assert [d.id for d in await digests.all_digests(redis)] == ["iraq-2019.md"]

@@ -2,6 +2,7 @@
 
 import logging
 import os
+import socket
 
 from aiohttp import web
 
@@ -33,11 +34,12 @@ class ApiServer(Role):
         except OSError as exc:
             await self.runner.cleanup()
             self.runner = None
-            reason = os.strerror(exc.errno).lower() if exc.errno else str(exc)
-            raise ListenError(
-                f"the API cannot listen on {host}:{port}: {reason}; "
-                "set HASHMON_API_PORT (0: any free port)"
-            ) from None
+            if isinstance(exc, socket.gaierror):  # the host, not the port, is the problem
+                hint = f"{str(exc.strerror).lower()}; set HASHMON_API_HOST"
+            else:
+                reason = os.strerror(exc.errno).lower() if exc.errno else str(exc)
+                hint = f"{reason}; set HASHMON_API_PORT (0: any free port)"
+            raise ListenError(f"the API cannot listen on {host}:{port}: {hint}") from None
         host, port = self.runner.addresses[0][:2]
         self.address = f"http://{host}:{port}"
         log.info("api: listening on %s", self.address)
