@@ -43,7 +43,7 @@ def write_csv(records: list[Record], out: IO[str]) -> None:
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(COLUMNS)
     for row in rows(records):
-        writer.writerow([_cell(row[column]) for column in COLUMNS])
+        writer.writerow([cell(row[column]) for column in COLUMNS])
 
 
 def write_jsonl(records: list[Record], out: IO[str]) -> None:
@@ -51,6 +51,6 @@ def write_jsonl(records: list[Record], out: IO[str]) -> None:
         out.write(orjson.dumps(row).decode() + "\n")
 
 
-def _cell(value: object) -> str:
+def cell(value: object) -> str:
     text = " ".join(value) if isinstance(value, list) else "" if value is None else str(value)
     return f"'{text}" if text.startswith(_FORMULA) else text

@@ -1,5 +1,7 @@
 """Every Redis key name, in one place. Keys of one tag share the {tag} hash slot."""
 
+from collections.abc import Sequence
+
 PREFIX = "hashmon"
 
 INGEST = f"{PREFIX}:ingest"  # the stream collectors and importers publish to
@@ -43,9 +45,26 @@ def spellings(tag: str) -> str:
     return _tag(tag, "spellings")
 
 
-def tag_keys(tag: str) -> list[str]:
+def coindex(tag: str) -> str:
+    """Sorted set read by lexical range: what each post can match on, and when (see
+    monitor/signals/coordinate.lua)."""
+    return _tag(tag, "co:index")
+
+
+def cofeatures(tag: str) -> str:
+    """Hash: post key -> its coordination features (JSON; see monitor.signals.matching)."""
+    return _tag(tag, "co:features")
+
+
+def copairs(tag: str, index: str) -> str:
+    """Sorted set: matching post pairs of one coordination index, scored by the earlier post."""
+    return _tag(tag, f"co:pairs:{index}")
+
+
+def tag_keys(tag: str, indexes: Sequence[str]) -> list[str]:
     """The keys one tag's state lives in, in the order the apply script takes them."""
-    return [timeline(tag), records(tag), volume(tag), spellings(tag)]
+    state = [timeline(tag), records(tag), volume(tag), spellings(tag)]
+    return [*state, coindex(tag), cofeatures(tag), *(copairs(tag, name) for name in indexes)]
 
 
 def heartbeat(role: str, name: str) -> str:

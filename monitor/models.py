@@ -37,6 +37,7 @@ class Post(BaseModel):
     referenced_author_id: str | None = None
     referenced_url: str | None = None
     links: list[str] = Field(default_factory=list)
+    short_links: dict[str, str] = Field(default_factory=dict)  # as written in text -> expanded
     mentions: list[str] = Field(default_factory=list)
     lang: str | None = None
 

@@ -33,6 +33,9 @@ class Settings(BaseSettings):
     heartbeat_s: float = Field(5.0, gt=0)
     shutdown_grace_s: float = Field(20.0, ge=0)
     retention_days: float = Field(30.0, gt=0)  # counted back from each tag's newest post
+    coordination_max_window_s: int = Field(300, gt=0, le=86_400)  # the widest window a query takes
+    coordination_min_similarity: float = Field(0.7, gt=0, le=1)  # lowest co-similar threshold
+    coordination_min_tokens: int = Field(5, ge=1)  # shorter token sets are similar to nothing
     poll_interval_s: float = Field(60.0, gt=0)  # between a collector's passes over its sources
     http_timeout_s: float = Field(30.0, gt=0)  # one request to a platform, body included
     http_attempts: int = Field(5, gt=0, le=100)  # tries on 5xx, timeouts and connection errors

@@ -14,6 +14,7 @@ references: retweeted, then replied_to, then quoted.
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from urllib.parse import quote
 
 from pydantic import ValidationError
@@ -29,6 +30,7 @@ _KIND_OF: tuple[tuple[str, Kind], ...] = (
     ("replied_to", "reply"),
     ("quoted", "quote"),
 )
+_SNOWFLAKE_EPOCH_MS = 1288834974657  # ids carry milliseconds since this moment in bits 22 and up
 _USERNAME = re.compile(r"[A-Za-z0-9_]{1,50}")
 _TRUNCATED_TAIL = re.compile(r"\S*…\s*$")
 
@@ -91,7 +93,7 @@ def _post(tweet: Json, context: _Context) -> Post:
             author_followers=decoded.integer(
                 decoded.obj(author, "public_metrics"), "followers_count"
             ),
-            created_at=tweet["created_at"],
+            created_at=_created_at(tweet_id, tweet["created_at"]),
             text=tweet["text"],
             hashtags=_hashtags(tweet, kind, ref_tweet),
             kind=kind,
@@ -99,11 +101,27 @@ def _post(tweet: Json, context: _Context) -> Post:
             referenced_author_id=ref_author_id,
             referenced_url=_ref_url(ref_id, ref_author_id, context),
             links=_links(tweet),
+            short_links=_short_links(tweet),
             mentions=_mentions(tweet),
             lang=decoded.string(tweet, "lang"),
         )
     except ValidationError as error:
         raise ValueError(f"tweet {_label(tweet_id)}: {canonical.reason(error)}") from None
+
+
+def _created_at(tweet_id: str, declared: str) -> datetime | str:
+    """The time to the millisecond that a snowflake id carries, where it agrees with the
+    declared time (X gives whole seconds); otherwise the declared time, for the model to check."""
+    try:
+        moment = datetime.fromisoformat(declared)
+    except ValueError:
+        return declared
+    if not tweet_id.isdigit() or moment.tzinfo is None:
+        return declared
+    ms = (int(tweet_id) >> 22) + _SNOWFLAKE_EPOCH_MS
+    precise = datetime.fromtimestamp(ms // 1000, UTC).replace(microsecond=ms % 1000 * 1000)
+    same_second = precise.replace(microsecond=0) == moment.replace(microsecond=0)
+    return precise if same_second else declared
 
 
 def _reference(tweet: Json) -> tuple[Kind, str | None]:
@@ -139,6 +157,13 @@ def _links(tweet: Json) -> list[str]:
     return _unique(
         decoded.string(url, "unwound_url") or decoded.string(url, "expanded_url") for url in urls
     )
+
+
+def _short_links(tweet: Json) -> dict[str, str]:
+    """t.co links as the text holds them -> the URL they stand for."""
+    urls = decoded.objs(decoded.obj(tweet, "entities"), "urls")
+    pairs = ((decoded.string(url, "url"), decoded.string(url, "expanded_url")) for url in urls)
+    return {short: long for short, long in pairs if short and long}
 
 
 def _mentions(tweet: Json) -> list[str]:

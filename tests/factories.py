@@ -19,8 +19,10 @@ def post(
     ref_author: str | None = None,
     platform: str = "x",
     handle: str | None = None,
+    text: str | None = None,
+    links: list[str] | None = None,
 ) -> Post:
-    """A post ``at`` seconds after T0."""
+    """A post ``at`` seconds after T0; its text defaults to its tags."""
     return Post(
         platform=platform,
         id=id,
@@ -28,7 +30,8 @@ def post(
         author_id=author,
         author_handle=handle or f"user{author}",
         created_at=T0 + timedelta(seconds=at),
-        text=" ".join(f"#{t}" for t in tags),
+        text=" ".join(f"#{t}" for t in tags) if text is None else text,
+        links=links or [],
         hashtags=tags,
         kind=kind,
         referenced_id=ref,

@@ -9,7 +9,7 @@ from monitor.models import Post
 from monitor.reports.build import tag_report
 from monitor.settings import Settings
 from monitor.signals import people, volume
-from monitor.signals.apply import apply
+from monitor.signals.apply import Limits, apply
 from monitor.timewindow import Window
 from tests.factories import arrivals, post
 from workers.aggregator import Aggregator
@@ -64,8 +64,10 @@ async def test_redelivery_after_a_half_applied_batch_applies_only_the_rest(
     redis: Redis, settings: Settings
 ) -> None:
     posts = campaign()
-    await apply(redis, [(None, arrivals(posts[:2]))], {"irgcoutofiraq"}, 30 * DAY_MS)  # crash
-    outcome = await apply(redis, [("run", arrivals(posts))], {"irgcoutofiraq"}, 30 * DAY_MS)
+    await apply(
+        redis, [(None, arrivals(posts[:2]))], {"irgcoutofiraq"}, Limits(30 * DAY_MS)
+    )  # crash
+    outcome = await apply(redis, [("run", arrivals(posts))], {"irgcoutofiraq"}, Limits(30 * DAY_MS))
     assert outcome.by_run["run"] == Counter(new=2, duplicate=2, unwatched=1)
     minutes = await volume.minutes(redis, "irgcoutofiraq")
     assert sum(m.posts for m in minutes.values()) == 4

@@ -6,7 +6,7 @@ import time
 from redis.exceptions import ResponseError
 
 from monitor import deadletter, keys, queue, watchlist
-from monitor.signals.apply import Outcome, apply
+from monitor.signals.apply import Limits, Outcome, apply
 from workers.role import Role
 
 log = logging.getLogger(__name__)
@@ -55,16 +55,14 @@ class Aggregator(Role):
             await self._dead_letter(bad, bad.error or "")
         good = [entry for entry in entries if not entry.error]
         watched = await watchlist.watched(self.redis)
-        retention_ms = int(self.settings.retention_days * 86_400_000)
+        limits = Limits.of(self.settings)
         try:
-            outcome = await apply(
-                self.redis, [(e.run, e.posts) for e in good], watched, retention_ms
-            )
+            outcome = await apply(self.redis, [(e.run, e.posts) for e in good], watched, limits)
         except ResponseError:  # a script refused some entry's data: find it, apply the others
             outcome = Outcome()
             for entry in good:
                 try:
-                    one = await apply(self.redis, [(entry.run, entry.posts)], watched, retention_ms)
+                    one = await apply(self.redis, [(entry.run, entry.posts)], watched, limits)
                 except ResponseError as exc:
                     await self._dead_letter(entry, f"refused by the apply script: {exc}")
                     continue

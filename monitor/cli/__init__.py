@@ -5,7 +5,18 @@ from typing import Annotated
 import typer
 
 from monitor import __version__
-from monitor.cli import daemon, digests, export, ingest, letters, report, sources, status, watch
+from monitor.cli import (
+    daemon,
+    digests,
+    export,
+    ingest,
+    letters,
+    network,
+    report,
+    sources,
+    status,
+    watch,
+)
 from monitor.cli.common import out, setup_logging
 
 app = typer.Typer(
@@ -23,6 +34,8 @@ app.command("collect")(daemon.collect)
 app.command("serve")(daemon.serve_api)
 app.command("import")(ingest.import_files)
 app.command("report")(report.report)
+app.command("network")(network.network)
+app.command("evidence")(network.evidence_cmd)
 app.command("deadletters")(letters.deadletters)
 app.command("status")(status.status)
 

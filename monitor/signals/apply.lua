@@ -1,13 +1,20 @@
 -- Applies one batch of posts to one tag's state, atomically, in that tag's hash slot.
--- KEYS: timeline, records, volume, spellings.
--- ARGV: retention_ms, the batch's newest post time (ms), and the posts as one JSON array of
--- [post key, time ms, volume kind field, volume platform field, spelling, record].
+-- KEYS: timeline, records, volume, spellings, coordination index, coordination features, then
+-- one pairs key per coordination index.
+-- ARGV: retention_ms, the batch's newest post time (ms), the posts as one JSON array of
+-- [post key, time ms, volume kind field, volume platform field, spelling, record, features
+-- JSON or null], the largest coordination window (ms), the lowest co-similar threshold as
+-- numerator and denominator, and the coordination index names (JSON), in the order of KEYS.
 -- A post is applied only if its key is new to the timeline (exactly-once effect) and it is not
 -- older than the tag's newest post minus retention. Returns one letter per post, in order:
 -- n (new), d (seen before), o (too old to keep).
 local timeline, records, volume, spellings = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
 local retention, batch_newest = tonumber(ARGV[1]), tonumber(ARGV[2])
 local posts = cjson.decode(ARGV[3])
+local ctx = {index = KEYS[5], features = KEYS[6], window = tonumber(ARGV[4]),
+             num = tonumber(ARGV[5]), den = tonumber(ARGV[6]), pairs = {}}
+for j, name in ipairs(cjson.decode(ARGV[7])) do ctx.pairs[name] = KEYS[6 + j] end
+local coordination = Coordination.new(ctx)
 local CHUNK = 1000  -- arguments per bulk call stay far below Lua's stack limit
 
 local top = redis.call('ZREVRANGE', timeline, 0, 0, 'WITHSCORES')
@@ -44,6 +51,7 @@ for j, post in ipairs(posts) do
     counts[post[3]] = (counts[post[3]] or 0) + 1
     counts[post[4]] = (counts[post[4]] or 0) + 1
     spelt[post[5]] = (spelt[post[5]] or 0) + 1
+    if type(post[7]) == 'string' then coordination:add(key, t, post[7]) end
   end
 end
 bulk('ZADD', timeline, scored)
@@ -53,8 +61,11 @@ for spelling, n in pairs(spelt) do redis.call('HINCRBY', spellings, spelling, n)
 
 -- Retention: posts older than the cutoff leave every counter together.
 local bound = '(' .. string.format('%d', cutoff)
-local expired = redis.call('ZRANGEBYSCORE', timeline, '-inf', bound)
-if #expired > 0 then
+local expired_with_times = redis.call('ZRANGEBYSCORE', timeline, '-inf', bound, 'WITHSCORES')
+if #expired_with_times > 0 then
+  local expired = {}
+  for j = 1, #expired_with_times, 2 do expired[#expired + 1] = expired_with_times[j] end
+  coordination:expire(expired_with_times, bound)
   local gone = {}
   for _, key in ipairs(expired) do
     local record = cjson.decode(redis.call('HGET', records, key))

@@ -8,6 +8,7 @@ A tag's posts travel as one JSON argument, and the script updates each counter o
 from collections import Counter, defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from fractions import Fraction
 from pathlib import Path
 
 import orjson
@@ -15,9 +16,12 @@ from redis.asyncio import Redis
 from redis.commands.core import AsyncScript
 
 from monitor import keys
+from monitor.settings import Settings
+from monitor.signals import matching
 from monitor.signals.records import Arrival
 
-_SCRIPT = (Path(__file__).parent / "apply.lua").read_text()
+_HERE = Path(__file__).parent
+_SCRIPT = (_HERE / "coordinate.lua").read_text() + (_HERE / "apply.lua").read_text()
 _VERDICTS = {"n": "new", "o": "too_old", "d": "duplicate"}
 _RANK = {"unwatched": 0, "duplicate": 1, "too_old": 2, "new": 3}  # a post new to any tag is new
 
@@ -42,6 +46,30 @@ class Outcome:
             self.by_run[run].update(counts)
 
 
+@dataclass(frozen=True)
+class Limits:
+    """What bounds a tag's state: retention, and what coordination queries may ask for."""
+
+    retention_ms: int
+    max_window_ms: int = 300_000
+    min_similarity: Fraction = Fraction(7, 10)
+    min_tokens: int = 5
+
+    @classmethod
+    def of(cls, settings: Settings) -> "Limits":
+        return cls(
+            retention_ms=int(settings.retention_days * 86_400_000),
+            max_window_ms=settings.coordination_max_window_s * 1000,
+            min_similarity=Fraction(str(settings.coordination_min_similarity)),
+            min_tokens=settings.coordination_min_tokens,
+        )
+
+    def args(self) -> list[int | bytes]:
+        ratio = self.min_similarity
+        names = orjson.dumps(matching.INDEXES)
+        return [self.max_window_ms, ratio.numerator, ratio.denominator, names]
+
+
 @dataclass
 class _TagBatch:
     """One tag's share of a batch: script rows, and which post each row is."""
@@ -51,7 +79,7 @@ class _TagBatch:
     newest: int = 0
 
 
-def _by_tag(posts: Sequence[Arrival], watched: set[str]) -> dict[str, _TagBatch]:
+def _by_tag(posts: Sequence[Arrival], watched: set[str], limits: Limits) -> dict[str, _TagBatch]:
     per_tag: dict[str, _TagBatch] = defaultdict(_TagBatch)
     for index, post in enumerate(posts):
         mine = watched.intersection(post.spellings)
@@ -61,9 +89,16 @@ def _by_tag(posts: Sequence[Arrival], watched: set[str]) -> dict[str, _TagBatch]
         kind_field, platform_field = f"{minute}:{post.kind}", f"{minute}@{post.platform}"
         for tag in mine:
             share = per_tag[tag]
-            share.rows.append(
-                [post.key, post.t_ms, kind_field, platform_field, post.spellings[tag], post.record]
+            features = (
+                post.features
+                and matching.for_tag(
+                    post.features, tag, limits.min_similarity, limits.min_tokens
+                ).decode()
             )
+            share.rows.append(
+                [post.key, post.t_ms, kind_field, platform_field, post.spellings[tag],
+                 post.record, features]
+            )  # fmt: skip
             share.order.append(index)
             share.newest = max(share.newest, post.t_ms)
     return per_tag
@@ -79,18 +114,19 @@ def _script(redis: Redis) -> AsyncScript:
     return _registered[0]
 
 
-async def apply(redis: Redis, batches: Batch, watched: set[str], retention_ms: int) -> Outcome:
+async def apply(redis: Redis, batches: Batch, watched: set[str], limits: Limits) -> Outcome:
     """Apply (run id, posts) batches to every watched tag they carry; safe to repeat."""
     posts = [arrival for _, batch in batches for arrival in batch]
     verdicts = ["unwatched"] * len(posts)
-    per_tag = _by_tag(posts, watched)
+    per_tag = _by_tag(posts, watched, limits)
     if per_tag:
         script, pipe = _script(redis), redis.pipeline(transaction=False)
         orders = []
         for tag, share in per_tag.items():
             orders.append(share.order)
-            args: list[int | bytes] = [retention_ms, share.newest, orjson.dumps(share.rows)]
-            await script(keys=keys.tag_keys(tag), args=args, client=pipe)
+            rows = orjson.dumps(share.rows)
+            args = [limits.retention_ms, share.newest, rows, *limits.args()]
+            await script(keys=keys.tag_keys(tag, matching.INDEXES), args=args, client=pipe)
         for order, letters in zip(orders, await pipe.execute(), strict=True):
             for index, letter in zip(order, letters.decode(), strict=True):
                 verdict = _VERDICTS[letter]

@@ -12,6 +12,8 @@ from typing import NamedTuple
 import orjson
 
 from monitor.models import Kind, Post
+from monitor.signals import matching
+from monitor.signals.matching import Features
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,7 +46,8 @@ class Arrival(NamedTuple):
 
     Publishers compute it once per post and send it in the stream instead of the post, so
     aggregators parse nothing per post: a row is [key, t_ms, kind, platform, {tag: spelling},
-    record JSON].
+    record JSON, coordination features] (rows of six, from earlier versions, have no features
+    and take no part in coordination).
     """
 
     key: str
@@ -53,6 +56,7 @@ class Arrival(NamedTuple):
     platform: str
     spellings: dict[str, str]
     record: str
+    features: Features | None = None
 
     def row(self) -> list[object]:
         return list(self)
@@ -63,16 +67,18 @@ class Arrival(NamedTuple):
 
         Raises ValueError naming the problem.
         """
-        if not isinstance(row, list) or len(row) != 6:
-            raise ValueError("a digest row is not a list of 6")
-        key, t_ms, kind, platform, spellings, record = row
+        if not isinstance(row, list) or len(row) not in (6, 7):
+            raise ValueError("a digest row is not a list of 6 or 7")
+        key, t_ms, kind, platform, spellings, record, features = [*row, None][:7]
         if not (isinstance(key, str) and type(t_ms) is int and isinstance(kind, str)
                 and isinstance(platform, str) and isinstance(spellings, dict)
-                and isinstance(record, str)):  # fmt: skip
+                and isinstance(record, str) and isinstance(features, dict | None)):  # fmt: skip
             raise ValueError(f"digest row for {str(key)[:60]!r} has a field of the wrong type")
         if not record.startswith(orjson.dumps([t_ms, kind, platform]).decode()[:-1] + ","):
             raise ValueError(f"digest row for {key[:60]!r} disagrees with its record")
-        return cls(key, t_ms, kind, platform, spellings, record)
+        if features is not None:
+            matching.check(features)
+        return cls(key, t_ms, kind, platform, spellings, record, features)
 
 
 def epoch_ms(moment: datetime) -> int:
@@ -86,7 +92,9 @@ def arrival(post: Post) -> Arrival:
     who = (post.author_id, post.author_handle, post.url)
     ref = (post.referenced_id, post.referenced_author_id, post.referenced_url)
     record = orjson.dumps([t_ms, post.kind, post.platform, *who, *ref, list(post.tags)])
-    return Arrival(key, t_ms, post.kind, post.platform, post.tags, record.decode())
+    ref_key = f"{post.platform}:{post.referenced_id}" if post.referenced_id else None
+    coordination = matching.features(post, ref_key)
+    return Arrival(key, t_ms, post.kind, post.platform, post.tags, record.decode(), coordination)
 
 
 def loads(key: str, raw: bytes) -> Record:

@@ -1,0 +1,182 @@
+"""hashmon network and hashmon evidence: coordination networks, and the posts behind an edge."""
+
+import sys
+from enum import StrEnum
+from fractions import Fraction
+from pathlib import Path
+from typing import Annotated
+
+import orjson
+import typer
+from redis.asyncio import Redis
+from rich.table import Table
+from rich.text import Text
+
+from monitor import hashtags, terminal, timewindow
+from monitor.cli.common import err, fail, load_settings, one_line_errors, out, run
+from monitor.reports import network_files
+from monitor.reports.build import NoData, span
+from monitor.settings import Settings
+from monitor.signals import coordination, evidence
+from monitor.signals.coordination import BEHAVIOURS, Query
+from monitor.timewindow import Window, iso, resolve
+
+
+class Behaviour(StrEnum):
+    co_post = "co-post"
+    co_repost = "co-repost"
+    co_link = "co-link"
+    co_reply = "co-reply"
+    co_similar = "co-similar"
+
+
+class TextRule(StrEnum):
+    extended = "extended"
+    toolkit = "toolkit"
+
+
+class NetworkFormat(StrEnum):
+    csv = "csv"
+    json = "json"
+    gexf = "gexf"
+    graphml = "graphml"
+
+
+Window_ = Annotated[int, typer.Option("--window", help="Seconds between matching posts (W).")]
+Rule_ = Annotated[TextRule, typer.Option("--text-rule", help="Content key rule.")]
+Threshold_ = Annotated[float, typer.Option(help="Lowest Jaccard similarity, for co-similar.")]
+Since_ = Annotated[str | None, typer.Option(help="Duration before the newest post, or ISO time.")]
+Until_ = Annotated[str | None, typer.Option(help="Duration or ISO time.")]
+
+
+def _query(
+    config: Settings, behaviour: str, window: int, weight: int, rule: str, tau: float
+) -> Query:
+    query = Query(behaviour, window, weight, rule, Fraction(str(tau)))  # type: ignore[arg-type]
+    try:
+        query.check(config.coordination_max_window_s, config.coordination_min_similarity)
+    except coordination.InvalidQuery as exc:
+        fail(str(exc))
+    return query
+
+
+async def _window(redis: Redis, tag: str, since: str | None, until: str | None) -> Window:
+    limits = await span(redis, tag)
+    if limits is None:
+        raise NoData(f"#{tag} has no posts (or is not watched)")
+    return resolve(since, until, *limits)
+
+
+def network(
+    tag: Annotated[str, typer.Argument(help="The tag, with or without '#'.")],
+    behaviour: Annotated[Behaviour, typer.Option("--behaviour", "-b")],
+    window_s: Window_ = 60,
+    min_weight: Annotated[int, typer.Option(help="Edges with a lower weight are left out.")] = 2,
+    rule: Rule_ = TextRule.extended,
+    threshold: Threshold_ = 0.8,
+    since: Since_ = None,
+    until: Until_ = None,
+    fmt: Annotated[NetworkFormat, typer.Option("--format", "-f")] = NetworkFormat.csv,
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="File (default: stdout).")
+    ] = None,
+) -> None:
+    """A tag's coordination network: directed weighted edges between accounts (see the docs)."""
+    config = load_settings()
+    with one_line_errors():
+        timewindow.check(since)
+        timewindow.check(until)
+        parsed = hashtags.parse(tag)
+    query = _query(config, behaviour.value, window_s, min_weight, rule.value, threshold)
+
+    async def work(redis: Redis) -> str:
+        window = await _window(redis, parsed, since, until)
+        found = await coordination.network(redis, parsed, query, window)
+        if fmt is NetworkFormat.json:
+            return network_files.as_json(parsed, found, window)
+        if fmt is NetworkFormat.gexf:
+            return network_files.as_gexf(found)
+        if fmt is NetworkFormat.graphml:
+            return network_files.as_graphml(found)
+        return network_files.as_csv(found)
+
+    rendered = run(config, work)
+    if output is None:
+        sys.stdout.write(rendered)
+        return
+    try:
+        output.write_text(rendered, encoding="utf-8")
+    except OSError as exc:
+        fail(f"cannot write {output}: {exc.strerror}")
+    err.print(f"wrote {output}", markup=False, highlight=False)
+
+
+def evidence_cmd(
+    tag: Annotated[str, typer.Argument(help="The tag, with or without '#'.")],
+    account_a: Annotated[str, typer.Argument(help="An account id, as in the network's edges.")],
+    account_b: Annotated[str, typer.Argument(help="The other account id.")],
+    behaviour: Annotated[
+        Behaviour | None, typer.Option("--behaviour", "-b", help="Default: every behaviour.")
+    ] = None,
+    window_s: Window_ = 60,
+    rule: Rule_ = TextRule.extended,
+    threshold: Threshold_ = 0.8,
+    since: Since_ = None,
+    until: Until_ = None,
+    as_json: Annotated[bool, typer.Option("--json", help="JSON instead of tables.")] = False,
+) -> None:
+    """The matching post pairs of two accounts: ids, times, the gap, and what they share."""
+    config = load_settings()
+    with one_line_errors():
+        timewindow.check(since)
+        timewindow.check(until)
+        parsed = hashtags.parse(tag)
+    chosen = [behaviour.value] if behaviour else list(BEHAVIOURS)
+    queries = [_query(config, b, window_s, 1, rule.value, threshold) for b in chosen]
+
+    async def work(redis: Redis) -> list[tuple[Query, list[evidence.Evidence]]]:
+        window = await _window(redis, parsed, since, until)
+        return [
+            (q, await evidence.between(redis, parsed, q, window, account_a, account_b))
+            for q in queries
+        ]
+
+    found = run(config, work)
+    if as_json:
+        rows = [_as_dict(q, e) for q, pairs in found for e in pairs]
+        sys.stdout.write(orjson.dumps(rows, option=orjson.OPT_INDENT_2).decode() + "\n")
+    else:
+        for q, pairs in found:
+            if pairs:
+                out.print(_table(q, pairs))
+    if not any(pairs for _, pairs in found):
+        fail(f"no matching posts between {account_a!r} and {account_b!r} on #{parsed}", code=1)
+
+
+def _as_dict(query: Query, found: evidence.Evidence) -> dict[str, object]:
+    return {
+        **query.parameters(),
+        "first": {"post": found.first.key, "account": found.first.author_id,
+                  "handle": found.first.handle, "time": iso(found.first.t_ms),
+                  "url": found.first.url},
+        "second": {"post": found.second.key, "account": found.second.author_id,
+                   "handle": found.second.handle, "time": iso(found.second.t_ms),
+                   "url": found.second.url},
+        "dt_s": found.dt_ms / 1000,
+        "shared": found.shared,
+        "texts": list(found.texts) if found.texts else None,
+    }  # fmt: skip
+
+
+def _table(query: Query, pairs: list[evidence.Evidence]) -> Table:
+    table = Table(title=f"{query.behaviour}: {len(pairs)} matching pairs", title_justify="left")
+    for column in ("first post", "time", "second post", "time", "Δt (s)", "shared"):
+        table.add_column(column, overflow="fold")
+    for e in pairs:
+        shared = e.shared if e.texts is None else f"{e.shared}\n{e.texts[0]}\n{e.texts[1]}"
+        table.add_row(
+            Text(terminal.clean(e.first.url or e.first.key)), iso(e.first.t_ms),
+            Text(terminal.clean(e.second.url or e.second.key)), iso(e.second.t_ms),
+            f"{e.dt_ms / 1000:g}", Text(terminal.clean(shared)),
+        )  # fmt: skip
+    return table

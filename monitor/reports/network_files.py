@@ -1,0 +1,89 @@
+"""A coordination network as a file: CSV (Gephi's edge table), JSON, GEXF or GraphML.
+
+Every format holds both directions of an edge as separate rows, with the platform's own account
+ids (for X, the numeric user id) and handles; CSV cells are neutralised against spreadsheet
+formulas (post-derived text is hostile).
+"""
+
+import csv
+import io
+import re
+from typing import Any
+
+import networkx as nx
+import orjson
+
+from monitor.exports import cell
+from monitor.reports.build import GENERATED_BY
+from monitor.signals.coordination import Network
+from monitor.timewindow import Window, iso
+
+_XML_UNSAFE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")  # not allowed in XML 1.0
+CSV_COLUMNS = ("source", "target", "behaviour", "weight", "source_handle", "target_handle")
+
+
+def as_csv(found: Network) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(CSV_COLUMNS)
+    for source, target, weight in found.edges():
+        row = (source, target, found.query.behaviour, weight,
+               found.handles.get(source), found.handles.get(target))  # fmt: skip
+        writer.writerow([cell(value) for value in row])
+    return out.getvalue()
+
+
+def summary(tag: str, found: Network, window: Window) -> dict[str, Any]:
+    return {
+        "tag": tag,
+        "window": {"start": iso(window.start_ms), "end": iso(window.end_ms)},
+        "parameters": found.query.parameters(),
+        "edges": [
+            {
+                "source": source,
+                "target": target,
+                "weight": weight,
+                "source_handle": found.handles.get(source),
+                "target_handle": found.handles.get(target),
+            }
+            for source, target, weight in found.edges()
+        ],
+        "clusters": [
+            {
+                "size": len(c.members),
+                "members": c.members,
+                "weight": c.weight,
+                "evidence_pairs": c.pairs,
+                "posts": c.posts,
+            }
+            for c in found.clusters()
+        ],
+        "generated_by": GENERATED_BY,
+    }
+
+
+def as_json(tag: str, found: Network, window: Window) -> str:
+    return orjson.dumps(summary(tag, found, window), option=orjson.OPT_INDENT_2).decode() + "\n"
+
+
+def graph(found: Network) -> "nx.DiGraph[str]":
+    """Nodes carry handles; edges their weight and behaviour (Gephi reads both formats)."""
+    directed: nx.DiGraph[str] = nx.DiGraph()
+    for source, target, weight in found.edges():
+        for account in (source, target):
+            handle = _XML_UNSAFE.sub("", found.handles.get(account) or "")
+            directed.add_node(account, handle=handle)
+        directed.add_edge(source, target, weight=weight, behaviour=found.query.behaviour)
+    return directed
+
+
+def as_gexf(found: Network) -> str:
+    buffer = io.BytesIO()
+    nx.write_gexf(graph(found), buffer)
+    return buffer.getvalue().decode()
+
+
+def as_graphml(found: Network) -> str:
+    buffer = io.BytesIO()
+    nx.write_graphml(graph(found), buffer)
+    return buffer.getvalue().decode()

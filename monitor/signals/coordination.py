@@ -1,0 +1,193 @@
+"""Coordination networks of a tag, with query-time parameters, from the pairs kept live.
+
+For a watched tag, over the posts carrying it, two posts p, q by distinct accounts a != b match
+when |t(p) - t(q)| <= W (inclusive, to the millisecond) and they
+
+- co-post: have the same content key (see ``contentkeys``); reposts take no part;
+- co-repost: repost the same post; only reposts take part;
+- co-link: share a link (canonical under the extended rule, as given under the toolkit rule);
+  reposts take no part;
+- co-reply: reply to the same post; reposts take no part;
+- co-similar: have token sets of at least ``coordination_min_tokens`` tokens each whose Jaccard
+  similarity is >= the threshold (compared exactly, as fractions); reposts take no part.
+
+The weight w(a -> b) is the number of distinct posts of a that have at least one matching post of
+b, as in the Coordination Network Toolkit (Graham, QUT Digital Observatory). Edges are directed
+and kept when w >= K; clusters are the connected components of the undirected graph of those
+edges, so an edge counts when either direction reaches K. Both posts of a pair must lie in the
+query's time window.
+"""
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from fractions import Fraction
+from typing import Literal, cast
+
+import networkx as nx
+import orjson
+from redis.asyncio import Redis
+
+from monitor import keys
+from monitor.signals import records
+from monitor.signals.contentkeys import Rule
+from monitor.signals.matching import index_name
+from monitor.timewindow import Window
+
+Behaviour = Literal["co-post", "co-repost", "co-link", "co-reply", "co-similar"]
+BEHAVIOURS: tuple[Behaviour, ...] = ("co-post", "co-repost", "co-link", "co-reply", "co-similar")
+
+
+class InvalidQuery(ValueError):
+    """A query parameter out of range; the message names it."""
+
+
+@dataclass(frozen=True)
+class Query:
+    """What a network is computed with; defaults are the issue's and the Toolkit's usual ones."""
+
+    behaviour: Behaviour
+    window_s: int = 60
+    min_weight: int = 2
+    rule: Rule = "extended"
+    threshold: Fraction = Fraction(4, 5)
+
+    def check(self, max_window_s: int, min_similarity: float) -> None:
+        if not 0 <= self.window_s <= max_window_s:
+            raise InvalidQuery(
+                f"--window {self.window_s}: must be 0 to {max_window_s} seconds "
+                "(HASHMON_COORDINATION_MAX_WINDOW_S sets the largest)"
+            )
+        if self.min_weight < 1:
+            raise InvalidQuery(f"--min-weight {self.min_weight}: must be at least 1")
+        if not Fraction(str(min_similarity)) <= self.threshold <= 1:
+            raise InvalidQuery(
+                f"--threshold {float(self.threshold):g}: must be {min_similarity:g} to 1 "
+                "(HASHMON_COORDINATION_MIN_SIMILARITY sets the lowest)"
+            )
+
+    @property
+    def index(self) -> str:
+        return index_name(self.behaviour, self.rule)
+
+    def parameters(self) -> dict[str, object]:
+        shown: dict[str, object] = {
+            "behaviour": self.behaviour,
+            "window_s": self.window_s,
+            "min_weight": self.min_weight,
+        }
+        if self.behaviour in ("co-post", "co-link", "co-similar"):
+            shown["text_rule"] = self.rule
+        if self.behaviour == "co-similar":
+            shown["threshold"] = float(self.threshold)
+        return shown
+
+
+@dataclass(frozen=True, slots=True)
+class Pair:
+    """Two matching posts: p by a, q by b, dt_ms apart; shared/union tokens for co-similar."""
+
+    a: str
+    p: str
+    b: str
+    q: str
+    dt_ms: int
+    first_ms: int
+    shared: int = 0
+    union: int = 0
+
+
+async def matching_pairs(redis: Redis, tag: str, query: Query, window: Window) -> list[Pair]:
+    """The pairs of the query's behaviour whose two posts both lie in ``window``."""
+    raw = cast(
+        list[tuple[bytes, float]],
+        await redis.zrangebyscore(
+            keys.copairs(tag, query.index), window.start_ms, window.end_ms, withscores=True
+        ),
+    )
+    limit_ms = query.window_s * 1000
+    found = []
+    for member, score in raw:
+        a, p, b, q, dt, *overlap = orjson.loads(member)
+        first = int(score)
+        if dt > limit_ms or first + dt > window.end_ms:
+            continue
+        if overlap and Fraction(overlap[0], overlap[1]) < query.threshold:
+            continue
+        found.append(Pair(a, p, b, q, dt, first, *overlap))
+    return found
+
+
+@dataclass
+class Cluster:
+    members: list[str]
+    weight: int  # sum of the directed weights of its edges
+    pairs: int  # matching post pairs between its members: the evidence
+    posts: int  # distinct posts in those pairs
+
+
+@dataclass
+class Network:
+    """Directed weights of one behaviour; edges and clusters at the query's minimum weight."""
+
+    query: Query
+    weights: dict[tuple[str, str], int]
+    pairs: list[Pair]
+    handles: dict[str, str | None] = field(default_factory=dict)
+
+    def edges(self) -> list[tuple[str, str, int]]:
+        """(source, target, weight) with weight >= K, heaviest first, then by ids."""
+        kept = [(a, b, w) for (a, b), w in self.weights.items() if w >= self.query.min_weight]
+        return sorted(kept, key=lambda edge: (-edge[2], edge[0], edge[1]))
+
+    def clusters(self) -> list[Cluster]:
+        """Connected components of the kept edges, largest first."""
+        graph: nx.Graph[str] = nx.Graph()
+        graph.add_edges_from((a, b) for a, b, _ in self.edges())
+        components = [sorted(members) for members in nx.connected_components(graph)]
+        where = {account: n for n, members in enumerate(components) for account in members}
+        weight, pairs = [0] * len(components), [0] * len(components)
+        posts: list[set[str]] = [set() for _ in components]
+        for (a, b), w in self.weights.items():
+            if a in where and where[a] == where.get(b):
+                weight[where[a]] += w
+        for pair in self.pairs:
+            if pair.a in where and where[pair.a] == where.get(pair.b):
+                pairs[where[pair.a]] += 1
+                posts[where[pair.a]].update((pair.p, pair.q))
+        found = [Cluster(members, weight[n], pairs[n], len(posts[n]))
+                 for n, members in enumerate(components)]  # fmt: skip
+        return sorted(found, key=lambda c: (-len(c.members), -c.weight, c.members[0]))
+
+
+def weights(pairs: list[Pair]) -> dict[tuple[str, str], int]:
+    """w(a -> b): distinct posts of a with at least one matching post of b."""
+    matched: defaultdict[tuple[str, str], set[str]] = defaultdict(set)
+    for pair in pairs:
+        matched[pair.a, pair.b].add(pair.p)
+        matched[pair.b, pair.a].add(pair.q)
+    return {edge: len(posts) for edge, posts in matched.items()}
+
+
+async def network(redis: Redis, tag: str, query: Query, window: Window) -> Network:
+    pairs = await matching_pairs(redis, tag, query, window)
+    found = Network(query, weights(pairs), pairs)
+    found.handles = await _handles(redis, tag, found)
+    return found
+
+
+async def _handles(redis: Redis, tag: str, found: Network) -> dict[str, str | None]:
+    """Each account's handle, from the record of one of its posts in the network."""
+    one_post: dict[str, str] = {}
+    for pair in found.pairs:
+        one_post.setdefault(pair.a, pair.p)
+        one_post.setdefault(pair.b, pair.q)
+    accounts = sorted({a for edge in found.edges() for a in edge[:2]})
+    if not accounts:
+        return {}
+    raws = cast(
+        list[bytes | None], await redis.hmget(keys.records(tag), [one_post[a] for a in accounts])
+    )
+    return {
+        account: records.loads(one_post[account], raw).handle if raw else None
+        for account, raw in zip(accounts, raws, strict=True)
+    }

@@ -1,0 +1,111 @@
+"""What the coordination index keeps of a post: the keys it can match other posts on.
+
+A post is indexed, per tag, under one entry per (index, key): its content key under each text
+rule (co-post), each link (co-link), the post it reposts (co-repost) or replies to (co-reply),
+and the prefix of its token set (co-similar). Keys are 64-bit digests; evidence compares the
+stored texts themselves.
+
+Co-similar candidates come from prefix filtering (Chaudhuri, Ganti and Kaushik, "A primitive
+operator for similarity joins", ICDE 2006; Bayardo, Ma and Srikant, "Scaling up all pairs
+similarity search", WWW 2007): order every token set by one fixed order; two sets with Jaccard
+similarity J >= t share a token among the first n - ceil(t n) + 1 tokens of each. Unlike
+MinHash/LSH it misses no pair, so networks are exact; t here is the lowest threshold a query may
+ask for (``coordination_min_similarity``). The fixed order puts likely-rare tokens first (longer
+before shorter, punctuation last) and the index's own tag last, so that common tokens seldom
+bring candidates.
+"""
+
+import math
+import re
+from fractions import Fraction
+from typing import Any
+
+import orjson
+
+from monitor.models import Post
+from monitor.signals import contentkeys
+from monitor.signals.contentkeys import RULES
+
+Features = dict[str, Any]  # JSON-able; see ``features``
+_DIGEST = re.compile(r"[0-9a-f]{16}")
+
+
+def index_name(behaviour: str, rule: str | None = None) -> str:
+    """'co-post:extended', 'co-repost', ...: rule-free behaviours have one index."""
+    return f"{behaviour}:{rule}" if behaviour in RULE_BOUND else behaviour
+
+
+RULE_BOUND = ("co-post", "co-link", "co-similar")
+INDEXES: tuple[str, ...] = (
+    *(index_name(b, rule) for b in RULE_BOUND for rule in RULES),
+    "co-repost",
+    "co-reply",
+)
+
+
+def _token_order(token: str) -> tuple[bool, int, str]:
+    return not contentkeys.wordlike(token), -len(token), token
+
+
+def features(post: Post, ref_key: str | None) -> Features:
+    """The tag-independent part: author, time, entries, and what evidence shows."""
+    if post.kind == "repost":
+        entries = [["co-repost", contentkeys.digest(ref_key)]] if ref_key else []
+        return {"a": post.author_id, "e": entries, "r": ref_key}
+    entries = (
+        [["co-reply", contentkeys.digest(ref_key)]] if ref_key and post.kind == "reply" else []
+    )
+    key_t = contentkeys.toolkit_key(post.text)
+    key_e = contentkeys.extended_key(post.text, post.short_links)
+    links_t = list(dict.fromkeys(post.links))
+    links_e = list(dict.fromkeys(contentkeys.canonical_url(link) for link in links_t))
+    for rule, key, links in (("toolkit", key_t, links_t), ("extended", key_e, links_e)):
+        if key:
+            entries.append([f"co-post:{rule}", contentkeys.digest(key)])
+        entries += [[f"co-link:{rule}", contentkeys.digest(link)] for link in links]
+    tokens = {
+        "toolkit": sorted(contentkeys.toolkit_tokens(post.text), key=_token_order),
+        "extended": sorted(contentkeys.extended_tokens(key_e), key=_token_order),
+    }
+    return {
+        "a": post.author_id,
+        "e": entries,
+        "r": ref_key if post.kind == "reply" else None,
+        "s": tokens,
+        "k": {"toolkit": key_t, "extended": key_e},
+        "l": {"toolkit": links_t, "extended": links_e},
+    }
+
+
+def check(features: Features) -> None:
+    """Refuse features the apply script could not read; raises ValueError naming the field."""
+    if not isinstance(features.get("a"), str):
+        raise ValueError("coordination features without an author")
+    entries, tokens = features.get("e"), features.get("s", {})
+    if not isinstance(entries, list) or not all(
+        isinstance(e, list) and len(e) == 2 and e[0] in INDEXES and _DIGEST.fullmatch(str(e[1]))
+        for e in entries
+    ):
+        raise ValueError("coordination features with a malformed entry")
+    if not isinstance(tokens, dict) or not all(
+        rule in RULES and isinstance(words, list) and all(isinstance(w, str) for w in words)
+        for rule, words in tokens.items()
+    ):
+        raise ValueError("coordination features with malformed tokens")
+
+
+def for_tag(base: Features, tag: str, min_similarity: Fraction, min_tokens: int) -> bytes:
+    """The features as one tag's index stores them: with that tag's co-similar prefix entries."""
+    tokens: dict[str, list[str]] | None = base.get("s")
+    if not tokens:
+        return orjson.dumps(base)
+    entries = list(base["e"])
+    for rule, ordered in tokens.items():
+        if len(ordered) < min_tokens:
+            continue
+        if tag in ordered:  # the tag's own word is in nearly every post of its index
+            ordered = [token for token in ordered if token != tag] + [tag]
+        size = len(ordered)
+        prefix = size - math.ceil(min_similarity * size) + 1
+        entries += [[f"co-similar:{rule}", contentkeys.digest(t)] for t in ordered[:prefix]]
+    return orjson.dumps({**base, "e": entries})

@@ -1,0 +1,172 @@
+"""Coordination networks on hand-made cases: window edges, repeats, order, re-delivery, rules."""
+
+from datetime import timedelta
+from fractions import Fraction
+
+import pytest
+from redis.asyncio import Redis
+
+from monitor import keys, queue, watchlist
+from monitor.models import Post
+from monitor.settings import Settings
+from monitor.signals import coordination, evidence
+from monitor.signals.coordination import Query
+from monitor.timewindow import Window
+from tests.factories import post
+from workers.aggregator import Aggregator
+
+TAG = "irgcoutofiraq"
+EVERYTHING = Window(0, 10**13)
+SIMILAR = "the regime militia must leave iraq now {} #IRGCOutOfIraq"
+
+
+def matching(behaviour: str, rule: str, n: int, author: str, at: float) -> Post:
+    """Post n by author, matching every other post this gives for the same behaviour and rule."""
+    pid = f"{behaviour}-{rule}-{n}"
+    if behaviour == "co-repost":
+        return post(pid, author, [TAG], kind="repost", ref="orig", ref_author="z", at=at)
+    if behaviour == "co-reply":
+        return post(pid, author, [TAG], kind="reply", ref="orig", ref_author="z", at=at)
+    if behaviour == "co-link":
+        link = "https://Example.org/a?utm_source=x#top" if n % 2 else "https://example.org/a"
+        link = link if rule == "extended" else "https://example.org/a"
+        return post(pid, author, [TAG], links=[link], text=f"#{TAG} see {n}", at=at)
+    if behaviour == "co-similar":
+        text = SIMILAR.format("forever" if n % 2 else "completely")
+        return post(pid, author, [TAG], text=text, at=at)
+    # co-post: the extended rule also unifies Arabic letter variants
+    text = (
+        "كتاب الحرس #IRGCOutOfIraq" if n % 2 and rule == "extended" else "کتاب الحرس #irgcoutofiraq"
+    )
+    return post(pid, author, [TAG], text=f"@someone{n} {text}", at=at)
+
+
+CASES = [
+    ("co-post", "extended"), ("co-post", "toolkit"), ("co-link", "extended"),
+    ("co-link", "toolkit"), ("co-similar", "extended"), ("co-similar", "toolkit"),
+    ("co-repost", "extended"), ("co-reply", "extended"),
+]  # fmt: skip
+
+
+async def aggregate(redis: Redis, settings: Settings, posts: list[Post]) -> None:
+    await watchlist.add(redis, "default", [TAG])
+    await queue.ensure_group(redis)
+    await queue.publish(redis, posts, batch=2)
+    await Aggregator(redis, settings, name="agg").run_until_idle()
+
+
+async def weights(
+    redis: Redis, behaviour: str, rule: str, window_s: int = 60
+) -> dict[tuple[str, str], int]:
+    query = Query(behaviour, window_s, 1, rule)  # type: ignore[arg-type]
+    return (await coordination.network(redis, TAG, query, EVERYTHING)).weights
+
+
+@pytest.mark.parametrize(("behaviour", "rule"), CASES)
+async def test_exactly_the_window_apart_matches_and_a_millisecond_more_does_not(
+    redis: Redis, settings: Settings, behaviour: str, rule: str
+) -> None:
+    posts = [
+        matching(behaviour, rule, 1, "a", 0), matching(behaviour, rule, 2, "b", 60),
+        matching(behaviour, rule, 3, "c", 1000), matching(behaviour, rule, 4, "d", 1060.001),
+        matching(behaviour, rule, 5, "e", 2000), matching(behaviour, rule, 6, "f", 2061),
+    ]  # fmt: skip
+    await aggregate(redis, settings, posts)
+    assert await weights(redis, behaviour, rule) == {("a", "b"): 1, ("b", "a"): 1}
+    assert await weights(redis, behaviour, rule, window_s=59) == {}
+    assert set(await weights(redis, behaviour, rule, window_s=61)) == {
+        ("a", "b"), ("b", "a"), ("c", "d"), ("d", "c"), ("e", "f"), ("f", "e"),
+    }  # fmt: skip
+
+
+@pytest.mark.parametrize(("behaviour", "rule"), CASES)
+async def test_weights_count_distinct_posts_and_ignore_order_and_redelivery(
+    redis: Redis, settings: Settings, behaviour: str, rule: str
+) -> None:
+    posts = [
+        matching(behaviour, rule, 1, "a", 0), matching(behaviour, rule, 3, "a", 10),
+        matching(behaviour, rule, 2, "b", 20), matching(behaviour, rule, 5, "b", 25),
+        matching(behaviour, rule, 4, "c", 200), matching(behaviour, rule, 6, "a", 230),
+    ]  # fmt: skip
+    await aggregate(redis, settings, list(reversed(posts)) + posts[:3])
+    expected = {("a", "b"): 2, ("b", "a"): 2, ("c", "a"): 1, ("a", "c"): 1}
+    assert await weights(redis, behaviour, rule) == expected
+    query = Query(behaviour, 60, 2, rule)  # type: ignore[arg-type]
+    found = await coordination.network(redis, TAG, query, EVERYTHING)
+    assert found.edges() == [("a", "b", 2), ("b", "a", 2)]
+    [cluster] = found.clusters()
+    assert (cluster.members, cluster.weight, cluster.pairs, cluster.posts) == (["a", "b"], 4, 4, 4)
+    assert found.handles == {"a": "usera", "b": "userb"}
+
+
+@pytest.mark.parametrize(("behaviour", "rule"), CASES)
+async def test_one_account_never_coordinates_with_itself(
+    redis: Redis, settings: Settings, behaviour: str, rule: str
+) -> None:
+    posts = [matching(behaviour, rule, n, "a", n) for n in range(1, 5)]
+    await aggregate(redis, settings, posts)
+    assert await weights(redis, behaviour, rule) == {}
+
+
+async def test_the_toolkit_rule_keeps_what_the_extended_rule_unifies(
+    redis: Redis, settings: Settings
+) -> None:
+    posts = [
+        post("1", "a", [TAG], text="كتاب #IRGCOutOfIraq", links=["https://example.org/a?utm_source=t"]),
+        post("2", "b", [TAG], text="کتاب #IRGCOutOfIraq", links=["https://EXAMPLE.org/a"], at=5),
+    ]  # fmt: skip
+    await aggregate(redis, settings, posts)
+    for behaviour in ("co-post", "co-link"):
+        assert await weights(redis, behaviour, "extended") == {("a", "b"): 1, ("b", "a"): 1}
+        assert await weights(redis, behaviour, "toolkit") == {}
+
+
+async def test_similarity_threshold_applies_at_query_time(redis: Redis, settings: Settings) -> None:
+    # 9 shared tokens of 11: Jaccard 0.818
+    posts = [matching("co-similar", "toolkit", n, author, n) for n, author in ((1, "a"), (2, "b"))]
+    await aggregate(redis, settings, posts)
+    for tau, expected in ((Fraction(4, 5), 1), (Fraction(9, 11), 1), (Fraction(82, 100), 0)):
+        query = Query("co-similar", 60, 1, "toolkit", tau)
+        assert (
+            len((await coordination.network(redis, TAG, query, EVERYTHING)).weights) == 2 * expected
+        )
+
+
+async def test_short_posts_are_similar_to_nothing(redis: Redis, settings: Settings) -> None:
+    posts = [post(str(n), author, [TAG], text="free iraq #IRGCOutOfIraq", at=n)
+             for n, author in enumerate("abc")]  # fmt: skip
+    await aggregate(redis, settings, posts)
+    assert await weights(redis, "co-similar", "extended") == {}
+    assert len(await weights(redis, "co-post", "extended")) == 6
+
+
+async def test_evidence_lists_each_matching_pair_with_what_it_shares(
+    redis: Redis, settings: Settings
+) -> None:
+    posts = [
+        post("1", "a", [TAG], text="Leave now @x #IRGCOutOfIraq", at=0),
+        post("2", "b", [TAG], text="leave   NOW #irgcoutofiraq", at=12.5),
+        post("3", "a", [TAG], text="something else #IRGCOutOfIraq", at=20),
+        post("4", "c", [TAG], text="leave now #IRGCOutOfIraq", at=14),
+    ]
+    await aggregate(redis, settings, posts)
+    query = Query("co-post", 60, 1, "toolkit")
+    found = await evidence.between(redis, TAG, query, EVERYTHING, "b", "a")
+    assert [(e.first.key, e.second.key, e.dt_ms, e.shared) for e in found] == [
+        ("x:1", "x:2", 12_500, "leave now #irgcoutofiraq")
+    ]
+
+
+async def test_retention_drops_pairs_and_index_entries_with_their_posts(
+    redis: Redis, settings: Settings
+) -> None:
+    settings = settings.model_copy(update={"retention_days": 1.0})
+    old = [matching("co-post", "extended", n, author, n) for n, author in ((1, "a"), (2, "b"))]
+    await aggregate(redis, settings, old)
+    assert await weights(redis, "co-post", "extended")
+    later = post("9", "c", [TAG], at=timedelta(days=2).total_seconds())
+    await aggregate(redis, settings, [later])
+    assert await weights(redis, "co-post", "extended") == {}
+    assert await redis.hlen(keys.cofeatures(TAG)) == 1
+    index = await redis.zrange(keys.coindex(TAG), 0, -1)
+    assert index and all(b"x:9" in member for member in index)
