@@ -29,7 +29,16 @@ PHRASES = [
     "the militia must go home today at once", "ما شعب العراق نرفض التدخل",
     "Free   Iraq, free people!", "free iraq, free people!", "Stop the killings in Baghdad tonight",
 ]  # fmt: skip
-KINDS: list[Kind] = ["original"] * 5 + ["repost", "reply", "reply"]
+KINDS: list[Kind] = [
+    "original",
+    "original",
+    "original",
+    "original",
+    "original",
+    "repost",
+    "reply",
+    "reply",
+]
 LINKS = ["https://example.org/a", "https://example.org/b", "https://news.example/c?id=1"]
 
 
