@@ -56,6 +56,12 @@ def cofeatures(tag: str) -> str:
     return _tag(tag, "co:features")
 
 
+def cosaturated(tag: str) -> str:
+    """Sorted set: '<index>\0<post key>' -> time, for posts that matched too many others on one
+    key to be paired (viral content)."""
+    return _tag(tag, "co:saturated")
+
+
 def copairs(tag: str, index: str) -> str:
     """Sorted set: matching post pairs of one coordination index, scored by the earlier post."""
     return _tag(tag, f"co:pairs:{index}")
@@ -64,7 +70,8 @@ def copairs(tag: str, index: str) -> str:
 def tag_keys(tag: str, indexes: Sequence[str]) -> list[str]:
     """The keys one tag's state lives in, in the order the apply script takes them."""
     state = [timeline(tag), records(tag), volume(tag), spellings(tag)]
-    return [*state, coindex(tag), cofeatures(tag), *(copairs(tag, name) for name in indexes)]
+    coordination = [coindex(tag), cofeatures(tag), cosaturated(tag)]
+    return [*state, *coordination, *(copairs(tag, name) for name in indexes)]
 
 
 def heartbeat(role: str, name: str) -> str:

@@ -170,3 +170,13 @@ async def test_retention_drops_pairs_and_index_entries_with_their_posts(
     assert await redis.hlen(keys.cofeatures(TAG)) == 1
     index = await redis.zrange(keys.coindex(TAG), 0, -1)
     assert index and all(b"x:9" in member for member in index)
+
+
+async def test_a_repost_storm_is_counted_not_paired(redis: Redis, settings: Settings) -> None:
+    settings = settings.model_copy(update={"coordination_max_matches": 3})
+    storm = [matching("co-repost", "extended", n, f"acct{n}", n) for n in range(6)]
+    await aggregate(redis, settings, storm)
+    query = Query("co-repost", 60, 1)
+    found = await coordination.network(redis, TAG, query, EVERYTHING)
+    assert found.unpaired == 2  # the 5th and 6th posts each saw more than 3 others
+    assert len(found.weights) == 4 * 3  # the first four: all pairs, both directions

@@ -92,6 +92,13 @@ def network(
     async def work(redis: Redis) -> str:
         window = await _window(redis, parsed, since, until)
         found = await coordination.network(redis, parsed, query, window)
+        if found.unpaired:
+            err.print(
+                f"warning: {found.unpaired:,} posts matched more than "
+                f"{config.coordination_max_matches:,} others on one key (viral content) and are "
+                "not paired; their edges are missing (HASHMON_COORDINATION_MAX_MATCHES)",
+                markup=False, highlight=False,
+            )  # fmt: skip
         if fmt is NetworkFormat.json:
             return network_files.as_json(parsed, found, window)
         if fmt is NetworkFormat.gexf:

@@ -38,6 +38,7 @@ def summary(tag: str, found: Network, window: Window) -> dict[str, Any]:
         "tag": tag,
         "window": {"start": iso(window.start_ms), "end": iso(window.end_ms)},
         "parameters": found.query.parameters(),
+        "unpaired_viral_posts": found.unpaired,
         "edges": [
             {
                 "source": source,

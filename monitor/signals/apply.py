@@ -54,6 +54,7 @@ class Limits:
     max_window_ms: int = 300_000
     min_similarity: Fraction = Fraction(7, 10)
     min_tokens: int = 5
+    max_matches: int = 1_000
 
     @classmethod
     def of(cls, settings: Settings) -> "Limits":
@@ -62,12 +63,13 @@ class Limits:
             max_window_ms=settings.coordination_max_window_s * 1000,
             min_similarity=Fraction(str(settings.coordination_min_similarity)),
             min_tokens=settings.coordination_min_tokens,
+            max_matches=settings.coordination_max_matches,
         )
 
     def args(self) -> list[int | bytes]:
         ratio = self.min_similarity
         names = orjson.dumps(matching.INDEXES)
-        return [self.max_window_ms, ratio.numerator, ratio.denominator, names]
+        return [self.max_window_ms, ratio.numerator, ratio.denominator, names, self.max_matches]
 
 
 @dataclass

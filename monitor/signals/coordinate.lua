@@ -24,8 +24,9 @@ end
 local Coordination = {}
 Coordination.__index = Coordination
 
--- ctx: index key, features hash key, pairs keys by index name, window ms, and the lowest
--- co-similar threshold as numerator/denominator.
+-- ctx: index key, features hash key, saturated hash key, pairs keys by index name, window ms,
+-- the lowest co-similar threshold as numerator/denominator, and the most posts one post is
+-- paired with per key (beyond it, the post's entry is counted as saturated instead).
 function Coordination.new(ctx)
   return setmetatable({ctx = ctx, cache = {}}, Coordination)
 end
@@ -74,7 +75,12 @@ function Coordination:add(key, t, raw)
   for _, entry in ipairs(f.e) do
     local prefix = entry[1] .. SEP .. entry[2] .. SEP
     local hits = redis.call('ZRANGEBYLEX', self.ctx.index,
-      '[' .. prefix .. stamp(t - window), '[' .. prefix .. stamp(t + window) .. '\1')
+      '[' .. prefix .. stamp(t - window), '[' .. prefix .. stamp(t + window) .. '\1',
+      'LIMIT', 0, self.ctx.cap + 1)
+    if #hits > self.ctx.cap then  -- viral content: counted, not paired (see the Python side)
+      redis.call('ZADD', self.ctx.saturated, t, entry[1] .. SEP .. key)
+      hits = {}
+    end
     for _, hit in ipairs(hits) do
       local row, score = self:pair(entry[1], key, t, f, hit)
       if row then
@@ -110,4 +116,5 @@ function Coordination:expire(expired_with_times, cutoff_bound)
   for _, pairs_key in pairs(self.ctx.pairs) do
     redis.call('ZREMRANGEBYSCORE', pairs_key, '-inf', cutoff_bound)
   end
+  redis.call('ZREMRANGEBYSCORE', self.ctx.saturated, '-inf', cutoff_bound)
 end

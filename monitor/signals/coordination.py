@@ -133,6 +133,7 @@ class Network:
     weights: dict[tuple[str, str], int]
     pairs: list[Pair]
     handles: dict[str, str | None] = field(default_factory=dict)
+    unpaired: int = 0  # posts whose key matched more than coordination_max_matches others
 
     def edges(self) -> list[tuple[str, str, int]]:
         """(source, target, weight) with weight >= K, heaviest first, then by ids."""
@@ -172,7 +173,19 @@ async def network(redis: Redis, tag: str, query: Query, window: Window) -> Netwo
     pairs = await matching_pairs(redis, tag, query, window)
     found = Network(query, weights(pairs), pairs)
     found.handles = await _handles(redis, tag, found)
+    found.unpaired = await unpaired(redis, tag, query.index, window)
     return found
+
+
+async def unpaired(redis: Redis, tag: str, index: str, window: Window) -> int:
+    """Posts in the window too viral to pair under this index: a repost storm would otherwise
+    keep pairs by the million. Networks that have any say so (see ``coordination_max_matches``)."""
+    members = cast(
+        list[bytes],
+        await redis.zrangebyscore(keys.cosaturated(tag), window.start_ms, window.end_ms),
+    )
+    mine = index.encode() + b"\0"
+    return sum(1 for member in members if member.startswith(mine))
 
 
 async def _handles(redis: Redis, tag: str, found: Network) -> dict[str, str | None]:
