@@ -62,6 +62,16 @@ def cosaturated(tag: str) -> str:
     return _tag(tag, "co:saturated")
 
 
+def coauthors(tag: str) -> str:
+    """Hash: '<co-post index>\0<content digest>\0<author>' -> that author's posts with the key."""
+    return _tag(tag, "co:authors")
+
+
+def cocopies(tag: str) -> str:
+    """Sorted set: '<co-post index>\0<content digest>' -> distinct accounts that posted it."""
+    return _tag(tag, "co:copies")
+
+
 def copairs(tag: str, index: str) -> str:
     """Sorted set: matching post pairs of one coordination index, scored by the earlier post."""
     return _tag(tag, f"co:pairs:{index}")
@@ -70,7 +80,7 @@ def copairs(tag: str, index: str) -> str:
 def tag_keys(tag: str, indexes: Sequence[str]) -> list[str]:
     """The keys one tag's state lives in, in the order the apply script takes them."""
     state = [timeline(tag), records(tag), volume(tag), spellings(tag)]
-    coordination = [coindex(tag), cofeatures(tag), cosaturated(tag)]
+    coordination = [coindex(tag), cofeatures(tag), cosaturated(tag), coauthors(tag), cocopies(tag)]
     return [*state, *coordination, *(copairs(tag, name) for name in indexes)]
 
 

@@ -8,7 +8,7 @@ from redis.asyncio import Redis
 from monitor import __version__, keys, watchlist
 from monitor.connection import text
 from monitor.models import KINDS
-from monitor.reports import model
+from monitor.reports import coordination_section, model
 from monitor.signals import people, volume
 from monitor.signals.records import Record
 from monitor.timewindow import MINUTE_MS, Window, iso, resolve
@@ -72,6 +72,9 @@ async def tag_report(
         cohashtags=_cohashtags(tag, records, top),
         parameters=model.Parameters(since=since, until=until, top=top),
         generated_by=GENERATED_BY,
+        coordination=await coordination_section.section(
+            redis, tag, window, limits[0], minutes, records, top
+        ),
     )
 
 

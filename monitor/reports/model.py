@@ -56,6 +56,76 @@ class BusiestMinute(_Model):
     posts: int
 
 
+class Member(_Model):
+    id: str
+    handle: str | None
+
+
+class CoordinationCluster(_Model):
+    size: int
+    members: list[Member]
+    weight: int  # sum of the directed weights between its members
+    coactivity_weight: int  # the same, counting any two posts within the window (the baseline)
+    evidence_pairs: int
+    posts: int
+    evidence: str  # the command that lists its post pairs
+
+
+class BehaviourNetwork(_Model):
+    behaviour: str
+    edges: int  # directed edges with weight >= min_weight
+    accounts: int
+    clusters: list[CoordinationCluster]
+    unpaired_viral_posts: int
+
+
+class CopyPasteCluster(_Model):
+    text: str
+    accounts: int
+    account_ids: list[str]
+    posts: int
+    first: str
+    last: str
+    span_s: float
+
+
+class Burst(_Model):
+    start: str
+    peak: str
+    end: str
+    posts: int
+    peak_posts: int
+    peak_z: float | None  # None: the baseline never varied, any rise stands out
+    coordinated_share: float  # of its posts, by accounts in a coordination cluster
+
+
+class Cohorts(_Model):
+    accounts: int
+    with_creation_date: int
+    created_by_month: dict[str, int]
+    new_share: float | None
+    creation_spikes: dict[str, int]
+    posts_per_account_median: float
+    posts_per_account_p90: int
+    posts_per_account_max: int
+    top_1pct_share: float
+    top_10_share: float
+
+
+class Coordination(_Model):
+    """Who acted together, with the parameters used; see the docs for every definition."""
+
+    parameters: dict[str, float | int | str]
+    networks: list[BehaviourNetwork]
+    coordinated_accounts: int
+    people_share: float
+    posts_share: float  # posts by coordinated accounts
+    matched_posts_share: float  # posts in at least one evidence pair within a cluster
+    copy_paste: list[CopyPasteCluster]
+    bursts: list[Burst]
+    cohorts: Cohorts | None
+
+
 class Parameters(_Model):
     """What the report was asked for, so that a published figure can be made again."""
 
@@ -83,6 +153,7 @@ class TagReport(_Model):
     cohashtags: list[CoHashtag]
     parameters: Parameters
     generated_by: str
+    coordination: Coordination | None = None
 
 
 class SummaryRow(_Model):

@@ -24,7 +24,8 @@ end
 local Coordination = {}
 Coordination.__index = Coordination
 
--- ctx: index key, features hash key, saturated hash key, pairs keys by index name, window ms,
+-- ctx: index key, features hash key, saturated set key, copy-paste keys (authors per content
+-- key, and accounts per content key), pairs keys by index name, window ms,
 -- the lowest co-similar threshold as numerator/denominator, and the most posts one post is
 -- paired with per key (beyond it, the post's entry is counted as saturated instead).
 function Coordination.new(ctx)
@@ -99,6 +100,25 @@ function Coordination:add(key, t, raw)
   end
   zadd(self.ctx.index, indexed)
   redis.call('HSET', self.ctx.features, key, raw)
+  self:count_copies(f, 1)
+end
+
+-- Copy-paste clusters: distinct accounts per content key, kept as posts come and go.
+function Coordination:count_copies(f, step)
+  for _, entry in ipairs(f.e) do
+    if string.sub(entry[1], 1, 8) == 'co-post:' then
+      local content = entry[1] .. SEP .. entry[2]
+      local posts = redis.call('HINCRBY', self.ctx.authors, content .. SEP .. f.a, step)
+      if step > 0 and posts == 1 then
+        redis.call('ZINCRBY', self.ctx.copies, 1, content)
+      elseif step < 0 and posts <= 0 then
+        redis.call('HDEL', self.ctx.authors, content .. SEP .. f.a)
+        if tonumber(redis.call('ZINCRBY', self.ctx.copies, -1, content)) <= 0 then
+          redis.call('ZREM', self.ctx.copies, content)
+        end
+      end
+    end
+  end
 end
 
 -- Drops expired posts from the index; pairs go by score, with the earlier of their posts.
@@ -111,6 +131,7 @@ function Coordination:expire(expired_with_times, cutoff_bound)
       for _, entry in ipairs(f.e) do table.insert(gone, member(entry, t, key, f.a)) end
       if #gone > 0 then redis.call('ZREM', self.ctx.index, unpack(gone)) end
       redis.call('HDEL', self.ctx.features, key)
+      self:count_copies(f, -1)
     end
   end
   for _, pairs_key in pairs(self.ctx.pairs) do

@@ -31,6 +31,7 @@ class Record:
     ref_author_id: str | None
     ref_url: str | None
     tags: tuple[str, ...]
+    author_created_ms: int | None = None  # absent from records stored by earlier versions
 
     @property
     def minute(self) -> int:
@@ -91,14 +92,19 @@ def arrival(post: Post) -> Arrival:
     t_ms, key = epoch_ms(post.created_at), f"{post.platform}:{post.id}"
     who = (post.author_id, post.author_handle, post.url)
     ref = (post.referenced_id, post.referenced_author_id, post.referenced_url)
-    record = orjson.dumps([t_ms, post.kind, post.platform, *who, *ref, list(post.tags)])
+    created = epoch_ms(post.author_created_at) if post.author_created_at else None
+    record = orjson.dumps([t_ms, post.kind, post.platform, *who, *ref, list(post.tags), created])
     ref_key = f"{post.platform}:{post.referenced_id}" if post.referenced_id else None
     coordination = matching.features(post, ref_key)
     return Arrival(key, t_ms, post.kind, post.platform, post.tags, record.decode(), coordination)
 
 
 def loads(key: str, raw: bytes) -> Record:
-    t_ms, kind, platform, author, handle, url, ref, ref_author, ref_url, tags = orjson.loads(raw)
-    return Record(
-        key, t_ms, kind, platform, author, handle, url, ref, ref_author, ref_url, tuple(tags)
+    t_ms, kind, platform, author, handle, url, ref, ref_author, ref_url, tags, *more = orjson.loads(
+        raw
     )
+    created = more[0] if more else None
+    return Record(
+        key, t_ms, kind, platform, author, handle, url, ref, ref_author, ref_url, tuple(tags),
+        created,
+    )  # fmt: skip

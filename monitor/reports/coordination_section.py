@@ -1,0 +1,144 @@
+"""The report's coordination section: networks at the default parameters, copy-paste clusters,
+bursts and cohorts, each with what it was computed with."""
+
+import bisect
+import shlex
+from collections import defaultdict
+from collections.abc import Sequence
+
+from redis.asyncio import Redis
+
+from monitor.reports import model
+from monitor.signals import bursts, cohorts, coordination, copypaste, people, volume
+from monitor.signals.coordination import BEHAVIOURS, Cluster, Network, Query
+from monitor.signals.records import Record
+from monitor.timewindow import MINUTE_MS, Window, iso
+
+COPY_PASTE_MIN_ACCOUNTS = 3
+
+
+def coactivity(times: dict[str, list[int]], a: str, b: str, window_ms: int) -> int:
+    """The Toolkit's co_post weight: posts of a with any post of b within the window."""
+    theirs = times.get(b, [])
+    count = 0
+    for t in times.get(a, []):
+        at = bisect.bisect_left(theirs, t - window_ms)
+        count += at < len(theirs) and theirs[at] <= t + window_ms
+    return count
+
+
+def _cluster(
+    tag: str, found: Network, cluster: Cluster, times: dict[str, list[int]]
+) -> model.CoordinationCluster:
+    window_ms = found.query.window_s * 1000
+    edges = [(a, b) for a, b, _ in found.edges() if a in cluster.members and b in cluster.members]
+    baseline = sum(coactivity(times, a, b, window_ms) for a, b in edges)
+    a, b = cluster.members[:2]
+    command = ["hashmon", "evidence", f"#{tag}", a, b, "--behaviour", found.query.behaviour]
+    return model.CoordinationCluster(
+        size=len(cluster.members),
+        members=[model.Member(id=m, handle=found.handles.get(m)) for m in cluster.members],
+        weight=cluster.weight,
+        coactivity_weight=baseline,
+        evidence_pairs=cluster.pairs,
+        posts=cluster.posts,
+        evidence=shlex.join(command),
+    )
+
+
+def _bursts(
+    minutes: dict[int, volume.Minute],
+    records: Sequence[Record],
+    first_ms: int,
+    coordinated: set[str],
+) -> list[model.Burst]:
+    posts = {m: counts.posts for m, counts in minutes.items()}
+    authors: defaultdict[int, set[tuple[str, str]]] = defaultdict(set)
+    by_minute: defaultdict[int, list[Record]] = defaultdict(list)
+    for r in records:
+        authors[r.minute].add(people.account(r))
+        by_minute[r.minute].append(r)
+    found = []
+    for burst in bursts.bursts(
+        posts, {m: len(a) for m, a in authors.items()}, first_ms // MINUTE_MS
+    ):
+        inside = [r for m in range(burst.start, burst.end + 1) for r in by_minute.get(m, [])]
+        share = sum(r.author_id in coordinated for r in inside) / len(inside) if inside else 0.0
+        found.append(model.Burst(
+            start=iso(burst.start * MINUTE_MS), peak=iso(burst.peak * MINUTE_MS),
+            end=iso(burst.end * MINUTE_MS), posts=burst.posts, peak_posts=burst.peak_posts,
+            peak_z=None if burst.peak_z == float("inf") else round(burst.peak_z, 2),
+            coordinated_share=round(share, 4),
+        ))  # fmt: skip
+    return found
+
+
+async def section(
+    redis: Redis,
+    tag: str,
+    window: Window,
+    first_ms: int,
+    minutes: dict[int, volume.Minute],
+    records: Sequence[Record],
+    top: int,
+) -> model.Coordination:
+    times: defaultdict[str, list[int]] = defaultdict(list)
+    for r in records:  # oldest first, so each list is sorted
+        times[r.author_id].append(r.t_ms)
+    networks, coordinated, matched = [], set[str](), set[str]()
+    for behaviour in BEHAVIOURS:
+        found = await coordination.network(redis, tag, Query(behaviour), window)
+        clusters = found.clusters()
+        for cluster in clusters:
+            coordinated.update(cluster.members)
+        inside = {m for c in clusters for m in c.members}
+        matched.update(
+            post for p in found.pairs if p.a in inside and p.b in inside for post in (p.p, p.q)
+        )
+        networks.append(model.BehaviourNetwork(
+            behaviour=behaviour, edges=len(found.edges()), accounts=len(inside),
+            clusters=[_cluster(tag, found, c, times) for c in clusters[:top]],
+            unpaired_viral_posts=found.unpaired,
+        ))  # fmt: skip
+    copies = await copypaste.clusters(redis, tag, window, min_accounts=COPY_PASTE_MIN_ACCOUNTS)
+    total, persons = len(records), people.distinct_people(records)
+    default = Query("co-post")
+    return model.Coordination(
+        parameters={
+            "window_s": default.window_s,
+            "min_weight": default.min_weight,
+            "text_rule": default.rule,
+            "threshold": float(default.threshold),
+            "copy_paste_min_accounts": COPY_PASTE_MIN_ACCOUNTS,
+            "burst_baseline_minutes": bursts.BASELINE_MINUTES,
+            "burst_z": bursts.Z_THRESHOLD,
+            "burst_min_posts": bursts.MIN_POSTS,
+            "burst_max_gap_minutes": bursts.MAX_GAP,
+        },
+        networks=networks,
+        coordinated_accounts=len(coordinated),
+        people_share=round(len(coordinated) / persons, 4) if persons else 0.0,
+        posts_share=round(sum(r.author_id in coordinated for r in records) / total, 4)
+        if total
+        else 0.0,
+        matched_posts_share=round(len(matched) / total, 4) if total else 0.0,
+        copy_paste=[
+            model.CopyPasteCluster(
+                text=c.text,
+                accounts=len(c.accounts),
+                account_ids=c.accounts,
+                posts=len(c.posts),
+                first=iso(c.first_ms),
+                last=iso(c.last_ms),
+                span_s=c.span_s,
+            )
+            for c in copies[:top]
+        ],
+        bursts=_bursts(minutes, records, first_ms, coordinated),
+        cohorts=_cohorts(records),
+    )
+
+
+def _cohorts(records: Sequence[Record]) -> model.Cohorts | None:
+    found = cohorts.cohorts(records)
+    return model.Cohorts(**vars(found)) if found else None

@@ -1,0 +1,64 @@
+"""Copy-paste clusters: one content key posted by at least k distinct accounts in a window.
+
+Unlike co-post there is no time limit between the posts: the same text from many accounts over
+days is a copy-paste campaign too. Candidates come from live counts of distinct accounts per
+key (over everything retained); each is then counted exactly in the window from the index.
+"""
+
+from dataclasses import dataclass
+from typing import cast
+
+import orjson
+from redis.asyncio import Redis
+
+from monitor import keys
+from monitor.signals.contentkeys import Rule
+from monitor.timewindow import Window
+
+_SEP = b"\0"
+
+
+@dataclass(frozen=True)
+class CopyPaste:
+    text: str
+    accounts: list[str]
+    posts: list[str]  # post keys, oldest first
+    first_ms: int
+    last_ms: int
+
+    @property
+    def span_s(self) -> float:
+        return (self.last_ms - self.first_ms) / 1000
+
+
+async def clusters(
+    redis: Redis, tag: str, window: Window, rule: Rule = "extended", min_accounts: int = 3
+) -> list[CopyPaste]:
+    """Keys posted by >= min_accounts accounts in the window, most accounts first."""
+    index = f"co-post:{rule}".encode()
+    candidates = cast(
+        list[bytes], await redis.zrangebyscore(keys.cocopies(tag), min_accounts, "+inf")
+    )
+    found = []
+    for content in candidates:
+        if not content.startswith(index + _SEP):
+            continue
+        prefix = content + _SEP
+        start, end = (f"{ms:013d}".encode() for ms in (window.start_ms, window.end_ms))
+        hits = cast(
+            list[bytes],
+            await redis.zrangebylex(
+                keys.coindex(tag), b"[" + prefix + start, b"[" + prefix + end + b"\1"
+            ),
+        )
+        posts = [(int(hit[len(prefix) : len(prefix) + 13]), *orjson.loads(hit[len(prefix) + 14 :]))
+                 for hit in hits]  # fmt: skip
+        accounts = sorted({author for _, _, author in posts})
+        if len(accounts) < min_accounts:
+            continue
+        raw = await redis.hget(keys.cofeatures(tag), posts[0][1])
+        text = orjson.loads(raw)["k"][rule] if raw else ""
+        found.append(
+            CopyPaste(text, accounts, [post for _, post, _ in posts], posts[0][0], posts[-1][0])
+        )
+    return sorted(found, key=lambda c: (-len(c.accounts), c.first_ms, c.text))
