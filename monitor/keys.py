@@ -57,9 +57,14 @@ def cofeatures(tag: str) -> str:
 
 
 def cosaturated(tag: str) -> str:
-    """Sorted set: '<index>\0<post key>' -> time, for posts that matched too many others on one
-    key to be paired (viral content)."""
+    """Sorted set: '<index>\0<post key>' -> time, for posts not paired on a key that was viral in
+    their time bucket (see monitor/signals/coordinate.lua)."""
     return _tag(tag, "co:saturated")
+
+
+def coload(tag: str) -> str:
+    """Hash: '<index>\0<key digest>\0<bucket>' -> posts with that key in that time bucket."""
+    return _tag(tag, "co:load")
 
 
 def coauthors(tag: str) -> str:
@@ -80,7 +85,8 @@ def copairs(tag: str, index: str) -> str:
 def tag_keys(tag: str, indexes: Sequence[str]) -> list[str]:
     """The keys one tag's state lives in, in the order the apply script takes them."""
     state = [timeline(tag), records(tag), volume(tag), spellings(tag)]
-    coordination = [coindex(tag), cofeatures(tag), cosaturated(tag), coauthors(tag), cocopies(tag)]
+    coordination = [coindex(tag), cofeatures(tag), cosaturated(tag), coload(tag), coauthors(tag),
+                    cocopies(tag)]  # fmt: skip
     return [*state, *coordination, *(copairs(tag, name) for name in indexes)]
 
 

@@ -36,7 +36,7 @@ class Settings(BaseSettings):
     coordination_max_window_s: int = Field(300, gt=0, le=86_400)  # the widest window a query takes
     coordination_min_similarity: float = Field(0.7, gt=0, le=1)  # lowest co-similar threshold
     coordination_min_tokens: int = Field(5, ge=1)  # shorter token sets are similar to nothing
-    coordination_max_matches: int = Field(1_000, ge=1)  # per post and key; more: viral, unpaired
+    coordination_max_matches: int = Field(100, ge=1)  # posts of one key per bucket; more: viral
     poll_interval_s: float = Field(60.0, gt=0)  # between a collector's passes over its sources
     http_timeout_s: float = Field(30.0, gt=0)  # one request to a platform, body included
     http_attempts: int = Field(5, gt=0, le=100)  # tries on 5xx, timeouts and connection errors

@@ -172,11 +172,19 @@ async def test_retention_drops_pairs_and_index_entries_with_their_posts(
     assert index and all(b"x:9" in member for member in index)
 
 
-async def test_a_repost_storm_is_counted_not_paired(redis: Redis, settings: Settings) -> None:
+@pytest.mark.parametrize("order", ["forward", "backward"])
+async def test_a_repost_storm_is_counted_not_paired_whatever_the_order(
+    redis: Redis, settings: Settings, order: str
+) -> None:
+    """Buckets are 300 s: the storm's 5 posts in [0, 300) are too many for a cap of 3; the two
+    calm buckets before and after still pair with each other, not with the storm."""
     settings = settings.model_copy(update={"coordination_max_matches": 3})
-    storm = [matching("co-repost", "extended", n, f"acct{n}", n) for n in range(6)]
-    await aggregate(redis, settings, storm)
-    query = Query("co-repost", 60, 1)
+    times = {"calm1": -10, "calm2": -5, **{f"storm{n}": 250 + n for n in range(5)}, "late": 310}
+    posts = [
+        matching("co-repost", "extended", n, who, at) for n, (who, at) in enumerate(times.items())
+    ]
+    await aggregate(redis, settings, posts if order == "forward" else posts[::-1])
+    query = Query("co-repost", 300, 1)
     found = await coordination.network(redis, TAG, query, EVERYTHING)
-    assert found.unpaired == 2  # the 5th and 6th posts each saw more than 3 others
-    assert len(found.weights) == 4 * 3  # the first four: all pairs, both directions
+    assert found.unpaired == 5
+    assert found.weights == {("calm1", "calm2"): 1, ("calm2", "calm1"): 1}

@@ -3,13 +3,17 @@ loaded from the network (a Content-Security-Policy says so to the browser), so i
 and can be attached or archived as it is. Post-derived text is escaped; links are http(s) only.
 """
 
+import bisect
 import html
 
+from monitor.reports import coordination_tables
 from monitor.reports.model import ListSummary, TagReport, VolumePoint
 from monitor.terminal import clean
 
 KINDS = ("original", "repost", "quote", "reply")
 COLOURS = {"original": "#3b6ea8", "repost": "#e0913a", "quote": "#6aa84f", "reply": "#9e5fb0"}
+BURST_COLOUR = "#f6d5d5"
+_BURST_LEGEND = f'<span><i style="background:{BURST_COLOUR}"></i>burst</span>'
 WIDTH, HEIGHT, PAD = 900, 200, 40
 _CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:"
 _STYLE = """
@@ -45,11 +49,33 @@ def _table(header: list[str], rows: list[list[str]], numeric_from: int = 1) -> s
     return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
 
-def volume_chart(points: list[VolumePoint]) -> str:
-    """Posts per bucket as bars stacked by kind, one rect per non-empty (bucket, kind)."""
+def _bursts(report: TagReport) -> list[tuple[str, str]]:
+    return [(b.start, b.end) for b in report.coordination.bursts] if report.coordination else []
+
+
+def _burst_marks(
+    points: list[VolumePoint], bursts: list[tuple[str, str]], step: float
+) -> list[str]:
+    """A band behind the buckets each burst covers (ISO times of one form sort as text)."""
+    starts = [p.start for p in points]
+    marks = []
+    for start, end in bursts:
+        first = max(bisect.bisect_right(starts, start) - 1, 0)
+        last = max(bisect.bisect_right(starts, end) - 1, first)
+        marks.append(
+            f'<rect x="{PAD + first * step:.2f}" y="0" width="{(last - first + 1) * step:.2f}" '
+            f'height="{HEIGHT}" fill="{BURST_COLOUR}" data-burst="{esc(start)}">'
+            f"<title>burst {esc(start)} to {esc(end)}</title></rect>"
+        )
+    return marks
+
+
+def volume_chart(points: list[VolumePoint], bursts: list[tuple[str, str]] | None = None) -> str:
+    """Posts per bucket as bars stacked by kind, one rect per non-empty (bucket, kind), over
+    bands marking the bursts."""
     peak = max((p.posts for p in points), default=0) or 1
     step = (WIDTH - PAD) / max(len(points), 1)
-    bars = []
+    bars = _burst_marks(points, bursts or [], step)
     for i, point in enumerate(points):
         top = HEIGHT
         for kind in KINDS:
@@ -129,7 +155,8 @@ def tag_report(report: TagReport) -> str:
         _table(["original", "repost", "quote", "reply"],
                [[f"{p.original:,}", f"{p.repost:,}", f"{p.quote:,}", f"{p.reply:,}"]], 0),
         _table(["platform", "posts"], [[esc(k), f"{n:,}"] for k, n in report.platforms.items()]),
-        "<h2>Volume</h2>", f'<p class="legend">{legend}</p>', volume_chart(report.volume),
+        "<h2>Volume</h2>", f'<p class="legend">{legend}{_BURST_LEGEND}</p>',
+        volume_chart(report.volume, _bursts(report)),
         "<h2>People</h2>", people_chart(report.volume),
     ]  # fmt: skip
     if minute := report.busiest_minute:
@@ -149,6 +176,14 @@ def tag_report(report: TagReport) -> str:
         "<h2>Co-hashtags</h2>",
         _table(["hashtag", "posts"], [[esc(f"#{c.tag}"), f"{c.posts:,}"]
                                       for c in report.cohashtags]),
-        f'<p class="meta">{esc(report.generated_by)}</p>',
     ]  # fmt: skip
+    if report.coordination:
+        parts += [
+            "<h2>Coordination</h2>",
+            f"<p>{esc(coordination_tables.summary(report.coordination))}</p>",
+        ]
+        for table in coordination_tables.tables(report.coordination):
+            rows = [[esc(cell) for cell in row] for row in table.rows]
+            parts += [f"<h3>{esc(table.title)}</h3>", _table(table.header, rows)]
+    parts.append(f'<p class="meta">{esc(report.generated_by)}</p>')
     return _page(f"{report.display} report", parts)

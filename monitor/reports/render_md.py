@@ -3,6 +3,7 @@ link cannot open a table cell, a link or an HTML tag of its own."""
 
 import re
 
+from monitor.reports import coordination_tables
 from monitor.reports.model import ListSummary, TagReport
 from monitor.reports.render_text import sparkline
 from monitor.terminal import clean
@@ -65,6 +66,16 @@ def tag_report(report: TagReport) -> str:
     lines += ["## Co-hashtags", ""]
     lines += _table(["hashtag", "posts"],
                     [[escape(f"#{c.tag}"), f"{c.posts:,}"] for c in report.cohashtags])  # fmt: skip
+    if report.coordination:
+        lines += [
+            "## Coordination",
+            "",
+            escape(coordination_tables.summary(report.coordination)),
+            "",
+        ]
+        for table in coordination_tables.tables(report.coordination):
+            lines += [f"### {table.title}", ""]
+            lines += _table(table.header, [[escape(cell) for cell in row] for row in table.rows])
     lines += [f"*{escape(report.generated_by)}*", ""]
     return "\n".join(lines)
 

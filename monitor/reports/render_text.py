@@ -6,6 +6,7 @@ from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
+from monitor.reports import coordination_tables
 from monitor.reports.model import ListSummary, TagReport
 from monitor.terminal import clean
 
@@ -46,7 +47,23 @@ def tag_report(report: TagReport) -> RenderableType:
     for c in report.cohashtags:
         cotags.add_row(_safe(f"#{c.tag}"), f"{c.posts:,}")
     footer = Text(report.generated_by, style="dim")
-    return Group(head, kinds, _volume(report), accounts, posts, cotags, footer)
+    return Group(
+        head, kinds, _volume(report), accounts, posts, cotags, *_coordination(report), footer
+    )
+
+
+def _coordination(report: TagReport) -> list[RenderableType]:
+    if report.coordination is None:
+        return []
+    parts: list[RenderableType] = [Text(coordination_tables.summary(report.coordination))]
+    for found in coordination_tables.tables(report.coordination):
+        table = Table(title=found.title, box=box.SIMPLE)
+        for column in found.header:
+            table.add_column(column, overflow="fold")
+        for row in found.rows:
+            table.add_row(*(_safe(cell) for cell in row))
+        parts.append(table)
+    return parts
 
 
 def _minute(iso_time: str) -> str:

@@ -54,7 +54,7 @@ class Limits:
     max_window_ms: int = 300_000
     min_similarity: Fraction = Fraction(7, 10)
     min_tokens: int = 5
-    max_matches: int = 1_000
+    max_matches: int = 100
 
     @classmethod
     def of(cls, settings: Settings) -> "Limits":

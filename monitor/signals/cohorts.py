@@ -20,7 +20,7 @@ from monitor.signals import bursts, people
 from monitor.signals.records import Record
 
 NEW_DAYS = 30
-MIN_CREATED = 3
+MIN_CREATED = 5
 DAY_MS = 86_400_000
 
 

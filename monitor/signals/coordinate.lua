@@ -1,10 +1,16 @@
 -- Coordination, live: matches each new post against the tag's posts within the largest window a
--- query may ask for, in either time direction, and keeps every matching pair.
+-- query may ask for (W), in either time direction, and keeps every matching pair.
+--
 -- The index is one sorted set of '<index>\0<key digest>\0<time ms, 13 digits>\0<[post, author]>'
--- read by lexical range; pairs are one sorted set per index of [a, p, b, q, dt ms] (plus the
--- token overlap and union for co-similar), p < q, scored by the earlier post's time, so that
--- retention drops them with it. A pair is found once, when its later-arriving post is applied,
--- so arrival order does not change the result; re-delivered posts never reach this code.
+-- read by lexical range. Pairs are one sorted set per index of [a, p, b, q, dt ms, key digest]
+-- (plus the token overlap and union for co-similar), p < q, scored by the earlier post's time,
+-- so that retention drops them with it. A pair is found once, when its later-arriving post is
+-- applied; re-delivered posts never reach this code.
+--
+-- Viral keys: time is cut into buckets of W ms. When more than `cap` posts share one key in one
+-- bucket, the key is viral there: none of that bucket's posts is paired on that key (the pairs
+-- already made through it are dropped) and they are listed as unpaired instead. Counts cover
+-- every post applied to the bucket, so the outcome does not depend on arrival order.
 local SEP = '\0'
 
 local function stamp(t)
@@ -21,15 +27,20 @@ local function zadd(key, scored)  -- in slices: unpack has a stack limit
   end
 end
 
+local function overlap(mine, theirs)
+  local set, shared = {}, 0
+  for _, token in ipairs(mine) do set[token] = true end
+  for _, token in ipairs(theirs) do if set[token] then shared = shared + 1 end end
+  return shared, #mine + #theirs - shared
+end
+
 local Coordination = {}
 Coordination.__index = Coordination
 
--- ctx: index key, features hash key, saturated set key, copy-paste keys (authors per content
--- key, and accounts per content key), pairs keys by index name, window ms,
--- the lowest co-similar threshold as numerator/denominator, and the most posts one post is
--- paired with per key (beyond it, the post's entry is counted as saturated instead).
+-- ctx: the keys (index, features, saturated, load, authors, copies, pairs by index name), the
+-- window W in ms, the lowest co-similar threshold as num/den, and cap.
 function Coordination.new(ctx)
-  return setmetatable({ctx = ctx, cache = {}}, Coordination)
+  return setmetatable({ctx = ctx, cache = {}, loads = {}}, Coordination)
 end
 
 function Coordination:features(key)
@@ -42,53 +53,100 @@ function Coordination:features(key)
   return cached
 end
 
-local function overlap(mine, theirs)
-  local set, shared = {}, 0
-  for _, token in ipairs(mine) do set[token] = true end
-  for _, token in ipairs(theirs) do if set[token] then shared = shared + 1 end end
-  return shared, #mine + #theirs - shared
+function Coordination:load(entry, bucket)
+  local field = entry[1] .. SEP .. entry[2] .. SEP .. bucket
+  if self.loads[field] == nil then
+    self.loads[field] = tonumber(redis.call('HGET', self.ctx.load, field) or 0)
+  end
+  return field, self.loads[field]
 end
 
--- The pair of (key, t, f) with a post found in the index, or nil when it is no match.
-function Coordination:pair(index, key, t, f, hit)
-  local at = #index + 2 + 16 + 1
+-- The pair row of post `key` (features f, time t) with an index hit, or nil when no match.
+function Coordination:pair(entry, key, t, f, hit)
+  local at = #entry[1] + 2 + 16 + 1
   local tq = tonumber(string.sub(hit, at, at + 12))
   local other = cjson.decode(string.sub(hit, at + 14))
   local q, b = other[1], other[2]
   if q == key or b == f.a then return nil end
   local row = key < q and {f.a, key, b, q} or {b, q, f.a, key}
-  row[5] = math.abs(t - tq)
-  local rule = string.match(index, '^co%-similar:(.*)$')
+  row[5], row[6] = math.abs(t - tq), entry[2]
+  local rule = string.match(entry[1], '^co%-similar:(.*)$')
   if rule then
     local theirs = self:features(q)
     if not theirs then return nil end
     local shared, union = overlap(f.s[rule], theirs.s[rule])
     if shared * self.ctx.den < self.ctx.num * union then return nil end
-    row[6], row[7] = shared, union
+    row[7], row[8] = shared, union
   end
   return row, math.min(t, tq)
+end
+
+-- Index hits for one entry within W of t, from the buckets where its key is not viral.
+function Coordination:hits(entry, t)
+  local window, found = self.ctx.window, {}
+  local prefix = entry[1] .. SEP .. entry[2] .. SEP
+  for bucket = math.floor((t - window) / window), math.floor((t + window) / window) do
+    local _, count = self:load(entry, bucket)
+    if count <= self.ctx.cap then
+      local low = math.max(t - window, bucket * window)
+      local high = math.min(t + window, (bucket + 1) * window - 1)
+      for _, hit in ipairs(redis.call('ZRANGEBYLEX', self.ctx.index,
+          '[' .. prefix .. stamp(low), '[' .. prefix .. stamp(high) .. '\1')) do
+        table.insert(found, hit)
+      end
+    end
+  end
+  return found
+end
+
+-- A key just turned viral in a bucket: its posts there become unpaired on it.
+function Coordination:purge(entry, bucket)
+  local window, prefix = self.ctx.window, entry[1] .. SEP .. entry[2] .. SEP
+  local start, stop = bucket * window, (bucket + 1) * window - 1
+  local posts = redis.call('ZRANGEBYLEX', self.ctx.index,
+    '[' .. prefix .. stamp(start), '[' .. prefix .. stamp(stop) .. '\1')
+  local at = #prefix + 1
+  for _, hit in ipairs(posts) do
+    local t = tonumber(string.sub(hit, at, at + 12))
+    redis.call('ZADD', self.ctx.saturated, t, entry[1] .. SEP .. cjson.decode(string.sub(hit, at + 14))[1])
+  end
+  local pairs_key, gone = self.ctx.pairs[entry[1]], {}
+  for _, row in ipairs(redis.call('ZRANGEBYSCORE', pairs_key, start - window, stop, 'WITHSCORES')) do
+    table.insert(gone, row)
+  end
+  local drop = {}
+  for j = 1, #gone, 2 do
+    local pair, first = cjson.decode(gone[j]), tonumber(gone[j + 1])
+    local second = first + pair[5]
+    local inside = (first >= start and first <= stop) or (second >= start and second <= stop)
+    if pair[6] == entry[2] and inside then table.insert(drop, gone[j]) end
+  end
+  for first = 1, #drop, 1000 do
+    redis.call('ZREM', pairs_key, unpack(drop, first, math.min(first + 999, #drop)))
+  end
 end
 
 function Coordination:add(key, t, raw)
   local f = cjson.decode(raw)
   self.cache[key] = f
-  local window, found = self.ctx.window, {}
+  local found = {}
   for _, entry in ipairs(f.e) do
-    local prefix = entry[1] .. SEP .. entry[2] .. SEP
-    local hits = redis.call('ZRANGEBYLEX', self.ctx.index,
-      '[' .. prefix .. stamp(t - window), '[' .. prefix .. stamp(t + window) .. '\1',
-      'LIMIT', 0, self.ctx.cap + 1)
-    if #hits > self.ctx.cap then  -- viral content: counted, not paired (see the Python side)
+    local bucket = math.floor(t / self.ctx.window)
+    local field, count = self:load(entry, bucket)
+    count = redis.call('HINCRBY', self.ctx.load, field, 1)
+    self.loads[field] = count
+    if count > self.ctx.cap then
       redis.call('ZADD', self.ctx.saturated, t, entry[1] .. SEP .. key)
-      hits = {}
-    end
-    for _, hit in ipairs(hits) do
-      local row, score = self:pair(entry[1], key, t, f, hit)
-      if row then
-        local pairs_key = self.ctx.pairs[entry[1]]
-        found[pairs_key] = found[pairs_key] or {}
-        table.insert(found[pairs_key], score)
-        table.insert(found[pairs_key], cjson.encode(row))
+      if count == self.ctx.cap + 1 then self:purge(entry, bucket) end
+    else
+      local pairs_key = self.ctx.pairs[entry[1]]
+      for _, hit in ipairs(self:hits(entry, t)) do
+        local row, score = self:pair(entry, key, t, f, hit)
+        if row then
+          found[pairs_key] = found[pairs_key] or {}
+          table.insert(found[pairs_key], score)
+          table.insert(found[pairs_key], cjson.encode(row))
+        end
       end
     end
   end
@@ -121,21 +179,29 @@ function Coordination:count_copies(f, step)
   end
 end
 
--- Drops expired posts from the index; pairs go by score, with the earlier of their posts.
-function Coordination:expire(expired_with_times, cutoff_bound)
+-- Drops expired posts from the index; pairs go by score, with the earlier of their posts. A
+-- bucket's load is dropped only once the whole bucket has expired.
+function Coordination:expire(expired_with_times, cutoff)
+  local bound = '(' .. string.format('%d', cutoff)
   for j = 1, #expired_with_times, 2 do
     local key, t = expired_with_times[j], tonumber(expired_with_times[j + 1])
     local f = self:features(key)
     if f then
       local gone = {}
-      for _, entry in ipairs(f.e) do table.insert(gone, member(entry, t, key, f.a)) end
+      for _, entry in ipairs(f.e) do
+        table.insert(gone, member(entry, t, key, f.a))
+        local bucket = math.floor(t / self.ctx.window)
+        if (bucket + 1) * self.ctx.window <= cutoff then
+          redis.call('HDEL', self.ctx.load, entry[1] .. SEP .. entry[2] .. SEP .. bucket)
+        end
+      end
       if #gone > 0 then redis.call('ZREM', self.ctx.index, unpack(gone)) end
       redis.call('HDEL', self.ctx.features, key)
       self:count_copies(f, -1)
     end
   end
   for _, pairs_key in pairs(self.ctx.pairs) do
-    redis.call('ZREMRANGEBYSCORE', pairs_key, '-inf', cutoff_bound)
+    redis.call('ZREMRANGEBYSCORE', pairs_key, '-inf', bound)
   end
-  redis.call('ZREMRANGEBYSCORE', self.ctx.saturated, '-inf', cutoff_bound)
+  redis.call('ZREMRANGEBYSCORE', self.ctx.saturated, '-inf', bound)
 end

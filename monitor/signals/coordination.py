@@ -16,6 +16,13 @@ b, as in the Coordination Network Toolkit (Graham, QUT Digital Observatory). Edg
 and kept when w >= K; clusters are the connected components of the undirected graph of those
 edges, so an edge counts when either direction reaches K. Both posts of a pair must lie in the
 query's time window.
+
+Viral keys: time is cut into buckets as long as the largest window. Where more than
+``coordination_max_matches`` posts share one key in one bucket, none of them is paired on that
+key; they are counted instead, and networks that miss such posts say how many. A text that
+thousands of accounts post within minutes would otherwise hold pairs by the million; it shows up
+whole among the copy-paste clusters. The counts cover every post applied to the bucket, so the
+result does not depend on arrival order.
 """
 
 from collections import defaultdict
@@ -106,13 +113,15 @@ async def matching_pairs(redis: Redis, tag: str, query: Query, window: Window) -
     )
     limit_ms = query.window_s * 1000
     found = []
+    seen = set()
     for member, score in raw:
-        a, p, b, q, dt, *overlap = orjson.loads(member)
+        a, p, b, q, dt, _key, *overlap = orjson.loads(member)
         first = int(score)
-        if dt > limit_ms or first + dt > window.end_ms:
-            continue
+        if dt > limit_ms or first + dt > window.end_ms or (p, q) in seen:
+            continue  # a pair found through two keys (two links, two tokens) counts once
         if overlap and Fraction(overlap[0], overlap[1]) < query.threshold:
             continue
+        seen.add((p, q))
         found.append(Pair(a, p, b, q, dt, first, *overlap))
     return found
 
@@ -178,8 +187,7 @@ async def network(redis: Redis, tag: str, query: Query, window: Window) -> Netwo
 
 
 async def unpaired(redis: Redis, tag: str, index: str, window: Window) -> int:
-    """Posts in the window too viral to pair under this index: a repost storm would otherwise
-    keep pairs by the million. Networks that have any say so (see ``coordination_max_matches``)."""
+    """Posts in the window left unpaired under this index because their key was viral."""
     members = cast(
         list[bytes],
         await redis.zrangebyscore(keys.cosaturated(tag), window.start_ms, window.end_ms),
