@@ -1,5 +1,6 @@
 """The ingest stream against a real Redis: nothing accepted is lost, trimming keeps the unacked."""
 
+import orjson
 from redis.asyncio import Redis
 
 from monitor import deadletter, keys, queue, watchlist
@@ -72,10 +73,16 @@ async def test_bad_entry_goes_to_dead_letters_and_the_rest_applies(
     assert {letter.raw for letter in letters} == {b'[{"platform": "x", "id": "1"}]', b"not json"}
     assert sorted(letter.reason for letter in letters) == [
         "bad entry: JSONDecodeError: invalid literal, expected 'null': line 1 column 1 (char 0)",
-        "bad entry: ValueError: a digest row is not a list of 6",
+        "bad entry: ValueError: a digest row is not a list of 6 or 7",
     ]
     assert await redis.zcard(keys.timeline("t")) == 1
     assert (await redis.xpending(keys.INGEST, keys.AGGREGATORS))["pending"] == 0
+
+
+def _with_features(features: object) -> bytes:
+    """A digest row that is right but for its coordination features."""
+    record = orjson.dumps([5, "repost", "x", 1]).decode()
+    return orjson.dumps([["x:2", 5, "repost", "x", {"t": "t"}, record, features]])
 
 
 async def test_entry_with_malformed_digests_is_set_aside(redis: Redis, settings: Settings) -> None:
@@ -85,14 +92,17 @@ async def test_entry_with_malformed_digests_is_set_aside(redis: Redis, settings:
     rows = {
         "wrong type": b'[["x:2", "not a time", "repost", "x", {"t": "t"}, "[1]"]]',
         "disagrees with its record": b'[["x:2", 5, "repost", "x", {"t": "t"}, "[6, 1]"]]',
-        "not a list of 6": b'[["x:2", 5]]',
+        "not a list of 6 or 7": b'[["x:2", 5]]',
+        "without an author": _with_features({"e": []}),
+        "malformed entry": _with_features({"a": "u", "e": [["co-post:toolkit", "../../etc"]]}),
+        "malformed tokens": _with_features({"a": "u", "e": [], "s": {"toolkit": [1]}}),
     }
     for row in rows.values():
         await redis.xadd(keys.INGEST, {"posts": row})
     await queue.publish(redis, [post("3", "a", ["t"])], batch=10)
     await Aggregator(redis, settings, name="a").run_until_idle()
     letters = await deadletter.recent(redis)
-    assert len(letters) == 3
+    assert len(letters) == len(rows)
     for letter, problem in zip(letters, reversed(rows), strict=True):
         assert letter.reason.startswith("bad entry: ValueError") and problem in letter.reason
     assert await redis.zrange(keys.timeline("t"), 0, -1) == [b"x:1", b"x:3"]
