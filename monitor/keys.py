@@ -62,11 +62,6 @@ def cosaturated(tag: str) -> str:
     return _tag(tag, "co:saturated")
 
 
-def coload(tag: str) -> str:
-    """Hash: '<index>\0<key digest>\0<bucket>' -> posts with that key in that time bucket."""
-    return _tag(tag, "co:load")
-
-
 def coauthors(tag: str) -> str:
     """Hash: '<co-post index>\0<content digest>\0<author>' -> that author's posts with the key."""
     return _tag(tag, "co:authors")
@@ -85,8 +80,7 @@ def copairs(tag: str, index: str) -> str:
 def tag_keys(tag: str, indexes: Sequence[str]) -> list[str]:
     """The keys one tag's state lives in, in the order the apply script takes them."""
     state = [timeline(tag), records(tag), volume(tag), spellings(tag)]
-    coordination = [coindex(tag), cofeatures(tag), cosaturated(tag), coload(tag), coauthors(tag),
-                    cocopies(tag)]  # fmt: skip
+    coordination = [coindex(tag), cofeatures(tag), cosaturated(tag), coauthors(tag), cocopies(tag)]
     return [*state, *coordination, *(copairs(tag, name) for name in indexes)]
 
 

@@ -34,7 +34,7 @@ class Settings(BaseSettings):
     shutdown_grace_s: float = Field(20.0, ge=0)
     retention_days: float = Field(30.0, gt=0)  # counted back from each tag's newest post
     coordination_max_window_s: int = Field(300, gt=0, le=86_400)  # the widest window a query takes
-    coordination_min_similarity: float = Field(0.7, gt=0, le=1)  # lowest co-similar threshold
+    coordination_min_similarity: float = Field(0.8, gt=0, le=1)  # lowest co-similar threshold
     coordination_min_tokens: int = Field(5, ge=1)  # shorter token sets are similar to nothing
     coordination_max_matches: int = Field(100, ge=1)  # posts of one key per bucket; more: viral
     poll_interval_s: float = Field(60.0, gt=0)  # between a collector's passes over its sources

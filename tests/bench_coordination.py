@@ -8,6 +8,7 @@ only recompute), the time for 1,000 new posts to show up in the network, and mem
 
 import argparse
 import asyncio
+import itertools
 import os
 import random
 import sys
@@ -38,33 +39,8 @@ from workers.importer import import_archives
 TAG = "IRGCOutOfIraq"
 START = datetime(2019, 11, 20, tzinfo=UTC)
 CELLS, CELL_SIZE, ROUNDS = 40, 15, 12
-WORDS = [
-    "iraq",
-    "irgc",
-    "militia",
-    "leave",
-    "now",
-    "free",
-    "people",
-    "baghdad",
-    "protest",
-    "regime",
-    "end",
-    "killing",
-    "stop",
-    "justice",
-    "voice",
-    "street",
-    "youth",
-    "future",
-    "country",
-    "نه",
-    "العراق",
-    "حرس",
-    "آزادی",
-    "ایران",
-    "بغداد",
-]
+WORDS = [f"w{rank}" for rank in range(1, 5_001)]  # a vocabulary with Zipf's word frequencies
+ZIPF = list(itertools.accumulate(1 / rank for rank in range(1, 5_001)))
 console = Console()
 
 
@@ -101,9 +77,21 @@ def generate(
             yield _post(first_id + n, author, at, "", kind="repost",
                         referenced_id=str(10**12 + first_id + rng.randrange(n)))  # fmt: skip
         else:
-            words = " ".join(rng.choices(WORDS, k=rng.randrange(4, 14)))
+            words = " ".join(rng.choices(WORDS, cum_weights=ZIPF, k=rng.randrange(4, 24)))
             links = [f"https://news.example/{rng.randrange(20_000)}"] if n % 7 == 0 else []
             yield _post(first_id + n, author, at, f"{words} #{TAG}", links=links)
+
+
+def fresh_posts(first_id: int) -> Iterator[Post]:
+    """1,000 posts after the rest: organic talk, and one new cell of 15 acting within 30 s."""
+    start = START + timedelta(days=8)
+    text = f"a new cell: the irgc must leave iraq #{TAG}"
+    for n in range(CELL_SIZE):
+        yield _post(first_id + n, f"new-{n}", start + timedelta(seconds=2 * n), text)
+    organic = generate(2_000, seed=2, start=start, first_id=first_id + CELL_SIZE)
+    yield from itertools.islice(
+        (p for p in organic if p.author_id.startswith("o")), 1_000 - CELL_SIZE
+    )
 
 
 def write(path: Path, posts: Iterator[Post]) -> int:
@@ -145,7 +133,7 @@ def run_toolkit(path: Path, db: Path) -> tuple[float, set[tuple[str, str, int]]]
 async def measure(directory: Path, posts: int, with_toolkit: bool) -> Table:
     sample, fresh = directory / "posts.jsonl", directory / "new.jsonl"
     count = write(sample, generate(posts))
-    write(fresh, generate(1_000, seed=2, start=START + timedelta(days=7), first_id=posts))
+    write(fresh, fresh_posts(posts))
     table = Table(title=f"Coordination, {count:,} posts ({CELLS} planted cells of {CELL_SIZE})")
     table.add_column("measure")
     table.add_column("value", justify="right")
@@ -176,7 +164,10 @@ async def measure(directory: Path, posts: int, with_toolkit: bool) -> Table:
                 "[bold]1,000 new posts to the network",
                 f"[bold]{time.perf_counter() - started:.2f} s",
             )
-            table.add_row("edges after them", f"{len(later.edges()):,}")
+            added = {a for a, _, _ in later.edges()} - {a for a, _, _ in network.edges()}
+            table.add_row(
+                "new accounts in the network", f"{len(added):,} (the new cell: {CELL_SIZE})"
+            )
         finally:
             await redis.aclose()
     if with_toolkit:

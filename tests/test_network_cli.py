@@ -87,7 +87,7 @@ def test_evidence_lists_the_posts_behind_an_edge(cli_env: dict[str, str]) -> Non
     ("args", "message"),
     [
         (["--window", "301"], "--window 301: must be 0 to 300 seconds"),
-        (["--threshold", "0.5"], "--threshold 0.5: must be 0.7 to 1"),
+        (["--threshold", "0.5"], "--threshold 0.5: must be 0.8 to 1"),
         (["--min-weight", "0"], "--min-weight 0: must be at least 1"),
         (["--since", "yesterday-ish"], "invalid time 'yesterday-ish'"),
     ],

@@ -1,7 +1,7 @@
 -- Applies one batch of posts to one tag's state, atomically, in that tag's hash slot.
 -- KEYS: timeline, records, volume, spellings, coordination index, coordination features,
--- unpaired (viral) posts, posts per (key, bucket), posts per (content key, author), accounts per
--- content key, then one pairs key per coordination index.
+-- unpaired (viral) posts, posts per (content key, author), accounts per content key, then one
+-- pairs key per coordination index.
 -- ARGV: retention_ms, the batch's newest post time (ms), the posts as one JSON array of
 -- [post key, time ms, volume kind field, volume platform field, spelling, record, features
 -- JSON or null], the largest coordination window (ms), the lowest co-similar threshold as
@@ -13,11 +13,11 @@
 local timeline, records, volume, spellings = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
 local retention, batch_newest = tonumber(ARGV[1]), tonumber(ARGV[2])
 local posts = cjson.decode(ARGV[3])
-local ctx = {index = KEYS[5], features = KEYS[6], saturated = KEYS[7], load = KEYS[8],
-             authors = KEYS[9], copies = KEYS[10],
+local ctx = {index = KEYS[5], features = KEYS[6], saturated = KEYS[7], authors = KEYS[8],
+             copies = KEYS[9],
              window = tonumber(ARGV[4]), num = tonumber(ARGV[5]), den = tonumber(ARGV[6]),
              cap = tonumber(ARGV[8]), pairs = {}}
-for j, name in ipairs(cjson.decode(ARGV[7])) do ctx.pairs[name] = KEYS[10 + j] end
+for j, name in ipairs(cjson.decode(ARGV[7])) do ctx.pairs[name] = KEYS[9 + j] end
 local coordination = Coordination.new(ctx)
 local CHUNK = 1000  -- arguments per bulk call stay far below Lua's stack limit
 

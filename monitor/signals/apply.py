@@ -52,7 +52,7 @@ class Limits:
 
     retention_ms: int
     max_window_ms: int = 300_000
-    min_similarity: Fraction = Fraction(7, 10)
+    min_similarity: Fraction = Fraction(4, 5)
     min_tokens: int = 5
     max_matches: int = 100
 

@@ -9,8 +9,8 @@
 --
 -- Viral keys: time is cut into buckets of W ms. When more than `cap` posts share one key in one
 -- bucket, the key is viral there: none of that bucket's posts is paired on that key (the pairs
--- already made through it are dropped) and they are listed as unpaired instead. Counts cover
--- every post applied to the bucket, so the outcome does not depend on arrival order.
+-- already made through it are dropped) and they are listed as unpaired instead. The outcome does
+-- not depend on arrival order: a bucket's count only grows until retention reaches it.
 local SEP = '\0'
 
 local function stamp(t)
@@ -37,10 +37,10 @@ end
 local Coordination = {}
 Coordination.__index = Coordination
 
--- ctx: the keys (index, features, saturated, load, authors, copies, pairs by index name), the
+-- ctx: the keys (index, features, saturated, authors, copies, pairs by index name), the
 -- window W in ms, the lowest co-similar threshold as num/den, and cap.
 function Coordination.new(ctx)
-  return setmetatable({ctx = ctx, cache = {}, loads = {}}, Coordination)
+  return setmetatable({ctx = ctx, cache = {}}, Coordination)
 end
 
 function Coordination:features(key)
@@ -53,12 +53,11 @@ function Coordination:features(key)
   return cached
 end
 
+-- Posts indexed under one entry's key in one bucket.
 function Coordination:load(entry, bucket)
-  local field = entry[1] .. SEP .. entry[2] .. SEP .. bucket
-  if self.loads[field] == nil then
-    self.loads[field] = tonumber(redis.call('HGET', self.ctx.load, field) or 0)
-  end
-  return field, self.loads[field]
+  local prefix, window = entry[1] .. SEP .. entry[2] .. SEP, self.ctx.window
+  return redis.call('ZLEXCOUNT', self.ctx.index, '[' .. prefix .. stamp(bucket * window),
+    '[' .. prefix .. stamp((bucket + 1) * window - 1) .. '\1')
 end
 
 -- The pair row of post `key` (features f, time t) with an index hit, or nil when no match.
@@ -81,22 +80,35 @@ function Coordination:pair(entry, key, t, f, hit)
   return row, math.min(t, tq)
 end
 
--- Index hits for one entry within W of t, from the buckets where its key is not viral.
-function Coordination:hits(entry, t)
-  local window, found = self.ctx.window, {}
+-- Posts sharing an entry's key in the bucket of t and the two beside it, and their count per
+-- bucket; one read when none of the three is viral, one read per bucket otherwise.
+function Coordination:neighbours(entry, t)
+  local window, cap = self.ctx.window, self.ctx.cap
   local prefix = entry[1] .. SEP .. entry[2] .. SEP
-  for bucket = math.floor((t - window) / window), math.floor((t + window) / window) do
-    local _, count = self:load(entry, bucket)
-    if count <= self.ctx.cap then
-      local low = math.max(t - window, bucket * window)
-      local high = math.min(t + window, (bucket + 1) * window - 1)
-      for _, hit in ipairs(redis.call('ZRANGEBYLEX', self.ctx.index,
-          '[' .. prefix .. stamp(low), '[' .. prefix .. stamp(high) .. '\1')) do
-        table.insert(found, hit)
+  local bucket = math.floor(t / window)
+  local limit = 3 * cap + 3
+  local hits = redis.call('ZRANGEBYLEX', self.ctx.index, '[' .. prefix .. stamp((bucket - 1) * window),
+    '[' .. prefix .. stamp((bucket + 2) * window - 1) .. '\1', 'LIMIT', 0, limit)
+  local counts = {[bucket - 1] = 0, [bucket] = 0, [bucket + 1] = 0}
+  if #hits < limit then
+    local at = #prefix + 1
+    for _, hit in ipairs(hits) do
+      local b = math.floor(tonumber(string.sub(hit, at, at + 12)) / window)
+      counts[b] = counts[b] + 1
+    end
+    return hits, counts
+  end
+  hits = {}
+  for b = bucket - 1, bucket + 1 do
+    counts[b] = self:load(entry, b)
+    if counts[b] <= cap then
+      for _, hit in ipairs(redis.call('ZRANGEBYLEX', self.ctx.index, '[' .. prefix .. stamp(b * window),
+          '[' .. prefix .. stamp((b + 1) * window - 1) .. '\1')) do
+        table.insert(hits, hit)
       end
     end
   end
-  return found
+  return hits, counts
 end
 
 -- A key just turned viral in a bucket: its posts there become unpaired on it.
@@ -131,17 +143,20 @@ function Coordination:add(key, t, raw)
   self.cache[key] = f
   local found = {}
   for _, entry in ipairs(f.e) do
-    local bucket = math.floor(t / self.ctx.window)
-    local field, count = self:load(entry, bucket)
-    count = redis.call('HINCRBY', self.ctx.load, field, 1)
-    self.loads[field] = count
+    local window, bucket = self.ctx.window, math.floor(t / self.ctx.window)
+    local hits, counts = self:neighbours(entry, t)
+    local count = counts[bucket] + 1  -- with this post, indexed below
     if count > self.ctx.cap then
       redis.call('ZADD', self.ctx.saturated, t, entry[1] .. SEP .. key)
       if count == self.ctx.cap + 1 then self:purge(entry, bucket) end
     else
-      local pairs_key = self.ctx.pairs[entry[1]]
-      for _, hit in ipairs(self:hits(entry, t)) do
-        local row, score = self:pair(entry, key, t, f, hit)
+      local pairs_key, at = self.ctx.pairs[entry[1]], #entry[1] + 2 + 16 + 1
+      for _, hit in ipairs(hits) do
+        local tq = tonumber(string.sub(hit, at, at + 12))
+        local row, score = nil, nil
+        if math.abs(t - tq) <= window and counts[math.floor(tq / window)] <= self.ctx.cap then
+          row, score = self:pair(entry, key, t, f, hit)
+        end
         if row then
           found[pairs_key] = found[pairs_key] or {}
           table.insert(found[pairs_key], score)
@@ -179,8 +194,7 @@ function Coordination:count_copies(f, step)
   end
 end
 
--- Drops expired posts from the index; pairs go by score, with the earlier of their posts. A
--- bucket's load is dropped only once the whole bucket has expired.
+-- Drops expired posts from the index; pairs go by score, with the earlier of their posts.
 function Coordination:expire(expired_with_times, cutoff)
   local bound = '(' .. string.format('%d', cutoff)
   for j = 1, #expired_with_times, 2 do
@@ -188,13 +202,7 @@ function Coordination:expire(expired_with_times, cutoff)
     local f = self:features(key)
     if f then
       local gone = {}
-      for _, entry in ipairs(f.e) do
-        table.insert(gone, member(entry, t, key, f.a))
-        local bucket = math.floor(t / self.ctx.window)
-        if (bucket + 1) * self.ctx.window <= cutoff then
-          redis.call('HDEL', self.ctx.load, entry[1] .. SEP .. entry[2] .. SEP .. bucket)
-        end
-      end
+      for _, entry in ipairs(f.e) do table.insert(gone, member(entry, t, key, f.a)) end
       if #gone > 0 then redis.call('ZREM', self.ctx.index, unpack(gone)) end
       redis.call('HDEL', self.ctx.features, key)
       self:count_copies(f, -1)
