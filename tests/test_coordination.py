@@ -188,3 +188,19 @@ async def test_a_repost_storm_is_counted_not_paired_whatever_the_order(
     found = await coordination.network(redis, TAG, query, EVERYTHING)
     assert found.unpaired == 5
     assert found.weights == {("calm1", "calm2"): 1, ("calm2", "calm1"): 1}
+
+
+@pytest.mark.parametrize("order", ["forward", "backward"])
+async def test_a_viral_token_does_not_hide_a_pair_another_token_finds(
+    redis: Redis, settings: Settings, order: str
+) -> None:
+    """Prefixes are the longest tokens: the pair shares three, and the first turns viral."""
+    settings = settings.model_copy(update={"coordination_max_matches": 3})
+    text = "aaaaaaaaaaaa1 aaaaaaaaaaa2 aaaaaaaaaa3 b c d e f g h"
+    pair = [post("p", "a", [TAG], text=text, at=10), post("q", "b", [TAG], text=text, at=20)]
+    crowd = [post(f"v{n}", f"v{n}", [TAG], text=f"aaaaaaaaaaaa1 u{n}a u{n}b u{n}c u{n}d", at=30 + n)
+             for n in range(4)]  # fmt: skip
+    posts = pair + crowd
+    await aggregate(redis, settings, posts if order == "forward" else posts[::-1])
+    for rule in ("toolkit", "extended"):
+        assert await weights(redis, "co-similar", rule) == {("a", "b"): 1, ("b", "a"): 1}

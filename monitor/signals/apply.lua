@@ -5,7 +5,7 @@
 -- ARGV: retention_ms, the batch's newest post time (ms), the posts as one JSON array of
 -- [post key, time ms, volume kind field, volume platform field, spelling, record, features
 -- JSON or null], the largest coordination window (ms), the lowest co-similar threshold as
--- numerator and denominator, the coordination index names (JSON), in the order of KEYS, and the
+-- numerator and denominator, the codes of the pairs sets (JSON), in the order of KEYS, and the
 -- most posts one key may have in one bucket before it is viral there.
 -- A post is applied only if its key is new to the timeline (exactly-once effect) and it is not
 -- older than the tag's newest post minus retention. Returns one letter per post, in order:
@@ -13,7 +13,7 @@
 local timeline, records, volume, spellings = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
 local retention, batch_newest = tonumber(ARGV[1]), tonumber(ARGV[2])
 local posts = cjson.decode(ARGV[3])
-local ctx = {index = KEYS[5], features = KEYS[6], saturated = KEYS[7], authors = KEYS[8],
+local ctx = {timeline = KEYS[1], index = KEYS[5], features = KEYS[6], saturated = KEYS[7], authors = KEYS[8],
              copies = KEYS[9],
              window = tonumber(ARGV[4]), num = tonumber(ARGV[5]), den = tonumber(ARGV[6]),
              cap = tonumber(ARGV[8]), pairs = {}}

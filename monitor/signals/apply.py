@@ -68,7 +68,8 @@ class Limits:
 
     def args(self) -> list[int | bytes]:
         ratio = self.min_similarity
-        names = orjson.dumps(matching.INDEXES)
+        code_of = {index: code for code, index in matching.pairs_codes().items()}
+        names = orjson.dumps([code_of[index] for index in matching.INDEXES])
         return [self.max_window_ms, ratio.numerator, ratio.denominator, names, self.max_matches]
 
 

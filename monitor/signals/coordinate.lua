@@ -1,11 +1,12 @@
 -- Coordination, live: matches each new post against the tag's posts within the largest window a
 -- query may ask for (W), in either time direction, and keeps every matching pair.
 --
--- The index is one sorted set of '<index>\0<key digest>\0<time ms, 13 digits>\0<[post, author]>'
--- read by lexical range. Pairs are one sorted set per index of [a, p, b, q, dt ms, key digest]
--- (plus the token overlap and union for co-similar), p < q, scored by the earlier post's time,
--- so that retention drops them with it. A pair is found once, when its later-arriving post is
--- applied; re-delivered posts never reach this code.
+-- The index is one sorted set of
+-- '<namespace>\0<key digest>\0<time ms, 13 digits>\0<[post, author, rule flags]>', read by
+-- lexical range (see monitor.signals.matching). Pairs are one sorted set per behaviour and rule
+-- of [a, p, b, q, dt ms, key digest] (plus the token overlap and union for co-similar), p < q,
+-- scored by the earlier post's time, so that retention drops them with it. A pair is found once,
+-- when its later-arriving post is applied; re-delivered posts never reach this code.
 --
 -- Viral keys: time is cut into buckets of W ms. When more than `cap` posts share one key in one
 -- bucket, the key is viral there: none of that bucket's posts is paired on that key (the pairs
@@ -18,8 +19,11 @@ local function stamp(t)
 end
 
 local function member(entry, t, key, author)
-  return entry[1] .. SEP .. entry[2] .. SEP .. stamp(t) .. SEP .. cjson.encode({key, author})
+  return entry[1] .. SEP .. entry[2] .. SEP .. stamp(t) .. SEP .. cjson.encode({key, author, entry[3]})
 end
+
+local RULES = {t = 'toolkit', e = 'extended'}
+local AT = 1 + 1 + 16 + 1 + 1  -- where the time starts in an index member: namespaces are 1 byte
 
 local function zadd(key, scored)  -- in slices: unpack has a stack limit
   for first = 1, #scored, 1000 do
@@ -37,8 +41,8 @@ end
 local Coordination = {}
 Coordination.__index = Coordination
 
--- ctx: the keys (index, features, saturated, authors, copies, pairs by index name), the
--- window W in ms, the lowest co-similar threshold as num/den, and cap.
+-- ctx: the keys (timeline, index, features, saturated, authors, copies, pairs by '<namespace><rule
+-- code>'), the window W in ms, the lowest co-similar threshold as num/den, and cap.
 function Coordination.new(ctx)
   return setmetatable({ctx = ctx, cache = {}}, Coordination)
 end
@@ -60,24 +64,35 @@ function Coordination:load(entry, bucket)
     '[' .. prefix .. stamp((bucket + 1) * window - 1) .. '\1')
 end
 
--- The pair row of post `key` (features f, time t) with an index hit, or nil when no match.
-function Coordination:pair(entry, key, t, f, hit)
-  local at = #entry[1] + 2 + 16 + 1
-  local tq = tonumber(string.sub(hit, at, at + 12))
-  local other = cjson.decode(string.sub(hit, at + 14))
-  local q, b = other[1], other[2]
-  if q == key or b == f.a then return nil end
-  local row = key < q and {f.a, key, b, q} or {b, q, f.a, key}
-  row[5], row[6] = math.abs(t - tq), entry[2]
-  local rule = string.match(entry[1], '^co%-similar:(.*)$')
-  if rule then
-    local theirs = self:features(q)
-    if not theirs then return nil end
-    local shared, union = overlap(f.s[rule], theirs.s[rule])
-    if shared * self.ctx.den < self.ctx.num * union then return nil end
-    row[7], row[8] = shared, union
+-- The pair rows of post `key` (features f, time t) with an index hit, by pairs key: one per
+-- rule both posts hold the key for, and for co-similar only where the tokens are similar enough.
+-- A co-similar pair is kept once, whichever shared prefix token found it first (`done`).
+function Coordination:pair(entry, key, t, f, hit, found, done)
+  local tq = tonumber(string.sub(hit, AT, AT + 12))
+  local other = cjson.decode(string.sub(hit, AT + 14))
+  local q, b, flags = other[1], other[2], other[3]
+  if q == key or b == f.a then return end
+  for code in string.gmatch(entry[3], '.') do
+    local once = entry[1] == 's' and q .. SEP .. code
+    if string.find(flags, code, 1, true) and not (once and done[once]) then
+      if once then done[once] = true end
+      local row = key < q and {f.a, key, b, q} or {b, q, f.a, key}
+      row[5], row[6] = math.abs(t - tq), entry[2]
+      local similar = true
+      if entry[1] == 's' then
+        local theirs = self:features(q)
+        local shared, union = overlap(f.s[RULES[code]], theirs and theirs.s[RULES[code]] or {})
+        similar = theirs and shared * self.ctx.den >= self.ctx.num * union
+        row[7], row[8] = shared, union
+      end
+      if similar then
+        local pairs_key = self.ctx.pairs[entry[1] .. code]
+        found[pairs_key] = found[pairs_key] or {}
+        table.insert(found[pairs_key], math.min(t, tq))
+        table.insert(found[pairs_key], cjson.encode(row))
+      end
+    end
   end
-  return row, math.min(t, tq)
 end
 
 -- Posts sharing an entry's key in the bucket of t and the two beside it, and their count per
@@ -91,9 +106,8 @@ function Coordination:neighbours(entry, t)
     '[' .. prefix .. stamp((bucket + 2) * window - 1) .. '\1', 'LIMIT', 0, limit)
   local counts = {[bucket - 1] = 0, [bucket] = 0, [bucket + 1] = 0}
   if #hits < limit then
-    local at = #prefix + 1
     for _, hit in ipairs(hits) do
-      local b = math.floor(tonumber(string.sub(hit, at, at + 12)) / window)
+      local b = math.floor(tonumber(string.sub(hit, AT, AT + 12)) / window)
       counts[b] = counts[b] + 1
     end
     return hits, counts
@@ -117,31 +131,58 @@ function Coordination:purge(entry, bucket)
   local start, stop = bucket * window, (bucket + 1) * window - 1
   local posts = redis.call('ZRANGEBYLEX', self.ctx.index,
     '[' .. prefix .. stamp(start), '[' .. prefix .. stamp(stop) .. '\1')
-  local at = #prefix + 1
   for _, hit in ipairs(posts) do
-    local t = tonumber(string.sub(hit, at, at + 12))
-    redis.call('ZADD', self.ctx.saturated, t, entry[1] .. SEP .. cjson.decode(string.sub(hit, at + 14))[1])
+    local t = tonumber(string.sub(hit, AT, AT + 12))
+    redis.call('ZADD', self.ctx.saturated, t, entry[1] .. SEP .. cjson.decode(string.sub(hit, AT + 14))[1])
   end
-  local pairs_key, gone = self.ctx.pairs[entry[1]], {}
-  for _, row in ipairs(redis.call('ZRANGEBYSCORE', pairs_key, start - window, stop, 'WITHSCORES')) do
-    table.insert(gone, row)
+  for _, code in ipairs(entry[3] == '-' and {'-'} or {'t', 'e'}) do
+    local pairs_key, drop = self.ctx.pairs[entry[1] .. code], {}
+    local gone = redis.call('ZRANGEBYSCORE', pairs_key, start - window, stop, 'WITHSCORES')
+    for j = 1, #gone, 2 do
+      local pair, first = cjson.decode(gone[j]), tonumber(gone[j + 1])
+      local second = first + pair[5]
+      local inside = (first >= start and first <= stop) or (second >= start and second <= stop)
+      if pair[6] == entry[2] and inside then
+        table.insert(drop, gone[j])
+        local other = entry[1] == 's' and self:other_token(pair, code, entry[2])
+        if other then
+          pair[6] = other
+          redis.call('ZADD', pairs_key, first, cjson.encode(pair))
+        end
+      end
+    end
+    for first = 1, #drop, 1000 do
+      redis.call('ZREM', pairs_key, unpack(drop, first, math.min(first + 999, #drop)))
+    end
   end
-  local drop = {}
-  for j = 1, #gone, 2 do
-    local pair, first = cjson.decode(gone[j]), tonumber(gone[j + 1])
-    local second = first + pair[5]
-    local inside = (first >= start and first <= stop) or (second >= start and second <= stop)
-    if pair[6] == entry[2] and inside then table.insert(drop, gone[j]) end
+end
+
+-- Another prefix token, not viral around either post, through which a co-similar pair whose
+-- token just turned viral is still found; nil when there is none.
+function Coordination:other_token(pair, code, viral)
+  local mine, theirs = self:features(pair[2]), self:features(pair[4])
+  if not (mine and theirs) then return nil end
+  local times = redis.call('ZMSCORE', self.ctx.timeline, pair[2], pair[4])
+  local shared = {}
+  for _, e in ipairs(theirs.e) do
+    if e[1] == 's' and string.find(e[3], code, 1, true) then shared[e[2]] = true end
   end
-  for first = 1, #drop, 1000 do
-    redis.call('ZREM', pairs_key, unpack(drop, first, math.min(first + 999, #drop)))
+  for _, e in ipairs(mine.e) do
+    if e[1] == 's' and e[2] ~= viral and shared[e[2]] and string.find(e[3], code, 1, true) then
+      local calm = true
+      for _, t in ipairs(times) do
+        calm = calm and self:load(e, math.floor(tonumber(t) / self.ctx.window)) <= self.ctx.cap
+      end
+      if calm then return e[2] end
+    end
   end
+  return nil
 end
 
 function Coordination:add(key, t, raw)
   local f = cjson.decode(raw)
   self.cache[key] = f
-  local found = {}
+  local found, done = {}, {}
   for _, entry in ipairs(f.e) do
     local window, bucket = self.ctx.window, math.floor(t / self.ctx.window)
     local hits, counts = self:neighbours(entry, t)
@@ -150,17 +191,10 @@ function Coordination:add(key, t, raw)
       redis.call('ZADD', self.ctx.saturated, t, entry[1] .. SEP .. key)
       if count == self.ctx.cap + 1 then self:purge(entry, bucket) end
     else
-      local pairs_key, at = self.ctx.pairs[entry[1]], #entry[1] + 2 + 16 + 1
       for _, hit in ipairs(hits) do
-        local tq = tonumber(string.sub(hit, at, at + 12))
-        local row, score = nil, nil
+        local tq = tonumber(string.sub(hit, AT, AT + 12))
         if math.abs(t - tq) <= window and counts[math.floor(tq / window)] <= self.ctx.cap then
-          row, score = self:pair(entry, key, t, f, hit)
-        end
-        if row then
-          found[pairs_key] = found[pairs_key] or {}
-          table.insert(found[pairs_key], score)
-          table.insert(found[pairs_key], cjson.encode(row))
+          self:pair(entry, key, t, f, hit, found, done)
         end
       end
     end
@@ -177,17 +211,20 @@ function Coordination:add(key, t, raw)
 end
 
 -- Copy-paste clusters: distinct accounts per content key, kept as posts come and go.
+-- Members are '<rule code>\0<content digest>'.
 function Coordination:count_copies(f, step)
   for _, entry in ipairs(f.e) do
-    if string.sub(entry[1], 1, 8) == 'co-post:' then
-      local content = entry[1] .. SEP .. entry[2]
-      local posts = redis.call('HINCRBY', self.ctx.authors, content .. SEP .. f.a, step)
-      if step > 0 and posts == 1 then
-        redis.call('ZINCRBY', self.ctx.copies, 1, content)
-      elseif step < 0 and posts <= 0 then
-        redis.call('HDEL', self.ctx.authors, content .. SEP .. f.a)
-        if tonumber(redis.call('ZINCRBY', self.ctx.copies, -1, content)) <= 0 then
-          redis.call('ZREM', self.ctx.copies, content)
+    if entry[1] == 'p' then
+      for code in string.gmatch(entry[3], '.') do
+        local content = code .. SEP .. entry[2]
+        local posts = redis.call('HINCRBY', self.ctx.authors, content .. SEP .. f.a, step)
+        if step > 0 and posts == 1 then
+          redis.call('ZINCRBY', self.ctx.copies, 1, content)
+        elseif step < 0 and posts <= 0 then
+          redis.call('HDEL', self.ctx.authors, content .. SEP .. f.a)
+          if tonumber(redis.call('ZINCRBY', self.ctx.copies, -1, content)) <= 0 then
+            redis.call('ZREM', self.ctx.copies, content)
+          end
         end
       end
     end

@@ -35,7 +35,7 @@ import orjson
 from redis.asyncio import Redis
 
 from monitor import keys
-from monitor.signals import records
+from monitor.signals import matching, records
 from monitor.signals.contentkeys import Rule
 from monitor.signals.matching import index_name
 from monitor.timewindow import Window
@@ -192,7 +192,7 @@ async def unpaired(redis: Redis, tag: str, index: str, window: Window) -> int:
         list[bytes],
         await redis.zrangebyscore(keys.cosaturated(tag), window.start_ms, window.end_ms),
     )
-    mine = index.encode() + b"\0"
+    mine = matching.namespace(index).encode() + b"\0"
     return sum(1 for member in members if member.startswith(mine))
 
 

@@ -12,6 +12,7 @@ import orjson
 from redis.asyncio import Redis
 
 from monitor import keys
+from monitor.signals import matching
 from monitor.signals.contentkeys import Rule
 from monitor.timewindow import Window
 
@@ -35,15 +36,15 @@ async def clusters(
     redis: Redis, tag: str, window: Window, rule: Rule = "extended", min_accounts: int = 3
 ) -> list[CopyPaste]:
     """Keys posted by >= min_accounts accounts in the window, most accounts first."""
-    index = f"co-post:{rule}".encode()
+    code = matching.RULE_CODES[rule].encode()
     candidates = cast(
         list[bytes], await redis.zrangebyscore(keys.cocopies(tag), min_accounts, "+inf")
     )
     found = []
     for content in candidates:
-        if not content.startswith(index + _SEP):
+        if not content.startswith(code + _SEP):
             continue
-        prefix = content + _SEP
+        prefix = b"p" + content[len(code) :] + _SEP
         start, end = (f"{ms:013d}".encode() for ms in (window.start_ms, window.end_ms))
         hits = cast(
             list[bytes],
@@ -51,8 +52,7 @@ async def clusters(
                 keys.coindex(tag), b"[" + prefix + start, b"[" + prefix + end + b"\1"
             ),
         )
-        posts = [(int(hit[len(prefix) : len(prefix) + 13]), *orjson.loads(hit[len(prefix) + 14 :]))
-                 for hit in hits]  # fmt: skip
+        posts = _posts(hits, len(prefix), code.decode())
         accounts = sorted({author for _, _, author in posts})
         if len(accounts) < min_accounts:
             continue
@@ -62,3 +62,13 @@ async def clusters(
             CopyPaste(text, accounts, [post for _, post, _ in posts], posts[0][0], posts[-1][0])
         )
     return sorted(found, key=lambda c: (-len(c.accounts), c.first_ms, c.text))
+
+
+def _posts(hits: list[bytes], at: int, code: str) -> list[tuple[int, str, str]]:
+    """(time, post, author) of the index hits that hold their key under the rule."""
+    found = []
+    for hit in hits:
+        post, author, flags = orjson.loads(hit[at + 14 :])
+        if code in flags:
+            found.append((int(hit[at : at + 13]), post, author))
+    return found

@@ -1,9 +1,11 @@
 """What the coordination index keeps of a post: the keys it can match other posts on.
 
-A post is indexed, per tag, under one entry per (index, key): its content key under each text
-rule (co-post), each link (co-link), the post it reposts (co-repost) or replies to (co-reply),
-and the prefix of its token set (co-similar). Keys are 64-bit digests; evidence compares the
-stored texts themselves.
+A post is indexed, per tag, under one entry per (namespace, key): its content key (``p``), each
+link (``l``), the prefix tokens of its token set (``s``, for co-similar), the post it reposts
+(``r``) or replies to (``y``). Keys are 64-bit digests; evidence compares the stored texts
+themselves. An entry says which text rules it holds for (``t`` toolkit, ``e`` extended, ``-``
+for rule-free keys): the two rules share one entry wherever they give the same key, which is
+most of the time, so the index holds each key once.
 
 Co-similar candidates come from prefix filtering (Chaudhuri, Ganti and Kaushik, "A primitive
 operator for similarity joins", ICDE 2006; Bayardo, Ma and Srikant, "Scaling up all pairs
@@ -17,6 +19,7 @@ bring candidates.
 
 import math
 import re
+from collections import defaultdict
 from fractions import Fraction
 from typing import Any
 
@@ -28,41 +31,60 @@ from monitor.signals.contentkeys import RULES
 
 Features = dict[str, Any]  # JSON-able; see ``features``
 _DIGEST = re.compile(r"[0-9a-f]{16}")
+NAMESPACES = {"p": "co-post", "l": "co-link", "s": "co-similar", "r": "co-repost", "y": "co-reply"}
+RULE_CODES = {"toolkit": "t", "extended": "e"}
+_FLAGS = ("t", "e", "te", "-")
 
 
 def index_name(behaviour: str, rule: str | None = None) -> str:
-    """'co-post:extended', 'co-repost', ...: rule-free behaviours have one index."""
+    """'co-post:extended', 'co-repost', ...: rule-free behaviours have one pairs set."""
     return f"{behaviour}:{rule}" if behaviour in RULE_BOUND else behaviour
 
 
 RULE_BOUND = ("co-post", "co-link", "co-similar")
 INDEXES: tuple[str, ...] = (
-    *(index_name(b, rule) for b in RULE_BOUND for rule in RULES),
-    "co-repost",
-    "co-reply",
-)
+    *(index_name(b, rule) for b in RULE_BOUND for rule in RULES), "co-repost", "co-reply"
+)  # fmt: skip
+
+
+def pairs_codes() -> dict[str, str]:
+    """'<namespace><rule code>' -> the name of the pairs set it feeds ('pe' -> co-post:extended)."""
+    codes = {f"{ns}{RULE_CODES[rule]}": index_name(b, rule)
+             for ns, b in NAMESPACES.items() if b in RULE_BOUND for rule in RULES}  # fmt: skip
+    return codes | {"r-": "co-repost", "y-": "co-reply"}
+
+
+def namespace(index: str) -> str:
+    behaviour = index.partition(":")[0]
+    return next(ns for ns, name in NAMESPACES.items() if name == behaviour)
 
 
 def _token_order(token: str) -> tuple[bool, int, str]:
     return not contentkeys.wordlike(token), -len(token), token
 
 
+def _shared(namespace: str, keys_by_rule: dict[str, list[str]]) -> list[list[str]]:
+    """One entry per distinct key, flagged with the rules that give it."""
+    flags: defaultdict[str, str] = defaultdict(str)
+    for rule in ("toolkit", "extended"):
+        for key in keys_by_rule.get(rule, []):
+            flags[contentkeys.digest(key)] += RULE_CODES[rule]
+    return [[namespace, digest, rules] for digest, rules in flags.items()]
+
+
 def features(post: Post, ref_key: str | None) -> Features:
-    """The tag-independent part: author, time, entries, and what evidence shows."""
+    """The tag-independent part: author, entries, and what evidence shows."""
     if post.kind == "repost":
-        entries = [["co-repost", contentkeys.digest(ref_key)]] if ref_key else []
+        entries = [["r", contentkeys.digest(ref_key), "-"]] if ref_key else []
         return {"a": post.author_id, "e": entries, "r": ref_key}
-    entries = (
-        [["co-reply", contentkeys.digest(ref_key)]] if ref_key and post.kind == "reply" else []
-    )
+    replies = ref_key and post.kind == "reply"
+    entries = [["y", contentkeys.digest(ref_key), "-"]] if replies and ref_key else []
     key_t = contentkeys.toolkit_key(post.text)
     key_e = contentkeys.extended_key(post.text, post.short_links)
     links_t = list(dict.fromkeys(post.links))
     links_e = list(dict.fromkeys(contentkeys.canonical_url(link) for link in links_t))
-    for rule, key, links in (("toolkit", key_t, links_t), ("extended", key_e, links_e)):
-        if key:
-            entries.append([f"co-post:{rule}", contentkeys.digest(key)])
-        entries += [[f"co-link:{rule}", contentkeys.digest(link)] for link in links]
+    content = {"toolkit": [key_t] if key_t else [], "extended": [key_e] if key_e else []}
+    entries += _shared("p", content) + _shared("l", {"toolkit": links_t, "extended": links_e})
     tokens = {
         "toolkit": sorted(contentkeys.toolkit_tokens(post.text), key=_token_order),
         "extended": sorted(contentkeys.extended_tokens(key_e), key=_token_order),
@@ -70,7 +92,7 @@ def features(post: Post, ref_key: str | None) -> Features:
     return {
         "a": post.author_id,
         "e": entries,
-        "r": ref_key if post.kind == "reply" else None,
+        "r": ref_key if replies else None,
         "s": tokens,
         "k": {"toolkit": key_t, "extended": key_e},
         "l": {"toolkit": links_t, "extended": links_e},
@@ -83,9 +105,10 @@ def check(features: Features) -> None:
         raise ValueError("coordination features without an author")
     entries, tokens = features.get("e"), features.get("s", {})
     if not isinstance(entries, list) or not all(
-        isinstance(e, list) and len(e) == 2 and e[0] in INDEXES and _DIGEST.fullmatch(str(e[1]))
+        isinstance(e, list) and len(e) == 3 and e[0] in NAMESPACES
+        and _DIGEST.fullmatch(str(e[1])) and e[2] in _FLAGS
         for e in entries
-    ):
+    ):  # fmt: skip
         raise ValueError("coordination features with a malformed entry")
     if not isinstance(tokens, dict) or not all(
         rule in RULES and isinstance(words, list) and all(isinstance(w, str) for w in words)
@@ -99,13 +122,12 @@ def for_tag(base: Features, tag: str, min_similarity: Fraction, min_tokens: int)
     tokens: dict[str, list[str]] | None = base.get("s")
     if not tokens:
         return orjson.dumps(base)
-    entries = list(base["e"])
+    prefixes: dict[str, list[str]] = {}
     for rule, ordered in tokens.items():
         if len(ordered) < min_tokens:
             continue
         if tag in ordered:  # the tag's own word is in nearly every post of its index
             ordered = [token for token in ordered if token != tag] + [tag]
         size = len(ordered)
-        prefix = size - math.ceil(min_similarity * size) + 1
-        entries += [[f"co-similar:{rule}", contentkeys.digest(t)] for t in ordered[:prefix]]
-    return orjson.dumps({**base, "e": entries})
+        prefixes[rule] = ordered[: size - math.ceil(min_similarity * size) + 1]
+    return orjson.dumps({**base, "e": base["e"] + _shared("s", prefixes)})
