@@ -194,3 +194,55 @@ def test_an_unknown_host_is_one_line(redis_url: str, tmp_path: Path) -> None:
     last = err.strip().splitlines()[-1]
     assert last.startswith("error: the API cannot listen on no.such.host.invalid:0: ")
     assert last.endswith("; set HASHMON_API_HOST") and "unknown error" not in last
+
+
+async def test_network_and_evidence_match_the_library(
+    api: tuple[ClientSession, str], redis: Redis, settings: Settings
+) -> None:
+    client, base = api
+    await load(redis, settings)
+    url = f"{base}/api/tags/%23IRGCOutOfIraq/network?behaviour=co-post&min_weight=1"
+    async with client.get(url) as response:
+        found = await response.json()
+    assert response.status == 200 and found["parameters"]["min_weight"] == 1
+    edges = {(e["source"], e["target"], e["weight"]) for e in found["edges"]}
+    assert edges == {
+        ("u0", "u1", 2),
+        ("u1", "u0", 2),
+        ("u1", "u2", 2),
+        ("u2", "u1", 2),
+        ("u2", "u0", 1),
+        ("u0", "u2", 1),
+    }  # one post a minute, u0 u1 u2 u0 u1 u2
+    async with client.get(url + "&format=csv") as response:
+        lines = (await response.text()).splitlines()
+    assert response.content_type == "text/csv" and len(lines) == 1 + len(edges)
+    async with client.get(f"{base}/api/tags/IRGCOutOfIraq/evidence?a=u2&b=u0") as response:
+        pairs = (await response.json())["pairs"]
+    assert [(p["first"]["post"], p["second"]["post"], p["dt_s"], p["shared"]) for p in pairs] == [
+        ("x:o2", "x:o3", 60.0, "#irgcoutofiraq")
+    ]
+
+
+@pytest.mark.parametrize(
+    ("query", "field"),
+    [
+        ("behaviour=co-posting", "behaviour"),
+        ("behaviour=co-post&window=301", "window"),
+        ("behaviour=co-post&min_weight=0", "min_weight"),
+        ("behaviour=co-similar&threshold=0.5", "threshold"),
+        ("behaviour=co-similar&threshold=nan", "threshold"),
+        ("behaviour=co-post&text_rule=loose", "text_rule"),
+        ("behaviour=co-post&format=pdf", "format"),
+    ],
+)
+async def test_bad_network_parameters_name_the_field(
+    api: tuple[ClientSession, str], redis: Redis, settings: Settings, query: str, field: str
+) -> None:
+    client, base = api
+    await load(redis, settings)
+    async with client.get(f"{base}/api/tags/IRGCOutOfIraq/network?{query}") as response:
+        assert response.status == 400
+        assert (await response.json())["field"] == field
+    async with client.get(f"{base}/api/tags/IRGCOutOfIraq/evidence?a=u1") as response:
+        assert response.status == 400 and (await response.json())["field"] == "b"

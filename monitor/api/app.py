@@ -7,7 +7,7 @@ from aiohttp import web
 from redis.asyncio import Redis
 
 from monitor import hashtags, sources, timewindow, watchlist
-from monitor.api import routes_health, routes_reports, routes_watch
+from monitor.api import routes_health, routes_network, routes_reports, routes_watch
 from monitor.api.state import REDIS, SETTINGS
 from monitor.reports.build import NoData
 from monitor.reports.summary import EmptyList
@@ -28,7 +28,7 @@ _BAD_INPUT: dict[type[Exception], str] = {
 def make_app(redis: Redis, settings: Settings) -> web.Application:
     app = web.Application(middlewares=[_errors])
     app[REDIS], app[SETTINGS] = redis, settings
-    for module in (routes_watch, routes_reports, routes_health):
+    for module in (routes_watch, routes_reports, routes_network, routes_health):
         app.router.add_routes(module.routes)
     return app
 

@@ -3,6 +3,7 @@
 from typing import Any
 
 from monitor import __version__
+from monitor.signals.coordination import BEHAVIOURS
 
 Json = dict[str, Any]  # Any: a JSON document
 
@@ -39,6 +40,20 @@ _WINDOW = [
     _query("format", "json (default), md or html; else the Accept header decides",
            {"type": "string", "enum": ["json", "md", "html"]}),
 ]  # fmt: skip
+_COORDINATION = [
+    _query("behaviour", "co-post (default for evidence), co-repost, co-link, co-reply, co-similar",
+           {"type": "string", "enum": list(BEHAVIOURS)}),
+    _query("window", "seconds between matching posts (default 60)",
+           {"type": "integer", "minimum": 0}),
+    _query("min_weight", "edges with a lower weight are left out (default 2)",
+           {"type": "integer", "minimum": 1}),
+    _query("text_rule", "extended (default) or toolkit",
+           {"type": "string", "enum": ["extended", "toolkit"]}),
+    _query("threshold", "lowest Jaccard similarity for co-similar (default 0.8)",
+           {"type": "number", "maximum": 1}),
+    _query("since", "a duration before the newest post (24h, 7d) or an ISO time"),
+    _query("until", "a duration before the newest post or an ISO time"),
+]  # fmt: skip
 _REPORT = {
     "200": {"description": "the report", "content": {
         "application/json": {"schema": {}}, "text/markdown": {"schema": {"type": "string"}},
@@ -49,7 +64,7 @@ _REPORT = {
 DOCUMENT: Json = {
     "openapi": "3.1.0",
     "info": {"title": "hashmon", "version": __version__,
-             "description": "Hashtag campaigns: volume, people talking, sources and health."},
+             "description": "Hashtag campaigns: volume, people, coordination, sources, health."},
     "components": {
         "schemas": {"Error": {"type": "object", "required": ["error"], "properties": {
             "error": {"type": "string"}, "field": {"type": "string"}}}},
@@ -87,6 +102,22 @@ DOCUMENT: Json = {
                            _query("top", "rows in top lists, 1-1000",
                                   {"type": "integer", "minimum": 1, "maximum": 1000})],
             "responses": _REPORT}},
+        "/api/tags/{tag}/network": {"get": {
+            "summary": "a tag's coordination network: directed weighted edges and clusters",
+            "parameters": [_path("tag", "the tag, with or without #"), *_COORDINATION,
+                           _query("format", "json (default), csv, gexf or graphml",
+                                  {"type": "string", "enum": ["json", "csv", "gexf", "graphml"]})],
+            "responses": {"200": {"description": "the network", "content": {
+                "application/json": {"schema": {}}, "text/csv": {"schema": {"type": "string"}},
+                "application/xml": {"schema": {"type": "string"}}}},
+                "400": _ERROR, "404": _NOT_FOUND}}},
+        "/api/tags/{tag}/evidence": {"get": {
+            "summary": "the matching post pairs of two accounts under one behaviour",
+            "parameters": [_path("tag", "the tag, with or without #"),
+                           _query("a", "an account id"), _query("b", "the other account id"),
+                           *_COORDINATION],
+            "responses": {"200": _json("the parameters and the pairs, oldest first"),
+                          "400": _ERROR, "404": _NOT_FOUND}}},
         "/api/sources": {"get": {
             "summary": "every source with its health and cursors",
             "responses": {"200": _json("the sources")}}},

@@ -150,7 +150,7 @@ def evidence_cmd(
 
     found = run(config, work)
     if as_json:
-        rows = [_as_dict(q, e) for q, pairs in found for e in pairs]
+        rows = [network_files.evidence_row(q, e) for q, pairs in found for e in pairs]
         sys.stdout.write(orjson.dumps(rows, option=orjson.OPT_INDENT_2).decode() + "\n")
     else:
         for q, pairs in found:
@@ -158,21 +158,6 @@ def evidence_cmd(
                 out.print(_table(q, pairs))
     if not any(pairs for _, pairs in found):
         fail(f"no matching posts between {account_a!r} and {account_b!r} on #{parsed}", code=1)
-
-
-def _as_dict(query: Query, found: evidence.Evidence) -> dict[str, object]:
-    return {
-        **query.parameters(),
-        "first": {"post": found.first.key, "account": found.first.author_id,
-                  "handle": found.first.handle, "time": iso(found.first.t_ms),
-                  "url": found.first.url},
-        "second": {"post": found.second.key, "account": found.second.author_id,
-                   "handle": found.second.handle, "time": iso(found.second.t_ms),
-                   "url": found.second.url},
-        "dt_s": found.dt_ms / 1000,
-        "shared": found.shared,
-        "texts": list(found.texts) if found.texts else None,
-    }  # fmt: skip
 
 
 def _table(query: Query, pairs: list[evidence.Evidence]) -> Table:

@@ -15,7 +15,8 @@ import orjson
 
 from monitor.exports import cell
 from monitor.reports.build import GENERATED_BY
-from monitor.signals.coordination import Network
+from monitor.signals.coordination import Network, Query
+from monitor.signals.evidence import Evidence
 from monitor.timewindow import Window, iso
 
 _XML_UNSAFE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")  # not allowed in XML 1.0
@@ -88,3 +89,17 @@ def as_graphml(found: Network) -> str:
     buffer = io.BytesIO()
     nx.write_graphml(graph(found), buffer)
     return buffer.getvalue().decode()
+
+
+def evidence_row(query: Query, found: Evidence) -> dict[str, object]:
+    """One matching pair as JSON: both posts, the gap, and what they share."""
+    posts = [{"post": r.key, "account": r.author_id, "handle": r.handle, "time": iso(r.t_ms),
+              "url": r.url} for r in (found.first, found.second)]  # fmt: skip
+    return {
+        **query.parameters(),
+        "first": posts[0],
+        "second": posts[1],
+        "dt_s": found.dt_ms / 1000,
+        "shared": found.shared,
+        "texts": list(found.texts) if found.texts else None,
+    }
