@@ -258,3 +258,22 @@ def test_real_retweet_of_a_missing_original_drops_the_cut_tag() -> None:
     post = page_posts(DATA / "withheld.jsonl", line=5)["1404368973873958913"]
     assert post.text.endswith("#RelianceInfrastructure #Re…")
     assert (post.kind, post.hashtags) == ("repost", ["RelianceInfrastructure"])
+
+
+def test_the_id_gives_the_millisecond_where_it_agrees_with_created_at() -> None:
+    ms = int(datetime(2019, 11, 27, 21, 31, 47, tzinfo=UTC).timestamp() * 1000) + 123
+    snowflake = str((ms - 1288834974657) << 22 | 4321)
+    precise = one({"data": [tweet(snowflake)], "includes": {"users": USERS}})
+    assert precise.created_at == datetime(2019, 11, 27, 21, 31, 47, 123_000, tzinfo=UTC)
+    other = one(
+        {"data": [tweet(str(int(snowflake) + (5_000 << 22)))], "includes": {"users": USERS}}
+    )
+    assert other.created_at == datetime(2019, 11, 27, 21, 31, 47, tzinfo=UTC)  # 5 s off: declared
+
+
+def test_short_links_map_to_what_they_stand_for() -> None:
+    urls = {"urls": [{"url": "https://t.co/abc", "expanded_url": "https://example.org/a",
+                      "unwound_url": "https://example.org/a?x=1"}]}  # fmt: skip
+    mapped = one({"data": [tweet(entities=urls)], "includes": {"users": USERS}})
+    assert mapped.short_links == {"https://t.co/abc": "https://example.org/a"}
+    assert mapped.links == ["https://example.org/a?x=1"]

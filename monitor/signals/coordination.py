@@ -129,7 +129,7 @@ async def matching_pairs(redis: Redis, tag: str, query: Query, window: Window) -
 @dataclass
 class Cluster:
     members: list[str]
-    weight: int  # sum of the directed weights of its edges
+    weight: int  # sum of the directed weights between its members
     pairs: int  # matching post pairs between its members: the evidence
     posts: int  # distinct posts in those pairs
 
