@@ -31,9 +31,10 @@ def _cluster(
     tag: str, found: Network, cluster: Cluster, times: dict[str, list[int]]
 ) -> model.CoordinationCluster:
     window_ms = found.query.window_s * 1000
-    edges = [(a, b) for a, b, _ in found.edges() if a in cluster.members and b in cluster.members]
+    members = set(cluster.members)
+    edges = [(a, b) for a, b, _ in found.edges() if a in members and b in members]
     baseline = sum(coactivity(times, a, b, window_ms) for a, b in edges)
-    a, b = cluster.members[:2]
+    a, b = edges[0]  # found.edges() is heaviest first: the strongest tie's evidence
     command = ["hashmon", "evidence", f"#{tag}", a, b, "--behaviour", found.query.behaviour]
     return model.CoordinationCluster(
         size=len(cluster.members),

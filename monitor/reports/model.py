@@ -64,8 +64,8 @@ class Member(_Model):
 class CoordinationCluster(_Model):
     size: int
     members: list[Member]
-    weight: int  # sum of the directed weights between its members
-    coactivity_weight: int  # the same, counting any two posts within the window (the baseline)
+    weight: int  # sum of the directed weights of its edges (those >= min_weight)
+    coactivity_weight: int  # the same edges, counting any two posts within the window (baseline)
     evidence_pairs: int
     posts: int
     evidence: str  # the command that lists its post pairs

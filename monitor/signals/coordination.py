@@ -129,7 +129,7 @@ async def matching_pairs(redis: Redis, tag: str, query: Query, window: Window) -
 @dataclass
 class Cluster:
     members: list[str]
-    weight: int  # sum of the directed weights between its members
+    weight: int  # sum of the weights of its edges (those >= K)
     pairs: int  # matching post pairs between its members: the evidence
     posts: int  # distinct posts in those pairs
 
@@ -157,9 +157,8 @@ class Network:
         where = {account: n for n, members in enumerate(components) for account in members}
         weight, pairs = [0] * len(components), [0] * len(components)
         posts: list[set[str]] = [set() for _ in components]
-        for (a, b), w in self.weights.items():
-            if a in where and where[a] == where.get(b):
-                weight[where[a]] += w
+        for a, b, w in self.edges():
+            weight[where[a]] += w
         for pair in self.pairs:
             if pair.a in where and where[pair.a] == where.get(pair.b):
                 pairs[where[pair.a]] += 1
