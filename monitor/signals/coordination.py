@@ -157,8 +157,8 @@ class Network:
         where = {account: n for n, members in enumerate(components) for account in members}
         weight, pairs = [0] * len(components), [0] * len(components)
         posts: list[set[str]] = [set() for _ in components]
-        for a, b, w in self.edges():
-            weight[where[a]] += w
+        for source, _, w in self.edges():
+            weight[where[source]] += w
         for pair in self.pairs:
             if pair.a in where and where[pair.a] == where.get(pair.b):
                 pairs[where[pair.a]] += 1
