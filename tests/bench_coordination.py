@@ -51,14 +51,14 @@ def _post(n: int, author: str, at: datetime, text: str, **extra: object) -> Post
 
 
 def generate(
-    posts: int, seed: int = 1, start: datetime = START, first_id: int = 0
+    posts: int, seed: int = 1, start: datetime = START, first_id: int = 0, cells: int = CELLS
 ) -> Iterator[Post]:
     """Organic talk from 50,000 accounts over a week (random texts, some reposts and links) and
     cells of 15 accounts posting one text within 30 s, twelve times each; time-ordered."""
     rng = random.Random(seed)
     span_s = 7 * 86_400
     planted: list[tuple[datetime, str, str | None]] = []
-    for cell in range(CELLS):
+    for cell in range(cells):
         members = [f"c{cell}-{m}" for m in range(CELL_SIZE)]
         for round_ in range(ROUNDS):
             at = start + timedelta(seconds=rng.randrange(span_s))
@@ -83,15 +83,19 @@ def generate(
 
 
 def fresh_posts(first_id: int) -> Iterator[Post]:
-    """1,000 posts after the rest: organic talk, and one new cell of 15 acting within 30 s."""
+    """1,000 posts after the rest: organic talk, and a new cell of 15 posting one text twice."""
     start = START + timedelta(days=8)
     text = f"a new cell: the irgc must leave iraq #{TAG}"
-    for n in range(CELL_SIZE):
-        yield _post(first_id + n, f"new-{n}", start + timedelta(seconds=2 * n), text)
-    organic = generate(2_000, seed=2, start=start, first_id=first_id + CELL_SIZE)
-    yield from itertools.islice(
-        (p for p in organic if p.author_id.startswith("o")), 1_000 - CELL_SIZE
-    )
+    for n in range(CELL_SIZE):  # twice each, a minute apart: weight 2
+        for again in (0, 60):
+            yield _post(
+                first_id + 2 * n + again // 60,
+                f"new-{n}",
+                start + timedelta(seconds=2 * n + again),
+                text,
+            )
+    rest, first = 1_000 - 2 * CELL_SIZE, first_id + 2 * CELL_SIZE
+    yield from generate(rest, seed=2, start=start, first_id=first, cells=0)
 
 
 def write(path: Path, posts: Iterator[Post]) -> int:
