@@ -131,3 +131,21 @@ DIGESTS = _digests("all")  # hash: digest id -> its settings (JSON)
 def digest_claim(digest_id: str, period: int) -> str:
     """Set by the one process that writes a digest's report for one period."""
     return _digests(f"claim:{digest_id}:{period}")
+
+
+def _alerts(what: str) -> str:
+    return f"{PREFIX}:{{alerts}}:{what}"
+
+
+ALERTS = _alerts("all")  # hash: alert id -> its rule (JSON)
+ALERT_DELIVERIES = _alerts("deliveries")  # stream: one entry per delivery, with its outcome
+
+
+def alert_seen(alert_id: str, event_key: str) -> str:
+    """Set by the one process that delivers an event of a rule."""
+    return _alerts(f"seen:{alert_id}:{event_key}")
+
+
+def alert_cooling(alert_id: str, tag: str, kind: str) -> str:
+    """Present while a rule cools down for one tag and kind of event."""
+    return _alerts(f"cooling:{alert_id}:{tag}:{kind}")

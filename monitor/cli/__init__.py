@@ -6,6 +6,7 @@ import typer
 
 from monitor import __version__
 from monitor.cli import (
+    alerts,
     daemon,
     digests,
     export,
@@ -28,6 +29,7 @@ app.add_typer(watch.app, name="watch")
 app.add_typer(sources.app, name="sources")
 app.add_typer(export.app, name="export")
 app.add_typer(digests.app, name="digests")
+app.add_typer(alerts.app, name="alerts")
 app.command("run")(daemon.run_all)
 app.command("aggregate")(daemon.aggregate)
 app.command("collect")(daemon.collect)

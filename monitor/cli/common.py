@@ -13,7 +13,7 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from rich.console import Console
 from rich.logging import RichHandler
 
-from monitor import digests, embedded, hashtags, settings, sources, timewindow, watchlist
+from monitor import alerts, digests, embedded, hashtags, settings, sources, timewindow, watchlist
 from monitor.connection import connect
 from monitor.importers.files import ImportFileError
 from monitor.reports.build import NoData
@@ -32,6 +32,7 @@ USAGE_ERRORS: tuple[type[Exception], ...] = (
     settings.SettingsError,
     sources.InvalidSource,
     digests.InvalidDigest,
+    alerts.InvalidAlert,
 )
 NOTHING_TO_SHOW: tuple[type[Exception], ...] = (NoData, EmptyList)
 

@@ -11,6 +11,7 @@ from monitor.cli.common import fail, load_settings, one_line_errors, out, run, s
 from monitor.cli.watch import load_lists, read_file
 from monitor.settings import Settings
 from workers.aggregator import Aggregator
+from workers.alerter import Alerter
 from workers.api import ApiServer, ListenError
 from workers.collectors.collector import Collector
 from workers.collectors.once import collect_once
@@ -91,8 +92,8 @@ def _serve(
             roles += [Collector(redis, config) for _ in range(collectors)]
             if api:
                 roles.append(ApiServer(redis, config))
-            if everything:  # hashmon run: digests are written too
-                roles.append(Digester(redis, config))
+            if everything:  # hashmon run: digests are written and alerts delivered too
+                roles += [Digester(redis, config), Alerter(redis, config)]
             log.info("hashmon: %d aggregator(s), %d collector(s)%s started", count, collectors,
                      ", the API" if api else "")  # fmt: skip
             await serve(roles, config.shutdown_grace_s)

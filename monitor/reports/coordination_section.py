@@ -31,11 +31,8 @@ def _cluster(
     tag: str, found: Network, cluster: Cluster, times: dict[str, list[int]]
 ) -> model.CoordinationCluster:
     window_ms = found.query.window_s * 1000
-    members = set(cluster.members)
-    edges = [(a, b) for a, b, _ in found.edges() if a in members and b in members]
+    edges = _edges(found, cluster)
     baseline = sum(coactivity(times, a, b, window_ms) for a, b in edges)
-    a, b = edges[0]  # found.edges() is heaviest first: the strongest tie's evidence
-    command = ["hashmon", "evidence", f"#{tag}", a, b, "--behaviour", found.query.behaviour]
     return model.CoordinationCluster(
         size=len(cluster.members),
         members=[model.Member(id=m, handle=found.handles.get(m)) for m in cluster.members],
@@ -43,7 +40,21 @@ def _cluster(
         coactivity_weight=baseline,
         evidence_pairs=cluster.pairs,
         posts=cluster.posts,
-        evidence=shlex.join(command),
+        evidence=evidence_command(tag, found, cluster),
+    )
+
+
+def _edges(found: Network, cluster: Cluster) -> list[tuple[str, str]]:
+    members = set(cluster.members)
+    return [(a, b) for a, b, _ in found.edges() if a in members and b in members]
+
+
+def evidence_command(tag: str, found: Network, cluster: Cluster) -> str:
+    """The command that lists the evidence of the cluster's strongest tie (edges are heaviest
+    first)."""
+    a, b = _edges(found, cluster)[0]
+    return shlex.join(
+        ["hashmon", "evidence", f"#{tag}", a, b, "--behaviour", found.query.behaviour]
     )
 
 
