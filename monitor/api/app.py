@@ -7,7 +7,7 @@ from aiohttp import web
 from redis.asyncio import Redis
 
 from monitor import hashtags, sources, timewindow, watchlist
-from monitor.api import routes_health, routes_network, routes_reports, routes_watch
+from monitor.api import routes_health, routes_network, routes_pages, routes_reports, routes_watch
 from monitor.api.state import REDIS, SETTINGS
 from monitor.reports.build import NoData
 from monitor.reports.summary import EmptyList
@@ -28,7 +28,7 @@ _BAD_INPUT: dict[type[Exception], str] = {
 def make_app(redis: Redis, settings: Settings) -> web.Application:
     app = web.Application(middlewares=[_errors])
     app[REDIS], app[SETTINGS] = redis, settings
-    for module in (routes_watch, routes_reports, routes_network, routes_health):
+    for module in (routes_watch, routes_reports, routes_network, routes_health, routes_pages):
         app.router.add_routes(module.routes)
     return app
 
@@ -39,8 +39,8 @@ async def _errors(request: web.Request, handler: Handler) -> web.StreamResponse:
     try:
         return await handler(request)
     except web.HTTPException as exc:
-        if exc.content_type == "application/json":
-            raise
+        if exc.status < 400 or exc.content_type in ("application/json", "text/html"):
+            raise  # redirects, and errors that already say what went wrong
         return web.json_response({"error": exc.reason}, status=exc.status)
     except (NoData, EmptyList) as exc:
         return web.json_response({"error": str(exc)}, status=404)

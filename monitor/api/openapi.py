@@ -54,6 +54,29 @@ _COORDINATION = [
     _query("since", "a duration before the newest post (24h, 7d) or an ISO time"),
     _query("until", "a duration before the newest post or an ISO time"),
 ]  # fmt: skip
+_HTML = {"description": "a page", "content": {"text/html": {"schema": {"type": "string"}}}}
+_FORM = {
+    "required": True,
+    "content": {
+        "application/x-www-form-urlencoded": {
+            "schema": {
+                "type": "object",
+                "required": ["list", "tag", "token"],
+                "properties": {
+                    "list": {"type": "string"},
+                    "tag": {"type": "string"},
+                    "token": {"type": "string"},
+                },
+            }
+        }
+    },
+}
+_FORM_RESPONSES = {
+    "303": {"description": "done: back to the dashboard"},
+    "400": _HTML,
+    "401": _HTML,
+    "403": _HTML,
+}
 _REPORT = {
     "200": {"description": "the report", "content": {
         "application/json": {"schema": {}}, "text/markdown": {"schema": {"type": "string"}},
@@ -128,6 +151,19 @@ DOCUMENT: Json = {
             "summary": "Prometheus metrics",
             "responses": {"200": {"description": "text exposition format",
                                   "content": {"text/plain": {"schema": {"type": "string"}}}}}}},
+        "/": {"get": {
+            "summary": "the dashboard: every watchlist's tags, with a form to add and remove",
+            "responses": {"200": _HTML}}},
+        "/tags/{tag}": {"get": {
+            "summary": "a tag's report as a page",
+            "parameters": [_path("tag", "the tag, with or without #")],
+            "responses": {"200": _HTML, "400": _ERROR, "404": _NOT_FOUND}}},
+        "/watchlists/add": {"post": {
+            "summary": "the dashboard's form: watch a tag (fields list, tag, token)",
+            "requestBody": _FORM, "responses": _FORM_RESPONSES}},
+        "/watchlists/remove": {"post": {
+            "summary": "the dashboard's form: stop watching a tag (fields list, tag, token)",
+            "requestBody": _FORM, "responses": _FORM_RESPONSES}},
         "/openapi.json": {"get": {
             "summary": "this document", "responses": {"200": _json("OpenAPI 3.1")}}},
     },

@@ -4,8 +4,8 @@
 -- The index is one sorted set of
 -- '<namespace>\0<key digest>\0<time ms, 13 digits>\0<[post, author, rule flags]>', read by
 -- lexical range (see monitor.signals.matching). Pairs are one sorted set per behaviour and rule
--- of [a, p, b, q, dt ms, key digest] (plus the token overlap and union for co-similar), p < q,
--- scored by the earlier post's time, so that retention drops them with it. A pair is found once,
+-- of [a, p, b, q, dt ms, key digest, earlier time ms] (plus the token overlap and union for
+-- co-similar), p < q, scored by the earlier post's time, so that retention drops them with it. A pair is found once,
 -- when its later-arriving post is applied; re-delivered posts never reach this code.
 --
 -- Viral keys: time is cut into buckets of W ms. When more than `cap` posts share one key in one
@@ -77,13 +77,13 @@ function Coordination:pair(entry, key, t, f, hit, found, done)
     if string.find(flags, code, 1, true) and not (once and done[once]) then
       if once then done[once] = true end
       local row = key < q and {f.a, key, b, q} or {b, q, f.a, key}
-      row[5], row[6] = math.abs(t - tq), entry[2]
+      row[5], row[6], row[7] = math.abs(t - tq), entry[2], math.min(t, tq)
       local similar = true
       if entry[1] == 's' then
         local theirs = self:features(q)
         local shared, union = overlap(f.s[RULES[code]], theirs and theirs.s[RULES[code]] or {})
         similar = theirs and shared * self.ctx.den >= self.ctx.num * union
-        row[7], row[8] = shared, union
+        row[8], row[9] = shared, union
       end
       if similar then
         local pairs_key = self.ctx.pairs[entry[1] .. code]

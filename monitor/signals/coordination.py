@@ -106,17 +106,14 @@ class Pair:
 async def matching_pairs(redis: Redis, tag: str, query: Query, window: Window) -> list[Pair]:
     """The pairs of the query's behaviour whose two posts both lie in ``window``."""
     raw = cast(
-        list[tuple[bytes, float]],
-        await redis.zrangebyscore(
-            keys.copairs(tag, query.index), window.start_ms, window.end_ms, withscores=True
-        ),
-    )
+        list[bytes],
+        await redis.zrangebyscore(keys.copairs(tag, query.index), window.start_ms, window.end_ms),
+    )  # the earlier post's time is in the member too: no scores to parse
     limit_ms = query.window_s * 1000
     found = []
     seen = set()
-    for member, score in raw:
-        a, p, b, q, dt, _key, *overlap = orjson.loads(member)
-        first = int(score)
+    for member in raw:
+        a, p, b, q, dt, _key, first, *overlap = orjson.loads(member)
         if dt > limit_ms or first + dt > window.end_ms or (p, q) in seen:
             continue  # a pair found through two keys (two links, two tokens) counts once
         if overlap and Fraction(overlap[0], overlap[1]) < query.threshold:
