@@ -3,8 +3,10 @@
 import csv
 import io
 import json
+from datetime import UTC, datetime
 from pathlib import Path
 
+import pyarrow.parquet as pq
 import redis as sync_redis
 
 from tests.factories import post
@@ -49,3 +51,33 @@ def test_export_of_a_tag_without_posts_is_one_line(
     assert code == 1 and "#nothing has no posts" in one_error_line(out)
     code, out = hashmon(cli_env, "export", "posts", "#a", "--since", "soon")
     assert code == 2 and "invalid time 'soon'" in one_error_line(out)
+
+
+def test_parquet_and_volume_exports_hold_the_report_figures(
+    cli_env: dict[str, str], sync_client: sync_redis.Redis, tmp_path: Path
+) -> None:
+    posts = [post(f"o{i}", f"u{i % 3}", ["a"], at=i * 90) for i in range(8)]
+    posts.append(post("r1", "f1", ["a"], kind="repost", ref="o0", ref_author="u0", at=30))
+    archive = tmp_path / "posts.jsonl"
+    archive.write_text("".join(p.model_dump_json() + "\n" for p in posts))
+    assert hashmon(cli_env, "import", str(archive), "--tag", "#a")[0] == 0
+    report = json.loads(hashmon(cli_env, "report", "#a", "--format", "json")[1])
+
+    target = tmp_path / "a.parquet"
+    assert hashmon(cli_env, "export", "posts", "a", "-f", "parquet", "-o", str(target))[0] == 0
+    table = pq.read_table(target)
+    assert table.num_rows == report["posts"]["total"] == 9
+    assert str(table.schema.field("created_at").type) == "timestamp[ms, tz=UTC]"
+    rows = table.to_pylist()
+    assert rows[0]["created_at"] == datetime(2019, 11, 27, 12, 0, tzinfo=UTC)
+    assert rows[0]["tags"] == ["a"] and {r["kind"] for r in rows} == {"original", "repost"}
+
+    code, out = hashmon(cli_env, "export", "volume", "a")
+    series = list(csv.DictReader(io.StringIO(out)))
+    assert code == 0 and [r["start"] for r in series] == [v["start"] for v in report["volume"]]
+    assert sum(int(r["posts"]) for r in series) == 9
+    assert [int(r["people"]) for r in series] == [v["people"] for v in report["volume"]]
+    assert sum(int(r["repost"]) for r in series) == 1
+
+    code, out = hashmon(cli_env, "export", "posts", "a", "-f", "parquet")
+    assert code == 2 and "--format parquet needs --output FILE" in one_error_line(out)

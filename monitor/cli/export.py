@@ -1,4 +1,4 @@
-"""hashmon export: a tag's posts as CSV or JSON Lines."""
+"""hashmon export: a tag's posts as CSV, JSON Lines or Parquet, and its volume series as CSV."""
 
 import sys
 from enum import StrEnum
@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.progress import track
 
 from monitor import exports, hashtags, timewindow
 from monitor.cli.common import err, fail, load_settings, one_line_errors, run
@@ -16,6 +17,10 @@ app = typer.Typer(help="Export tables for pandas, R or a spreadsheet.", no_args_
 class ExportFormat(StrEnum):
     csv = "csv"
     jsonl = "jsonl"
+    parquet = "parquet"
+
+
+Output = Annotated[Path | None, typer.Option("--output", "-o", help="File (default: stdout).")]
 
 
 @app.command()
@@ -24,23 +29,52 @@ def posts(
     fmt: Annotated[ExportFormat, typer.Option("--format", "-f")] = ExportFormat.csv,
     since: Annotated[str | None, typer.Option(help="Duration or ISO time.")] = None,
     until: Annotated[str | None, typer.Option(help="Duration or ISO time.")] = None,
-    output: Annotated[
-        Path | None, typer.Option("--output", "-o", help="File (default: stdout).")
-    ] = None,
+    output: Output = None,
 ) -> None:
     """One row per post in the window: platform, id, url, time, kind, author, reference, tags."""
     with one_line_errors():
         timewindow.check(since)
         timewindow.check(until)
         parsed = hashtags.parse(tag)
+        if fmt is ExportFormat.parquet and output is None:
+            fail("--format parquet needs --output FILE (Parquet is not for a terminal)")
     found = run(load_settings(), lambda redis: exports.posts(redis, parsed, since, until))
-    write = exports.write_csv if fmt is ExportFormat.csv else exports.write_jsonl
     if output is None:
+        write = exports.write_csv if fmt is ExportFormat.csv else exports.write_jsonl
         write(found, sys.stdout)
         return
+    rows = track(found, description=f"writing {output.name}", console=err,
+                 disable=not err.is_terminal or len(found) < 10_000)  # fmt: skip
     try:
-        with output.open("w", encoding="utf-8", newline="") as out:
-            write(found, out)
+        if fmt is ExportFormat.parquet:
+            exports.write_parquet(rows, output)
+        else:
+            with output.open("w", encoding="utf-8", newline="") as out:
+                (exports.write_csv if fmt is ExportFormat.csv else exports.write_jsonl)(rows, out)
     except OSError as exc:
         fail(f"cannot write {output}: {exc.strerror}")
     err.print(f"wrote {len(found):,} posts to {output}", markup=False, highlight=False)
+
+
+@app.command("volume")
+def volume_series(
+    tag: Annotated[str, typer.Argument(help="The tag, with or without '#'.")],
+    since: Annotated[str | None, typer.Option(help="Duration or ISO time.")] = None,
+    until: Annotated[str | None, typer.Option(help="Duration or ISO time.")] = None,
+    output: Output = None,
+) -> None:
+    """One CSV row per bucket (as in the report): start, posts, posts by kind, people."""
+    with one_line_errors():
+        timewindow.check(since)
+        timewindow.check(until)
+        parsed = hashtags.parse(tag)
+    points = run(load_settings(), lambda redis: exports.volume_rows(redis, parsed, since, until))
+    if output is None:
+        exports.write_volume_csv(points, sys.stdout)
+        return
+    try:
+        with output.open("w", encoding="utf-8", newline="") as out:
+            exports.write_volume_csv(points, out)
+    except OSError as exc:
+        fail(f"cannot write {output}: {exc.strerror}")
+    err.print(f"wrote {len(points):,} buckets to {output}", markup=False, highlight=False)

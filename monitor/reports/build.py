@@ -54,7 +54,7 @@ async def tag_report(
         kinds.update(counts.kinds)
         platforms.update(counts.platforms)
     total, persons = sum(kinds.values()), people.distinct_people(records)
-    bucket = _bucket(window)
+    bucket = auto_bucket(window)
     return model.TagReport(
         tag=tag,
         display=await display(redis, tag),
@@ -66,7 +66,7 @@ async def tag_report(
         posts_per_person=round(total / persons, 2) if persons else 0.0,
         platforms=dict(sorted(platforms.items())),
         busiest_minute=busiest_minute(minutes),
-        volume=_volume(window, bucket, minutes, records),
+        volume=volume_series(window, bucket, minutes, records),
         top_accounts=_top_accounts(records, top),
         top_posts=_top_posts(records, top),
         cohashtags=_cohashtags(tag, records, top),
@@ -78,7 +78,7 @@ async def tag_report(
     )
 
 
-def _bucket(window: Window) -> model.Bucket:
+def auto_bucket(window: Window) -> model.Bucket:
     """Minutes up to --since 6h, hours up to 14d; a window holds one minute more than asked."""
     if window.length_ms <= 6 * 3_600_000 + MINUTE_MS:
         return "minute"
@@ -92,7 +92,7 @@ def busiest_minute(minutes: dict[int, volume.Minute]) -> model.BusiestMinute | N
     return model.BusiestMinute(start=iso(minute * MINUTE_MS), posts=counts.posts)
 
 
-def _volume(
+def volume_series(
     window: Window,
     bucket: model.Bucket,
     minutes: dict[int, volume.Minute],
