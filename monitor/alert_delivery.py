@@ -1,11 +1,8 @@
-"""Delivering alert events to webhooks: claimed once, retried, and recorded in Redis.
-
-Each attempt that fails (a connection error, a timeout, a 5xx or 429) is retried after a
-doubling delay; a 4xx other than 429 is final. Every delivery, delivered or not, is one entry of
-the deliveries stream with its attempts, HTTP status and error, for ``hashmon alerts list``.
+"""Delivering alert events to webhooks: claimed once, retried (see ``webhooks``), and recorded
+in Redis: every delivery, delivered or not, is one entry of the deliveries stream with its
+attempts, HTTP status and error, for ``hashmon alerts list --deliveries``.
 """
 
-import asyncio
 import time
 from dataclasses import dataclass
 from typing import cast
@@ -14,12 +11,11 @@ import aiohttp
 import orjson
 from redis.asyncio import Redis
 
-from monitor import keys
+from monitor import keys, webhooks
 from monitor.alerts import LOOKBACK_MS, Alert, Event
 from monitor.reports.build import GENERATED_BY
 
 DELIVERIES_KEPT = 10_000
-_JSON = {"Content-Type": "application/json"}
 
 
 @dataclass(frozen=True)
@@ -58,24 +54,9 @@ async def deliver(
     attempts: int = 3, backoff_s: float = 1.0,
 ) -> Delivery:  # fmt: skip
     """POST the event, retrying passing failures; the outcome is recorded either way."""
-    status: int | None = None
-    error: str | None = None
-    tried = 0
-    for tried in range(1, attempts + 1):
-        try:
-            posting = session.post(alert.url, data=body(alert, event), headers=_JSON)
-            async with posting as response:
-                status, error = response.status, None
-                if response.status < 400:
-                    break
-                error = f"HTTP {response.status}"
-                if response.status < 500 and response.status != 429:
-                    break
-        except (aiohttp.ClientError, TimeoutError) as exc:
-            status, error = None, f"{type(exc).__name__}: {exc}"[:200]
-        if tried < attempts:
-            await asyncio.sleep(backoff_s * 2 ** (tried - 1))
-    done = Delivery(alert.id, event.key, error is None, tried, status, error)
+    sent = await webhooks.post(session, alert.url, body(alert, event), "application/json",
+                               attempts, backoff_s)  # fmt: skip
+    done = Delivery(alert.id, event.key, sent.delivered, sent.attempts, sent.status, sent.error)
     await record(redis, done)
     return done
 

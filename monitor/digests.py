@@ -3,7 +3,8 @@ activity without running a command.
 
 A digest is due once per period (``every``, counted in whole periods since the epoch, so every
 process agrees on them); the one process that claims a period in Redis writes its report, named
-by list and period start: ``iraq-2019-20261125T0000Z.html``.
+by list and period start: ``iraq-2019-20261125T0000Z.html``, or POSTs it to a webhook (the
+delivery, retried like alerts', is recorded with them).
 """
 
 import asyncio
@@ -12,11 +13,13 @@ import os
 import time
 from pathlib import Path
 from typing import Literal, cast
+from urllib.parse import urlsplit
 
+import aiohttp
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from redis.asyncio import Redis
 
-from monitor import keys, watchlist
+from monitor import alert_delivery, keys, watchlist, webhooks
 from monitor.reports import render_html, render_md, summary
 from monitor.reports.model import ListSummary
 from monitor.timewindow import parse_duration
@@ -35,11 +38,16 @@ class Digest(BaseModel):
     watchlist: str
     every_s: float = Field(ge=1)
     format: Format
-    folder: str
+    folder: str = ""
+    webhook: str | None = None  # instead of the folder
 
     @property
     def id(self) -> str:
-        return f"{self.watchlist}.{self.format}"
+        return f"{self.watchlist}.{self.format}" + ("@webhook" if self.webhook else "")
+
+    @property
+    def target(self) -> str:
+        return self.webhook or self.folder
 
 
 def make(name: str, every: str, fmt: str, folder: str) -> Digest:
@@ -50,6 +58,11 @@ def make(name: str, every: str, fmt: str, folder: str) -> Digest:
         raise InvalidDigest(f"invalid --every {every[:20]!r}: a duration of at least 1m, e.g. 24h")
     if fmt not in ("md", "html", "json"):
         raise InvalidDigest(f"invalid --format {fmt[:20]!r}: md, html or json")
+    if folder.startswith(("http://", "https://")):
+        if not urlsplit(folder).hostname:
+            raise InvalidDigest(f"--to {folder[:80]!r}: a webhook URL needs a host")
+        return Digest(watchlist=name, every_s=period.total_seconds(),
+                      format=cast(Format, fmt), webhook=folder)  # fmt: skip
     target = Path(folder).expanduser().resolve()
     if not target.is_dir() or not os.access(target, os.W_OK):
         raise InvalidDigest(f"--to {folder[:80]!r}: not a folder this user can write to")
@@ -75,8 +88,14 @@ async def all_digests(redis: Redis) -> list[Digest]:
     return sorted(found, key=lambda d: d.id)
 
 
-async def write_due(redis: Redis, digest: Digest, now: float | None = None) -> Path | None:
-    """Write the digest of the period that has just begun, once across all processes."""
+async def write_due(
+    redis: Redis,
+    digest: Digest,
+    now: float | None = None,
+    session: aiohttp.ClientSession | None = None,
+) -> str | None:
+    """Write (or POST) the digest of the period that has just begun, once across all processes;
+    the file or webhook it went to, or None when it was not due or had nothing to say."""
     now = time.time() if now is None else now
     period = int(now // digest.every_s)
     claim = keys.digest_claim(digest.id, period)
@@ -87,14 +106,33 @@ async def write_due(redis: Redis, digest: Digest, now: float | None = None) -> P
         found = await summary.list_summary(redis, digest.watchlist, every)
     except summary.EmptyList:
         return None  # nothing to report this period
+    body = _render(found, digest.format)
+    if digest.webhook:
+        return await _post(redis, digest, body, session)
     stamp = time.strftime("%Y%m%dT%H%MZ", time.gmtime(period * digest.every_s))
     target = Path(digest.folder) / f"{digest.watchlist}-{stamp}.{digest.format}"
     try:
-        await asyncio.to_thread(_write, target, _render(found, digest.format))
+        await asyncio.to_thread(_write, target, body)
     except OSError:
         await redis.delete(claim)  # the period is still owed: the next check tries again
         raise
-    return target
+    return str(target)
+
+
+_CONTENT = {"json": "application/json", "md": "text/markdown", "html": "text/html"}
+
+
+async def _post(
+    redis: Redis, digest: Digest, body: str, session: aiohttp.ClientSession | None
+) -> str | None:
+    """POST the digest; the outcome is recorded beside the alerts' deliveries."""
+    assert digest.webhook is not None and session is not None
+    sent = await webhooks.post(session, digest.webhook, body.encode(), _CONTENT[digest.format])
+    await alert_delivery.record(redis, alert_delivery.Delivery(
+        f"digest:{digest.id}", digest.watchlist, sent.delivered, sent.attempts, sent.status,
+        sent.error,
+    ))  # fmt: skip
+    return digest.webhook if sent.delivered else None
 
 
 def _write(target: Path, body: str) -> None:

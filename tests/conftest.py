@@ -2,15 +2,18 @@
 
 import os
 from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
 import redis as sync_redis
+from aiohttp import web
 from redis.asyncio import Redis
 
 from monitor.connection import connect
 from monitor.embedded import EmbeddedRedis
 from monitor.settings import Settings
+from tests.fakes.threaded import serving
 from tests.processes import end_leftovers
 
 SHARED = Path(__file__).resolve().parents[2] / "shared"
@@ -70,3 +73,32 @@ def cli_env(redis_url: str, tmp_path: Path) -> dict[str, str]:
 def _no_leftover_processes() -> Iterator[None]:
     yield
     end_leftovers()
+
+
+@dataclass
+class Hook:
+    """A webhook that answers 500 to its first ``failures`` requests, then 200."""
+
+    url: str = ""
+    failures: int = 0
+    bodies: list[dict[str, object]] = field(default_factory=list)
+    requests: int = 0
+
+
+@pytest.fixture
+def hook() -> Iterator[Hook]:
+    """Served from a thread: the CLI runs its own event loop."""
+    found = Hook()
+
+    async def receive(request: web.Request) -> web.Response:
+        found.requests += 1
+        if found.requests <= found.failures:
+            return web.Response(status=500)
+        found.bodies.append(await request.json())
+        return web.Response(text="ok")
+
+    app = web.Application()
+    app.router.add_post("/hook", receive)
+    with serving(app) as base:
+        found.url = f"{base}/hook"
+        yield found

@@ -1,53 +1,20 @@
 """Alerts against a real Redis and a local webhook: delivered once, retried, recorded."""
 
 import json
-from collections.abc import Iterator
-from dataclasses import dataclass, field
 
-import pytest
 import redis as sync_redis
-from aiohttp import web
 from redis.asyncio import Redis
 
 from monitor import alert_delivery, alerts, queue, watchlist
 from monitor.models import Post
 from monitor.settings import Settings
+from tests.conftest import Hook
 from tests.factories import post
-from tests.fakes.threaded import serving
 from tests.test_cli import hashmon, one_error_line
 from workers.aggregator import Aggregator
 from workers.alerter import Alerter
 
 TAG = "irgcoutofiraq"
-
-
-@dataclass
-class Hook:
-    """A webhook that answers 500 to its first ``failures`` requests, then 200."""
-
-    url: str = ""
-    failures: int = 0
-    bodies: list[dict[str, object]] = field(default_factory=list)
-    requests: int = 0
-
-
-@pytest.fixture
-def hook() -> Iterator[Hook]:
-    """Served from a thread: the CLI runs its own event loop."""
-    found = Hook()
-
-    async def receive(request: web.Request) -> web.Response:
-        found.requests += 1
-        if found.requests <= found.failures:
-            return web.Response(status=500)
-        found.bodies.append(await request.json())
-        return web.Response(text="ok")
-
-    app = web.Application()
-    app.router.add_post("/hook", receive)
-    with serving(app) as base:
-        found.url = f"{base}/hook"
-        yield found
 
 
 def campaign() -> list[Post]:

@@ -1,12 +1,15 @@
 """Digests: a watchlist's summary written once per period, whichever process gets there first."""
 
+import asyncio
 from pathlib import Path
 
+import aiohttp
 import redis as sync_redis
 from redis.asyncio import Redis
 
-from monitor import digests, keys, queue, watchlist
+from monitor import alert_delivery, digests, keys, queue, watchlist
 from monitor.settings import Settings
+from tests.conftest import Hook
 from tests.factories import T0, post
 from tests.test_cli import hashmon, one_error_line
 from workers.aggregator import Aggregator
@@ -37,12 +40,26 @@ async def test_a_digest_is_written_once_per_period(
     now = T0.timestamp() + 3_600
 
     first = await digests.write_due(redis, digest, now)
-    assert first == tmp_path / "iraq-2019-20191127T0000Z.md"
-    assert "| \\#IRGCOutOfIraq | 20 | 5 |" in first.read_text()
+    assert first == str(tmp_path / "iraq-2019-20191127T0000Z.md")
+    assert "| \\#IRGCOutOfIraq | 20 | 5 |" in await asyncio.to_thread(Path(first).read_text)
     assert await digests.write_due(redis, digest, now + 600) is None  # same period: claimed
     later = await digests.write_due(redis, digest, now + DAY)
-    assert later is not None and later.name == "iraq-2019-20191128T0000Z.md"
-    assert files(tmp_path) == [first.name, later.name]
+    assert later is not None and Path(later).name == "iraq-2019-20191128T0000Z.md"
+    assert files(tmp_path) == [Path(first).name, Path(later).name]
+
+
+async def test_a_digest_can_go_to_a_webhook(redis: Redis, settings: Settings, hook: Hook) -> None:
+    await load(redis, settings)
+    digest = digests.make("iraq-2019", "1h", "json", hook.url)
+    assert (digest.id, digest.target) == ("iraq-2019.json@webhook", hook.url)
+    async with aiohttp.ClientSession() as session:
+        sent = await digests.write_due(redis, digest, T0.timestamp(), session)
+        assert sent == hook.url
+        assert await digests.write_due(redis, digest, T0.timestamp() + 60, session) is None
+    [body] = hook.bodies
+    assert body["list"] == "iraq-2019" and len(body["rows"]) == 2  # type: ignore[arg-type]
+    [delivery] = await alert_delivery.recent(redis)
+    assert (delivery["alert"], delivery["delivered"]) == ("digest:iraq-2019.json@webhook", "1")
 
 
 async def test_the_daemon_role_writes_what_is_due(

@@ -2,6 +2,8 @@
 
 import logging
 
+import aiohttp
+
 from monitor import digests
 from workers.role import Role
 
@@ -15,15 +17,17 @@ class Digester(Role):
 
     async def step(self) -> int:
         written = 0
-        for digest in await digests.all_digests(self.redis):
-            try:
-                path = await digests.write_due(self.redis, digest)
-            except OSError as exc:
-                log.warning("digest %s: cannot write to %s: %s", digest.id, digest.folder, exc)
-                continue
-            if path is not None:
-                log.info("digest %s: wrote %s", digest.id, path)
-                written += 1
+        timeout = aiohttp.ClientTimeout(total=self.settings.http_timeout_s)
+        async with aiohttp.ClientSession(timeout=timeout) as session:
+            for digest in await digests.all_digests(self.redis):
+                try:
+                    path = await digests.write_due(self.redis, digest, session=session)
+                except OSError as exc:
+                    log.warning("digest %s: cannot write to %s: %s", digest.id, digest.target, exc)
+                    continue
+                if path is not None:
+                    log.info("digest %s: sent to %s", digest.id, path)
+                    written += 1
         self.done += written
         await self.beat()
         await self._sleep(CHECK_S)

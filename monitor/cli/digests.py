@@ -16,13 +16,15 @@ def add(
     name: Annotated[str, typer.Option("--list", "-l", help="The watchlist.")],
     every: Annotated[str, typer.Option(help="How often: 24h, 1h, 7d (at least 1m).")] = "24h",
     fmt: Annotated[str, typer.Option("--format", "-f", help="md, html or json.")] = "html",
-    folder: Annotated[str, typer.Option("--to", help="The folder to write to.")] = ".",
+    folder: Annotated[
+        str, typer.Option("--to", help="A folder, or a webhook's http(s) URL.")
+    ] = ".",
 ) -> None:
     """Write the list's summary every period (the daemon does it: `hashmon run`)."""
     with one_line_errors():
         digest = digests.make(name, every, fmt, folder)
     run(load_settings(), lambda redis: digests.add(redis, digest))
-    out.print(f"{digest.id}: every {every} to {digest.folder}", markup=False)
+    out.print(f"{digest.id}: every {every} to {digest.target}", markup=False)
 
 
 @app.command("list")
