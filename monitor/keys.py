@@ -7,6 +7,7 @@ PREFIX = "hashmon"
 INGEST = f"{PREFIX}:ingest"  # the stream collectors and importers publish to
 AGGREGATORS = "aggregators"  # the consumer group of the ingest stream
 DEADLETTER = f"{PREFIX}:deadletter"
+INGEST_STATS = f"{PREFIX}:ingest:stats"  # hash: posts applied by verdict, apply-latency buckets
 
 
 def _watch(name: str) -> str:

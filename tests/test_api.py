@@ -140,6 +140,9 @@ async def test_health_and_metrics_read_the_state_in_redis(
         text = await response.text()
     assert 'hashmon_roles{role="aggregator"} 1.0' in text
     assert "hashmon_watched_tags 1.0" in text
+    assert 'hashmon_posts_applied_total{verdict="new"} 7.0' in text  # load() applies 7 posts
+    assert 'hashmon_aggregation_latency_seconds_bucket{le="+Inf"} 1.0' in text  # in one entry
+    assert "hashmon_aggregation_latency_seconds_count 1.0" in text
     await aggregator.close()
 
 

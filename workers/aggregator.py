@@ -5,7 +5,7 @@ import time
 
 from redis.exceptions import ResponseError
 
-from monitor import deadletter, keys, queue, watchlist
+from monitor import deadletter, ingest_stats, keys, queue, watchlist
 from monitor.signals.apply import Limits, Outcome, apply
 from workers.role import Role
 
@@ -68,6 +68,7 @@ class Aggregator(Role):
                     continue
                 outcome.merge(one)
         await self._count_runs(outcome)
+        await ingest_stats.record(self.redis, outcome.counts, [e.id for e in good])
         log.debug("%s: %d entries, %s", self.name, len(entries), dict(outcome.counts))
 
     async def _dead_letter(self, entry: queue.Entry, reason: str) -> None:

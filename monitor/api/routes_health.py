@@ -1,11 +1,15 @@
 """Health for probes, source health for people, Prometheus metrics for monitoring, and the
 OpenAPI document that describes every route."""
 
+from collections.abc import Iterable
+
 from aiohttp import web
 from prometheus_client import CollectorRegistry, Gauge, exposition, generate_latest
+from prometheus_client.core import Metric
+from prometheus_client.registry import Collector
 from redis.asyncio import Redis
 
-from monitor import health, sources
+from monitor import health, ingest_stats, sources
 from monitor.api import openapi, state
 
 routes = web.RouteTableDef()
@@ -43,6 +47,7 @@ async def metrics(request: web.Request) -> web.Response:
     for role in ("aggregator", "collector"):
         running.labels(role).set(sum(1 for r in found.roles if r.role == role))
     await _source_metrics(redis, registry)
+    registry.register(_Collected(await ingest_stats.metrics(redis)))
     return web.Response(body=generate_latest(registry),
                         headers={"Content-Type": exposition.CONTENT_TYPE_LATEST})  # fmt: skip
 
@@ -61,6 +66,16 @@ async def _source_metrics(redis: Redis, registry: CollectorRegistry) -> None:
             lag.labels(name).set(found.lag_s)
         last_ok = found.last_success_at or 0.0
         failing.labels(name).set(1 if (found.last_error_at or 0.0) > last_ok else 0)
+
+
+class _Collected(Collector):
+    """Metric families already read from Redis, for the scrape's registry."""
+
+    def __init__(self, families: list[Metric]) -> None:
+        self.families = families
+
+    def collect(self) -> Iterable[Metric]:
+        return self.families
 
 
 @routes.get("/openapi.json")
