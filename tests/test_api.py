@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from aiohttp import ClientSession
 from aiohttp.test_utils import TestServer
+from openapi_spec_validator import validate
 from pydantic import SecretStr
 from redis.asyncio import Redis
 
@@ -159,6 +160,7 @@ async def test_the_openapi_document_describes_every_route(api: tuple[ClientSessi
     }
     documented = {(path, method) for path, ops in DOCUMENT["paths"].items() for method in ops}
     assert routes == documented
+    validate(served)  # a valid OpenAPI 3.1 document
 
 
 def test_hashmon_serve_listens_and_stops_on_sigterm(redis_url: str, tmp_path: Path) -> None:
@@ -249,3 +251,32 @@ async def test_bad_network_parameters_name_the_field(
         assert (await response.json())["field"] == field
     async with client.get(f"{base}/api/tags/IRGCOutOfIraq/evidence?a=u1") as response:
         assert response.status == 400 and (await response.json())["field"] == "b"
+
+
+async def test_every_route_answers_as_its_document_says(
+    api: tuple[ClientSession, str], redis: Redis, settings: Settings
+) -> None:
+    client, base = api
+    await load(redis, settings)
+    queries = {
+        "/api/tags/{tag}/network": "?behaviour=co-post",
+        "/api/tags/{tag}/evidence": "?a=u1&b=u2",
+    }
+    form = {"list": "default", "tag": "#y", "token": TOKEN}
+    bodies: dict[str, dict[str, object]] = {"/api/watchlists/{name}/tags": {"json": {"tags": ["#x"]}},
+                                            "/watchlists/add": {"data": form},
+                                            "/watchlists/remove": {"data": form}}  # fmt: skip
+    checked = 0
+    for path, operations in DOCUMENT["paths"].items():
+        url = base + path.format(tag="irgcoutofiraq", name="default") + queries.get(path, "")
+        for method, operation in operations.items():
+            request = client.request(method, url.replace("{tag}", "x"), allow_redirects=False,
+                                     headers={"Authorization": f"Bearer {TOKEN}"},
+                                     **bodies.get(path, {}))  # type: ignore[arg-type]  # fmt: skip
+            async with request as response:
+                documented = operation["responses"].get(str(response.status))
+                assert documented is not None, (method, path, response.status)
+                kinds = documented.get("content", {})
+                assert not kinds or response.content_type in kinds, (method, path)
+                checked += 1
+    assert checked == sum(len(ops) for ops in DOCUMENT["paths"].values())
