@@ -263,9 +263,11 @@ async def test_every_route_answers_as_its_document_says(
         "/api/tags/{tag}/evidence": "?a=u1&b=u2",
     }
     form = {"list": "default", "tag": "#y", "token": TOKEN}
-    bodies: dict[str, dict[str, object]] = {"/api/watchlists/{name}/tags": {"json": {"tags": ["#x"]}},
-                                            "/watchlists/add": {"data": form},
-                                            "/watchlists/remove": {"data": form}}  # fmt: skip
+    bodies: dict[str, dict[str, object]] = {
+        "/api/watchlists/{name}/tags": {"json": {"tags": ["#x"]}},
+        "/watchlists/add": {"data": form},
+        "/watchlists/remove": {"data": form},
+    }
     checked = 0
     for path, operations in DOCUMENT["paths"].items():
         url = base + path.format(tag="irgcoutofiraq", name="default") + queries.get(path, "")
