@@ -48,10 +48,10 @@ CASES = [
 ]  # fmt: skip
 
 
-async def aggregate(redis: Redis, settings: Settings, posts: list[Post]) -> None:
+async def aggregate(redis: Redis, settings: Settings, posts: list[Post], batch: int = 2) -> None:
     await watchlist.add(redis, "default", [TAG])
     await queue.ensure_group(redis)
-    await queue.publish(redis, posts, batch=2)
+    await queue.publish(redis, posts, batch=batch)
     await Aggregator(redis, settings, name="agg").run_until_idle()
 
 
@@ -190,9 +190,9 @@ async def test_a_repost_storm_is_counted_not_paired_whatever_the_order(
     assert found.weights == {("calm1", "calm2"): 1, ("calm2", "calm1"): 1}
 
 
-@pytest.mark.parametrize("order", ["forward", "backward"])
+@pytest.mark.parametrize(("order", "batch"), [("forward", 2), ("backward", 2), ("forward", 10)])
 async def test_a_viral_token_does_not_hide_a_pair_another_token_finds(
-    redis: Redis, settings: Settings, order: str
+    redis: Redis, settings: Settings, order: str, batch: int
 ) -> None:
     """Prefixes are the longest tokens: the pair shares three, and the first turns viral."""
     settings = settings.model_copy(update={"coordination_max_matches": 3})
@@ -201,6 +201,7 @@ async def test_a_viral_token_does_not_hide_a_pair_another_token_finds(
     crowd = [post(f"v{n}", f"v{n}", [TAG], text=f"aaaaaaaaaaaa1 u{n}a u{n}b u{n}c u{n}d", at=30 + n)
              for n in range(4)]  # fmt: skip
     posts = pair + crowd
-    await aggregate(redis, settings, posts if order == "forward" else posts[::-1])
+    await aggregate(redis, settings, posts if order == "forward" else posts[::-1], batch)
+    assert await redis.xlen(keys.DEADLETTER) == 0
     for rule in ("toolkit", "extended"):
         assert await weights(redis, "co-similar", rule) == {("a", "b"): 1, ("b", "a"): 1}

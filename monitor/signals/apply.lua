@@ -13,7 +13,7 @@
 local timeline, records, volume, spellings = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
 local retention, batch_newest = tonumber(ARGV[1]), tonumber(ARGV[2])
 local posts = cjson.decode(ARGV[3])
-local ctx = {timeline = KEYS[1], index = KEYS[5], features = KEYS[6], saturated = KEYS[7], authors = KEYS[8],
+local ctx = {index = KEYS[5], features = KEYS[6], saturated = KEYS[7], authors = KEYS[8],
              copies = KEYS[9],
              window = tonumber(ARGV[4]), num = tonumber(ARGV[5]), den = tonumber(ARGV[6]),
              cap = tonumber(ARGV[8]), pairs = {}}

@@ -41,7 +41,7 @@ end
 local Coordination = {}
 Coordination.__index = Coordination
 
--- ctx: the keys (timeline, index, features, saturated, authors, copies, pairs by '<namespace><rule
+-- ctx: the keys (index, features, saturated, authors, copies, pairs by '<namespace><rule
 -- code>'), the window W in ms, the lowest co-similar threshold as num/den, and cap.
 function Coordination.new(ctx)
   return setmetatable({ctx = ctx, cache = {}}, Coordination)
@@ -162,7 +162,7 @@ end
 function Coordination:other_token(pair, code, viral)
   local mine, theirs = self:features(pair[2]), self:features(pair[4])
   if not (mine and theirs) then return nil end
-  local times = redis.call('ZMSCORE', self.ctx.timeline, pair[2], pair[4])
+  local times = {pair[7], pair[7] + pair[5]}  -- both posts' times: the earlier, and dt after it
   local shared = {}
   for _, e in ipairs(theirs.e) do
     if e[1] == 's' and string.find(e[3], code, 1, true) then shared[e[2]] = true end
@@ -171,7 +171,7 @@ function Coordination:other_token(pair, code, viral)
     if e[1] == 's' and e[2] ~= viral and shared[e[2]] and string.find(e[3], code, 1, true) then
       local calm = true
       for _, t in ipairs(times) do
-        calm = calm and self:load(e, math.floor(tonumber(t) / self.ctx.window)) <= self.ctx.cap
+        calm = calm and self:load(e, math.floor(t / self.ctx.window)) <= self.ctx.cap
       end
       if calm then return e[2] end
     end
