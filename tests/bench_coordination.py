@@ -25,7 +25,7 @@ from coordination_network_toolkit.preprocess import preprocess_data
 from rich.console import Console
 from rich.table import Table
 
-from monitor import watchlist
+from monitor import keys, watchlist
 from monitor.connection import connect
 from monitor.embedded import EmbeddedRedis
 from monitor.importers.files import open_archive
@@ -169,6 +169,10 @@ async def measure(directory: Path, posts: int, with_toolkit: bool) -> Table:
             table.add_row("[bold]1,000 new posts to the network", f"[bold]{shown:.2f} s")
             table.add_row("  of which import + aggregation", f"{applied:.2f} s")
             table.add_row("  of which the network query", f"{shown - applied:.2f} s")
+            letters = int(await redis.xlen(keys.DEADLETTER))
+            table.add_row(
+                "dead letters (must be 0)", f"{letters:,}" if not letters else f"[red]{letters:,}"
+            )
             added = {a for a, _, _ in later.edges()} - {a for a, _, _ in network.edges()}
             table.add_row(
                 "new accounts in the network", f"{len(added):,} (the new cell: {CELL_SIZE})"
