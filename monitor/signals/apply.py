@@ -107,6 +107,9 @@ def _by_tag(posts: Sequence[Arrival], watched: set[str], limits: Limits) -> dict
     return per_tag
 
 
+# Posts per script call: each call blocks the server while it runs, and a tag's dense keys make
+# a post cost up to a few hundred pair checks, so calls stay well under Redis's script time limit.
+SCRIPT_POSTS = 100
 _registered: list[AsyncScript] = []
 
 
@@ -126,10 +129,11 @@ async def apply(redis: Redis, batches: Batch, watched: set[str], limits: Limits)
         script, pipe = _script(redis), redis.pipeline(transaction=False)
         orders = []
         for tag, share in per_tag.items():
-            orders.append(share.order)
-            rows = orjson.dumps(share.rows)
-            args = [limits.retention_ms, share.newest, rows, *limits.args()]
-            await script(keys=keys.tag_keys(tag, matching.INDEXES), args=args, client=pipe)
+            for start in range(0, len(share.rows), SCRIPT_POSTS):
+                rows = share.rows[start : start + SCRIPT_POSTS]
+                orders.append(share.order[start : start + SCRIPT_POSTS])
+                args = [limits.retention_ms, share.newest, orjson.dumps(rows), *limits.args()]
+                await script(keys=keys.tag_keys(tag, matching.INDEXES), args=args, client=pipe)
         for order, letters in zip(orders, await pipe.execute(), strict=True):
             for index, letter in zip(order, letters.decode(), strict=True):
                 verdict = _VERDICTS[letter]
