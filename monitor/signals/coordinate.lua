@@ -31,11 +31,11 @@ local function zadd(key, scored)  -- in slices: unpack has a stack limit
   end
 end
 
-local function overlap(mine, theirs)
-  local set, shared = {}, 0
-  for _, token in ipairs(mine) do set[token] = true end
-  for _, token in ipairs(theirs) do if set[token] then shared = shared + 1 end end
-  return shared, #mine + #theirs - shared
+-- Tokens shared with a set (`mine`, token -> true, of `size` tokens), and the union's size.
+local function overlap(mine, size, theirs)
+  local shared = 0
+  for _, token in ipairs(theirs) do if mine[token] then shared = shared + 1 end end
+  return shared, size + #theirs - shared
 end
 
 local Coordination = {}
@@ -44,7 +44,7 @@ Coordination.__index = Coordination
 -- ctx: the keys (index, features, saturated, authors, copies, pairs by '<namespace><rule
 -- code>'), the window W in ms, the lowest co-similar threshold as num/den, and cap.
 function Coordination.new(ctx)
-  return setmetatable({ctx = ctx, cache = {}}, Coordination)
+  return setmetatable({ctx = ctx, cache = {}, loads = {}, hits = {}, sets = {}}, Coordination)
 end
 
 function Coordination:features(key)
@@ -58,10 +58,38 @@ function Coordination:features(key)
 end
 
 -- Posts indexed under one entry's key in one bucket.
+-- Posts indexed under one entry's key in one bucket; counted once per script call and kept up
+-- to date as this call indexes posts.
 function Coordination:load(entry, bucket)
-  local prefix, window = entry[1] .. SEP .. entry[2] .. SEP, self.ctx.window
-  return redis.call('ZLEXCOUNT', self.ctx.index, '[' .. prefix .. stamp(bucket * window),
-    '[' .. prefix .. stamp((bucket + 1) * window - 1) .. '\1')
+  local field = entry[1] .. entry[2] .. bucket
+  if self.loads[field] == nil then
+    local prefix, window = entry[1] .. SEP .. entry[2] .. SEP, self.ctx.window
+    self.loads[field] = redis.call('ZLEXCOUNT', self.ctx.index, '[' .. prefix .. stamp(bucket * window),
+      '[' .. prefix .. stamp((bucket + 1) * window - 1) .. '\1')
+  end
+  return self.loads[field]
+end
+
+-- A hit's post, author and rule flags, decoded once per script call.
+function Coordination:hit(hit)
+  local found = self.hits[hit]
+  if found == nil then
+    found = cjson.decode(string.sub(hit, AT + 14))
+    self.hits[hit] = found
+  end
+  return found
+end
+
+-- The token set of a post's features under one rule, and its size, built once per call.
+function Coordination:token_set(key, f, rule)
+  local cached = self.sets[key .. SEP .. rule]
+  if cached == nil then
+    local set = {}
+    for _, token in ipairs(f.s[rule]) do set[token] = true end
+    cached = {set, #f.s[rule]}
+    self.sets[key .. SEP .. rule] = cached
+  end
+  return cached[1], cached[2]
 end
 
 -- The pair rows of post `key` (features f, time t) with an index hit, by pairs key: one per
@@ -69,7 +97,7 @@ end
 -- A co-similar pair is kept once, whichever shared prefix token found it first (`done`).
 function Coordination:pair(entry, key, t, f, hit, found, done)
   local tq = tonumber(string.sub(hit, AT, AT + 12))
-  local other = cjson.decode(string.sub(hit, AT + 14))
+  local other = self:hit(hit)
   local q, b, flags = other[1], other[2], other[3]
   if q == key or b == f.a then return end
   for code in string.gmatch(entry[3], '.') do
@@ -81,7 +109,8 @@ function Coordination:pair(entry, key, t, f, hit, found, done)
       local similar = true
       if entry[1] == 's' then
         local theirs = self:features(q)
-        local shared, union = overlap(f.s[RULES[code]], theirs and theirs.s[RULES[code]] or {})
+        local mine, size = self:token_set(key, f, RULES[code])
+        local shared, union = overlap(mine, size, theirs and theirs.s[RULES[code]] or {})
         similar = theirs and shared * self.ctx.den >= self.ctx.num * union
         row[8], row[9] = shared, union
       end
@@ -206,6 +235,11 @@ function Coordination:add(key, t, raw)
     table.insert(indexed, member(entry, t, key, f.a))
   end
   zadd(self.ctx.index, indexed)
+  local bucket = math.floor(t / self.ctx.window)
+  for _, entry in ipairs(f.e) do
+    local field = entry[1] .. entry[2] .. bucket
+    if self.loads[field] ~= nil then self.loads[field] = self.loads[field] + 1 end
+  end
   redis.call('HSET', self.ctx.features, key, raw)
   self:count_copies(f, 1)
 end
