@@ -57,6 +57,15 @@ def one_line_errors() -> Iterator[None]:
         fail(f"cannot reach Redis: {exc}", code=1)
 
 
+def checked_tag(tag: str, since: str | None, until: str | None) -> str:
+    """The tag's normal form, once the tag and the window bounds are known to be well formed."""
+    with one_line_errors():
+        timewindow.check(since)
+        timewindow.check(until)
+        return hashtags.parse(tag)
+    raise AssertionError("unreachable")  # one_line_errors exits on every error it catches
+
+
 def load_settings() -> settings.Settings:
     with one_line_errors():
         return settings.load()

@@ -8,8 +8,8 @@ from typing import Annotated
 import typer
 from rich.progress import track
 
-from monitor import exports, hashtags, timewindow
-from monitor.cli.common import err, fail, load_settings, one_line_errors, run
+from monitor import exports
+from monitor.cli.common import checked_tag, err, fail, load_settings, run
 
 app = typer.Typer(help="Export tables for pandas, R or a spreadsheet.", no_args_is_help=True)
 
@@ -32,12 +32,9 @@ def posts(
     output: Output = None,
 ) -> None:
     """One row per post in the window: platform, id, url, time, kind, author, reference, tags."""
-    with one_line_errors():
-        timewindow.check(since)
-        timewindow.check(until)
-        parsed = hashtags.parse(tag)
-        if fmt is ExportFormat.parquet and output is None:
-            fail("--format parquet needs --output FILE (Parquet is not for a terminal)")
+    parsed = checked_tag(tag, since, until)
+    if fmt is ExportFormat.parquet and output is None:
+        fail("--format parquet needs --output FILE (Parquet is not for a terminal)")
     found = run(load_settings(), lambda redis: exports.posts(redis, parsed, since, until))
     if output is None:
         write = exports.write_csv if fmt is ExportFormat.csv else exports.write_jsonl
@@ -64,10 +61,7 @@ def volume_series(
     output: Output = None,
 ) -> None:
     """One CSV row per bucket (as in the report): start, posts, posts by kind, people."""
-    with one_line_errors():
-        timewindow.check(since)
-        timewindow.check(until)
-        parsed = hashtags.parse(tag)
+    parsed = checked_tag(tag, since, until)
     points = run(load_settings(), lambda redis: exports.volume_rows(redis, parsed, since, until))
     if output is None:
         exports.write_volume_csv(points, sys.stdout)

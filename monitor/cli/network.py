@@ -12,8 +12,8 @@ from redis.asyncio import Redis
 from rich.table import Table
 from rich.text import Text
 
-from monitor import hashtags, terminal, timewindow
-from monitor.cli.common import err, fail, load_settings, one_line_errors, out, run
+from monitor import terminal
+from monitor.cli.common import checked_tag, err, fail, load_settings, out, run
 from monitor.reports import network_files
 from monitor.reports.build import NoData, span
 from monitor.settings import Settings
@@ -83,10 +83,7 @@ def network(
 ) -> None:
     """A tag's coordination network: directed weighted edges between accounts (see the docs)."""
     config = load_settings()
-    with one_line_errors():
-        timewindow.check(since)
-        timewindow.check(until)
-        parsed = hashtags.parse(tag)
+    parsed = checked_tag(tag, since, until)
     query = _query(config, behaviour.value, window_s, min_weight, rule.value, threshold)
 
     async def work(redis: Redis) -> str:
@@ -134,10 +131,7 @@ def evidence_cmd(
 ) -> None:
     """The matching post pairs of two accounts: ids, times, the gap, and what they share."""
     config = load_settings()
-    with one_line_errors():
-        timewindow.check(since)
-        timewindow.check(until)
-        parsed = hashtags.parse(tag)
+    parsed = checked_tag(tag, since, until)
     chosen = [behaviour.value] if behaviour else list(BEHAVIOURS)
     queries = [_query(config, b, window_s, 1, rule.value, threshold) for b in chosen]
 
