@@ -78,11 +78,27 @@ def copairs(tag: str, index: str) -> str:
     return _tag(tag, f"co:pairs:{index}")
 
 
+def revision(tag: str) -> str:
+    """Counter: goes up each time the apply script changes the tag's state."""
+    return _tag(tag, "revision")
+
+
+def reports(tag: str) -> str:
+    """Hash: 'revision' -> the revision the reports were built at; report parameters -> the
+    report as JSON (see monitor.reports.ready)."""
+    return _tag(tag, "reports")
+
+
+def report_claim(tag: str, revision: bytes) -> str:
+    """Set by the one reporter that rebuilds a tag's standing reports at one revision."""
+    return _tag(tag, f"reports:claim:{revision.decode()}")
+
+
 def tag_keys(tag: str, indexes: Sequence[str]) -> list[str]:
     """The keys one tag's state lives in, in the order the apply script takes them."""
     state = [timeline(tag), records(tag), volume(tag), spellings(tag)]
     coordination = [coindex(tag), cofeatures(tag), cosaturated(tag), coauthors(tag), cocopies(tag)]
-    return [*state, *coordination, *(copairs(tag, name) for name in indexes)]
+    return [*state, *coordination, *(copairs(tag, name) for name in indexes), revision(tag)]
 
 
 def heartbeat(role: str, name: str) -> str:

@@ -44,6 +44,7 @@ class Settings(BaseSettings):
     backfill_pages: int = Field(25, ge=0)  # older pages a pass reads per (source, tag)
     stream_flush_s: float = Field(0.5, gt=0)  # a stream's posts are published at least this often
     stream_idle_s: float = Field(10.0, gt=0)  # collect --once: a stream this quiet has caught up
+    report_refresh_s: float = Field(10.0, gt=0)  # between the reporter's passes over the tags
     api_host: str = "127.0.0.1"  # the HTTP API and its pages; elsewhere only when told
     api_port: int = Field(8750, ge=0, le=65_535)  # 0: any free port
     api_token: SecretStr | None = None  # writes need it as a bearer token; unset: no writes

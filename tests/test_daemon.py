@@ -9,6 +9,7 @@ import redis as sync_redis
 
 from monitor import keys, queue
 from monitor.connection import connect
+from monitor.reports import ready
 from tests.factories import post
 from tests.processes import environment, hashmon, wait_for
 
@@ -27,7 +28,7 @@ def test_run_follows_watchlist_changes_and_drains_on_sigterm(
     redis_url: str, sync_client: sync_redis.Redis, tmp_path: Path
 ) -> None:
     env = environment(redis_url=redis_url, data_dir=str(tmp_path), read_block_ms="50",
-                      heartbeat_s="0.2")  # fmt: skip
+                      heartbeat_s="0.2", report_refresh_s="0.2")  # fmt: skip
     daemon = hashmon("run", "--watchlists", str(ROOT / "seeds" / "watchlists.toml"), env=env)
     wait_for(lambda: bool(sync_client.keys(keys.heartbeat_pattern("aggregator"))), what="start")
     wait_for(lambda: bool(sync_client.keys(keys.heartbeat_pattern("collector"))), what="start")
@@ -46,6 +47,14 @@ def test_run_follows_watchlist_changes_and_drains_on_sigterm(
     asyncio.run(publish(redis_url, [post(str(i), f"u{i}", ["IraqProtests"]) for i in range(10)]))
     timeline = keys.timeline("iraqprotests")
     wait_for(lambda: sync_client.zcard(timeline) == 10, what="the new tag's posts")
+    revision, kept = keys.revision("iraqprotests"), keys.reports("iraqprotests")
+
+    def built() -> list[bytes]:
+        return sync_client.hmget(kept, ["revision", ready.Params().field])  # type: ignore[return-value]
+
+    wait_for(lambda: built()[0] == sync_client.get(revision), what="the reporter's report")
+    report = json.loads(built()[1])
+    assert (report["posts"]["total"], report["people"]) == (10, 10)
 
     many = [post(f"m{i}", f"u{i % 50}", ["IRGCOutOfIraq"], at=i) for i in range(20_000)]
     asyncio.run(publish(redis_url, many))

@@ -13,7 +13,7 @@ from aiohttp import web
 
 from monitor import hashtags, watchlist
 from monitor.api import state
-from monitor.reports import build, render_html
+from monitor.reports import ready, render_html
 from monitor.reports.build import NoData
 from monitor.reports.model import TagReport
 from monitor.reports.render_html import esc
@@ -49,7 +49,7 @@ def _token_field() -> str:
 
 async def _row(request: web.Request, name: str, tag: str) -> str:
     try:
-        report = await build.tag_report(state.redis(request), tag, "24h", None, 5)
+        report = await ready.tag_report(state.redis(request), tag, "24h")
     except NoData:
         return f"<tr><td>#{esc(tag)}</td><td colspan=4>no posts yet</td>{_remove(name, tag)}</tr>"
     bursts = report.coordination.bursts if report.coordination else []
@@ -86,7 +86,7 @@ async def home(request: web.Request) -> web.Response:
 @routes.get("/tags/{tag}")
 async def tag_page(request: web.Request) -> web.Response:
     tag = hashtags.parse(request.match_info["tag"])
-    report = await build.tag_report(state.redis(request), tag, None, None, 20)
+    report = await ready.tag_report(state.redis(request), tag)
     page = render_html.tag_report(report)
     response = web.Response(text=page.replace("<body>", '<body><p><a href="/">all tags</a></p>', 1),
                             content_type="text/html")  # fmt: skip

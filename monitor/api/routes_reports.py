@@ -5,7 +5,7 @@ from aiohttp import web
 
 from monitor import hashtags, timewindow, watchlist
 from monitor.api import state
-from monitor.reports import build, render_html, render_md, summary
+from monitor.reports import ready, render_html, render_md, summary
 from monitor.reports.model import ListSummary, TagReport
 
 routes = web.RouteTableDef()
@@ -18,7 +18,7 @@ _ACCEPTS = (("text/html", "html"), ("text/markdown", "md"), ("application/json",
 async def tag_report(request: web.Request) -> web.Response:
     tag = hashtags.parse(request.match_info["tag"])
     since, until, fmt, top = *_window(request), _format(request), _top(request)
-    report = await build.tag_report(state.redis(request), tag, since, until, top)
+    report = await ready.tag_report(state.redis(request), tag, since, until, top)
     return _respond(fmt, report)
 
 

@@ -9,6 +9,7 @@ import typer
 
 from monitor.cli.common import fail, load_settings, one_line_errors, out, run, session
 from monitor.cli.watch import load_lists, read_file
+from monitor.embedded import redis_url
 from monitor.settings import Settings
 from workers.aggregator import Aggregator
 from workers.alerter import Alerter
@@ -16,6 +17,7 @@ from workers.api import ApiServer, ListenError
 from workers.collectors.collector import Collector
 from workers.collectors.once import collect_once
 from workers.digester import Digester
+from workers.reporter import Reporter
 from workers.role import Role
 from workers.serve import serve
 
@@ -82,6 +84,10 @@ def _serve(
     everything: bool = False,
 ) -> None:
     async def main() -> None:
+        with redis_url(config) as url:  # the reporter's builds connect from a child process
+            await roles_on(config.model_copy(update={"redis_url": url}))
+
+    async def roles_on(config: Settings) -> None:
         async with session(config) as redis:
             if wanted:
                 await load_lists(redis, wanted)
@@ -92,8 +98,8 @@ def _serve(
             roles += [Collector(redis, config) for _ in range(collectors)]
             if api:
                 roles.append(ApiServer(redis, config))
-            if everything:  # hashmon run: digests are written and alerts delivered too
-                roles += [Digester(redis, config), Alerter(redis, config)]
+            if everything:  # hashmon run: reports kept current, digests written, alerts sent
+                roles += [Reporter(redis, config), Digester(redis, config), Alerter(redis, config)]
             log.info("hashmon: %d aggregator(s), %d collector(s)%s started", count, collectors,
                      ", the API" if api else "")  # fmt: skip
             await serve(roles, config.shutdown_grace_s)

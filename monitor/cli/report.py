@@ -10,7 +10,7 @@ from rich.console import RenderableType
 
 from monitor import hashtags, timewindow, watchlist
 from monitor.cli.common import err, fail, load_settings, one_line_errors, out, run
-from monitor.reports import build, render_html, render_md, render_text, summary
+from monitor.reports import ready, render_html, render_md, render_text, summary
 from monitor.reports.model import ListSummary, TagReport
 
 
@@ -50,7 +50,7 @@ def report(
         listed = run(config, lambda r: summary.list_summary(r, target, since or "24h", until))
         _show(_rendered(listed, fmt), output)
     else:
-        one = run(config, lambda r: build.tag_report(r, target, since, until, top))
+        one = run(config, lambda r: ready.tag_report(r, target, since, until, top))
         _show(_rendered(one, fmt), output)
 
 

@@ -1,7 +1,7 @@
 -- Applies one batch of posts to one tag's state, atomically, in that tag's hash slot.
 -- KEYS: timeline, records, volume, spellings, coordination index, coordination features,
 -- unpaired (viral) posts, posts per (content key, author), accounts per content key, then one
--- pairs key per coordination index.
+-- pairs key per coordination index, and last the tag's revision counter.
 -- ARGV: retention_ms, the batch's newest post time (ms), the posts as one JSON array of
 -- [post key, time ms, volume kind field, volume platform field, spelling, record, features
 -- JSON or null], the largest coordination window (ms), the lowest co-similar threshold as
@@ -84,4 +84,5 @@ if #expired_with_times > 0 then
   bulk('HDEL', records, expired)
   redis.call('ZREMRANGEBYSCORE', timeline, '-inf', bound)
 end
+if #scored > 0 or #expired_with_times > 0 then redis.call('INCR', KEYS[#KEYS]) end
 return table.concat(verdicts)

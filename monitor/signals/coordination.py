@@ -110,13 +110,14 @@ async def matching_pairs(redis: Redis, tag: str, query: Query, window: Window) -
         await redis.zrangebyscore(keys.copairs(tag, query.index), window.start_ms, window.end_ms),
     )  # the earlier post's time is in the member too: no scores to parse
     limit_ms = query.window_s * 1000
+    num, den = query.threshold.numerator, query.threshold.denominator
     found = []
     seen = set()
     for member in raw:
         a, p, b, q, dt, _key, first, *overlap = orjson.loads(member)
         if dt > limit_ms or first + dt > window.end_ms or (p, q) in seen:
             continue  # a pair found through two keys (two links, two tokens) counts once
-        if overlap and Fraction(overlap[0], overlap[1]) < query.threshold:
+        if overlap and overlap[0] * den < num * overlap[1]:  # shared / union < threshold, exactly
             continue
         seen.add((p, q))
         found.append(Pair(a, p, b, q, dt, first, *overlap))
@@ -140,11 +141,14 @@ class Network:
     pairs: list[Pair]
     handles: dict[str, str | None] = field(default_factory=dict)
     unpaired: int = 0  # posts whose key matched more than coordination_max_matches others
+    _edges: list[tuple[str, str, int]] | None = field(default=None, repr=False, compare=False)
 
     def edges(self) -> list[tuple[str, str, int]]:
         """(source, target, weight) with weight >= K, heaviest first, then by ids."""
-        kept = [(a, b, w) for (a, b), w in self.weights.items() if w >= self.query.min_weight]
-        return sorted(kept, key=lambda edge: (-edge[2], edge[0], edge[1]))
+        if self._edges is None:
+            kept = [(a, b, w) for (a, b), w in self.weights.items() if w >= self.query.min_weight]
+            self._edges = sorted(kept, key=lambda edge: (-edge[2], edge[0], edge[1]))
+        return self._edges
 
     def clusters(self) -> list[Cluster]:
         """Connected components of the kept edges, largest first."""

@@ -1,0 +1,75 @@
+"""The reporter role: rebuilds each watched tag's standing reports after its state changes.
+
+Builds run in a child process, because a report over a large tag is seconds of CPU that would
+otherwise stall the aggregators, collectors and API sharing this process's event loop.
+"""
+
+import asyncio
+import logging
+import multiprocessing
+from concurrent.futures import ProcessPoolExecutor
+
+from monitor import keys, watchlist
+from monitor.connection import connect
+from monitor.reports import ready
+from workers.role import Role
+
+log = logging.getLogger(__name__)
+
+CLAIM_S = 600  # a reporter that dies mid-build holds its claim this long
+
+
+def _build(url: str, tag: str, params: ready.Params) -> None:
+    """Runs in the child process: build one report and keep it."""
+
+    async def main() -> None:
+        redis = connect(url)
+        try:
+            await ready.refresh(redis, tag, params)
+        finally:
+            await redis.aclose()
+
+    asyncio.run(main())
+
+
+class Reporter(Role):
+    role = "reporter"
+    _pool: ProcessPoolExecutor | None = None
+
+    async def prepare(self) -> None:
+        if not self.settings.redis_url:
+            raise ValueError("the reporter needs the Redis URL in its settings")
+        if self._pool is None:
+            spawn = multiprocessing.get_context("spawn")
+            self._pool = ProcessPoolExecutor(max_workers=1, mp_context=spawn)
+
+    async def step(self) -> int:
+        built = 0
+        for tag in sorted(await watchlist.watched(self.redis)):
+            built += await self._refresh(tag)
+            if self.stopping.is_set():
+                break
+        self.done += built
+        await self.beat()
+        if not built:
+            await self._sleep(self.settings.report_refresh_s)
+        return built
+
+    async def _refresh(self, tag: str) -> int:
+        revision = await ready.revision(self.redis, tag)
+        wanted = await ready.stale(self.redis, tag)
+        if revision is None or not wanted:
+            return 0
+        claim = keys.report_claim(tag, revision)
+        if not await self.redis.set(claim, self.name, nx=True, ex=CLAIM_S):
+            return 0
+        loop, url = asyncio.get_running_loop(), str(self.settings.redis_url)
+        for params in wanted:
+            await loop.run_in_executor(self._pool, _build, url, tag, params)
+        log.info("reports of #%s rebuilt at revision %s", tag, revision.decode())
+        return len(wanted)
+
+    async def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(cancel_futures=True)
+        await super().close()
