@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 DEMO := env HASHMON_REDIS_URL= HASHMON_DATA_DIR=$(CURDIR)/.demo
 
-.PHONY: setup run demo test lint bench bench-coordination sample clean
+.PHONY: setup run demo test lint bench bench-coordination bench-report sample clean
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -c 'import sys; sys.exit("Python 3.11 or newer is needed") if sys.version_info < (3, 11) else None'
@@ -37,6 +37,9 @@ bench: setup  ## import + aggregation throughput against redis-benchmark's XADD 
 
 bench-coordination: setup  ## 1M posts with planted cells: import to network, new posts, the Toolkit
 	$(BIN)/python -m tests.bench_coordination
+
+bench-report: setup  ## JSON report latency on a tag of 1M posts, kept ready by the reporter
+	$(BIN)/python -m tests.bench_report
 
 sample: setup  ## regenerate seeds/sample-campaign.jsonl (deterministic)
 	$(BIN)/python -m seeds.make_sample_campaign

@@ -37,6 +37,7 @@ class Role(abc.ABC):
         self.settings = settings
         self.name = name or default_name(self.role)
         self.stopping = asyncio.Event()
+        self.prepared = asyncio.Event()  # set once prepare() has returned
         self.done = 0
         self._last_beat = 0.0
 
@@ -52,6 +53,7 @@ class Role(abc.ABC):
         """Step until stopping is set; transient Redis and network errors wait and retry."""
         failures = 0
         await self.prepare()
+        self.prepared.set()
         while not self.stopping.is_set():
             try:
                 self.done += await self.step()

@@ -5,6 +5,7 @@ import logging
 import signal
 from collections.abc import Sequence
 
+from monitor import sdnotify
 from workers.role import Role
 
 log = logging.getLogger(__name__)
@@ -19,6 +20,8 @@ class _Stopper:
         self.roles, self.runs, self.grace_s = roles, runs, grace_s
 
     def drain(self) -> None:
+        if not any(role.stopping.is_set() for role in self.roles):
+            sdnotify.notify("STOPPING=1")
         for role in self.roles:
             role.stopping.set()
 
@@ -35,10 +38,23 @@ class _Stopper:
         asyncio.get_running_loop().call_later(self.grace_s, self.cancel)
 
 
+async def _tell_systemd(roles: Sequence[Role]) -> None:
+    """READY=1 once every role is prepared, then WATCHDOG=1 while the event loop turns."""
+    await asyncio.gather(*(role.prepared.wait() for role in roles))
+    sdnotify.notify("READY=1")
+    log.info("ready: %s", ", ".join(role.name for role in roles))
+    if (every := sdnotify.watchdog_interval_s()) is None:
+        return
+    while True:
+        sdnotify.notify("WATCHDOG=1")
+        await asyncio.sleep(every)
+
+
 async def serve(roles: Sequence[Role], grace_s: float) -> None:
     """Run every role until all have stopped; a crash in one stops the others and is re-raised."""
     loop = asyncio.get_running_loop()
     runs = [asyncio.create_task(role.run(), name=role.name) for role in roles]
+    systemd = asyncio.create_task(_tell_systemd(roles))
     stopper = _Stopper(roles, runs, grace_s)
     for sig in HANDLED_SIGNALS:
         loop.add_signal_handler(sig, stopper.on_signal, sig)
@@ -47,6 +63,7 @@ async def serve(roles: Sequence[Role], grace_s: float) -> None:
         stopper.drain()  # one role crashed, or all finished: the others drain too
         await asyncio.wait(runs)
     finally:
+        systemd.cancel()
         for sig in HANDLED_SIGNALS:
             loop.remove_signal_handler(sig)
         stopper.cancel()  # no-op unless serve() itself was cancelled

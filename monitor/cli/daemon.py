@@ -24,22 +24,34 @@ from workers.serve import serve
 log = logging.getLogger(__name__)
 
 
+ROLES = ("aggregator", "collector", "api", "reporter", "digester", "alerter")
+
+
 def run_all(
     watchlists: Annotated[
         Path | None, typer.Option(help="Add the lists of this TOML file on start.")
     ] = None,
     aggregators: Annotated[int, typer.Option(min=1, max=64, help="Aggregator tasks.")] = 1,
+    roles: Annotated[
+        str, typer.Option(help=f"Comma-separated roles to run, of: {', '.join(ROLES)}.")
+    ] = ",".join(ROLES),
 ) -> None:
-    """Run every role in one process until SIGINT/SIGTERM (the first drains, a second stops)."""
+    """Run every role (or those of --roles) in one process until SIGINT/SIGTERM (the first
+    drains, a second stops)."""
+    chosen = {name.strip() for name in roles.split(",") if name.strip()}
+    if unknown := sorted(chosen - set(ROLES)):
+        fail(f"--roles: unknown role {unknown[0]!r}; choose from {', '.join(ROLES)}")
+    if not chosen:
+        fail(f"--roles: name at least one of {', '.join(ROLES)}")
     wanted = read_file(watchlists) if watchlists else {}
-    _serve(load_settings(), aggregators, wanted, collectors=1, api=True, everything=True)
+    _serve(load_settings(), chosen, wanted, aggregators)
 
 
 def aggregate(
     workers: Annotated[int, typer.Option(min=1, max=64, help="Aggregator tasks.")] = 1,
 ) -> None:
     """Run aggregators only; any number of them, on any machines, can share one Redis."""
-    _serve(load_settings(), workers, {})
+    _serve(load_settings(), {"aggregator"}, {}, workers)
 
 
 def collect(
@@ -50,7 +62,7 @@ def collect(
     """Collect from every source; with --once, return when the pass's posts are in reports."""
     config = load_settings()
     if not once:
-        _serve(config, 0, {}, collectors=1)
+        _serve(config, {"collector"}, {})
         return
     results = run(config, lambda redis: collect_once(redis, config))
     if not results:
@@ -72,16 +84,11 @@ def serve_api(
     """Serve the HTTP API only; writes need HASHMON_API_TOKEN as a bearer token."""
     config = load_settings()
     changes = {k: v for k, v in (("api_host", host), ("api_port", port)) if v is not None}
-    _serve(config.model_copy(update=changes), 0, {}, api=True)
+    _serve(config.model_copy(update=changes), {"api"}, {})
 
 
 def _serve(
-    config: Settings,
-    count: int,
-    wanted: dict[str, list[str]],
-    collectors: int = 0,
-    api: bool = False,
-    everything: bool = False,
+    config: Settings, chosen: set[str], wanted: dict[str, list[str]], aggregators: int = 1
 ) -> None:
     async def main() -> None:
         with redis_url(config) as url:  # the reporter's builds connect from a child process
@@ -91,17 +98,18 @@ def _serve(
         async with session(config) as redis:
             if wanted:
                 await load_lists(redis, wanted)
-            roles: list[Role] = [Aggregator(redis, config) for _ in range(count)]
-            if count > 1:
-                for i, role in enumerate(roles):
-                    role.name = f"{role.name}-{i}"
-            roles += [Collector(redis, config) for _ in range(collectors)]
-            if api:
-                roles.append(ApiServer(redis, config))
-            if everything:  # hashmon run: reports kept current, digests written, alerts sent
-                roles += [Reporter(redis, config), Digester(redis, config), Alerter(redis, config)]
-            log.info("hashmon: %d aggregator(s), %d collector(s)%s started", count, collectors,
-                     ", the API" if api else "")  # fmt: skip
+            roles: list[Role] = []
+            if "aggregator" in chosen:
+                roles += [Aggregator(redis, config) for _ in range(aggregators)]
+                if aggregators > 1:
+                    for i, role in enumerate(roles):
+                        role.name = f"{role.name}-{i}"
+            others: dict[str, type[Collector | ApiServer | Reporter | Digester | Alerter]] = {
+                "collector": Collector, "api": ApiServer, "reporter": Reporter,
+                "digester": Digester, "alerter": Alerter,
+            }  # fmt: skip
+            roles += [make(redis, config) for name, make in others.items() if name in chosen]
+            log.info("hashmon: %s started", ", ".join(role.role for role in roles))
             await serve(roles, config.shutdown_grace_s)
             log.info("hashmon: stopped")
 
