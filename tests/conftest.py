@@ -7,15 +7,19 @@ from pathlib import Path
 
 import pytest
 import redis as sync_redis
-from aiohttp import web
+from aiohttp import ClientSession, web
+from aiohttp.test_utils import TestServer
+from pydantic import SecretStr
 from redis.asyncio import Redis
 
+from monitor.api.app import make_app
 from monitor.connection import connect
 from monitor.embedded import EmbeddedRedis
 from monitor.settings import Settings
 from tests.fakes.threaded import serving
 from tests.processes import end_leftovers
 
+TOKEN = "s3cret-token"  # the API token the api fixture's server is configured with
 SHARED = Path(__file__).resolve().parents[2] / "shared"
 
 
@@ -56,6 +60,15 @@ def settings(redis_url: str, tmp_path: Path) -> Settings:
         heartbeat_s=0.2,
         publish_batch=50,
     )
+
+
+@pytest.fixture
+async def api(redis: Redis, settings: Settings) -> AsyncIterator[tuple[ClientSession, str]]:
+    """A client and the base URL of the HTTP API on the test Redis, writes allowed with TOKEN."""
+    configured = settings.model_copy(update={"api_token": SecretStr(TOKEN)})
+    async with TestServer(make_app(redis, configured), host="127.0.0.1") as server, \
+            ClientSession() as client:  # fmt: skip
+        yield client, str(server.make_url("")).rstrip("/")
 
 
 @pytest.fixture

@@ -4,33 +4,22 @@ JSON errors naming the field, metrics, and an OpenAPI document that matches the 
 import signal
 import socket
 import urllib.request
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 from aiohttp import ClientSession
 from aiohttp.test_utils import TestServer
 from openapi_spec_validator import validate
-from pydantic import SecretStr
 from redis.asyncio import Redis
 
 from monitor import queue, watchlist
 from monitor.api.app import make_app
 from monitor.api.openapi import DOCUMENT
 from monitor.settings import Settings
+from tests.conftest import TOKEN
 from tests.factories import post
 from tests.processes import environment, hashmon, wait_for
 from workers.aggregator import Aggregator
-
-TOKEN = "s3cret-token"
-
-
-@pytest.fixture
-async def api(redis: Redis, settings: Settings) -> AsyncIterator[tuple[ClientSession, str]]:
-    configured = settings.model_copy(update={"api_token": SecretStr(TOKEN)})
-    async with TestServer(make_app(redis, configured), host="127.0.0.1") as server, \
-            ClientSession() as client:  # fmt: skip
-        yield client, str(server.make_url("")).rstrip("/")
 
 
 async def load(redis: Redis, settings: Settings) -> None:

@@ -14,7 +14,7 @@ runner = CliRunner()
 
 
 def hashmon(env: dict[str, str], *args: str) -> tuple[int, str]:
-    result = runner.invoke(app, list(args), env=env)
+    result = runner.invoke(app, list(args), env=env, prog_name="hashmon")
     assert "Traceback" not in result.output, result.output
     return result.exit_code, result.output
 
@@ -177,3 +177,19 @@ def test_status_counts_the_queue_and_dead_letters(
     }  # fmt: skip
     code, out = hashmon(cli_env, "status", "--check")
     assert code == 1 and one_error_line(out) == "error: no aggregator is running"
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["watch", "add", "-x"], "error: No such option: -x (see 'hashmon watch add --help')"),
+        (["report", "#a", "--top", "many"], "error: Invalid value for '--top': Input should be a "
+         "valid integer, unable to parse string as an integer (see 'hashmon report --help')"),
+        (["watch", "add"], "error: Missing argument 'tags'. (see 'hashmon watch add --help')"),
+        (["reprot"], "error: No such command 'reprot'. Did you mean 'report', 'export'? "
+         "(see 'hashmon --help')"),
+    ],
+)  # fmt: skip
+def test_usage_errors_are_one_line(cli_env: dict[str, str], args: list[str], message: str) -> None:
+    code, out = hashmon(cli_env, *args)
+    assert (code, out.strip()) == (2, message)

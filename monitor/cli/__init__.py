@@ -19,8 +19,10 @@ from monitor.cli import (
     watch,
 )
 from monitor.cli.common import out, setup_logging
+from monitor.cli.usage import OneLineErrors
 
 app = typer.Typer(
+    cls=OneLineErrors,
     help="Watch hashtag campaigns: volume, people talking, bursts and coordination.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
