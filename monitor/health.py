@@ -1,57 +1,107 @@
-"""What is running and how far behind it is: heartbeats, the queue, dead letters."""
+"""What is running and how far behind it is: every live role with its last error, each
+aggregator's pending entries, what each collector is working on, the queue, dead letters."""
 
 import time
-from typing import cast
+from typing import Any, cast
 
 from pydantic import BaseModel
 from redis.asyncio import Redis
 
-from monitor import deadletter, keys, watchlist
+from monitor import deadletter, keys, leases, watchlist
 from monitor.connection import text
+
+ROLE_ORDER = ("aggregator", "collector", "api", "reporter", "digester", "alerter")
 
 
 class Role(BaseModel):
     role: str
-    name: str
+    name: str  # role-host-pid: where it runs
     done: int  # posts (or bad entries) handled since it started
     seconds_since_beat: float
+    last_error: str | None = None
+    seconds_since_error: float | None = None
+    pending: int | None = None  # an aggregator's entries delivered to it, not yet applied
+    working_on: list[str] = []  # a collector's leases: 'source tag' ('*': the whole source)
 
 
 class Status(BaseModel):
     roles: list[Role]
     stream_length: int  # entries held, acknowledged ones included until trimmed
     pending: int  # delivered to an aggregator, not yet applied
+    oldest_waiting_s: float | None  # age of the oldest entry not yet applied (the queue's lag)
     dead_letters: int
     watched_tags: int
 
 
-async def roles(redis: Redis, role: str) -> list[Role]:
+async def roles(redis: Redis) -> list[Role]:
     """Roles whose heartbeat has not expired; registered in one sorted set, so no key scans."""
     now = time.time()
     await redis.zremrangebyscore(keys.ROLES, "-inf", now)  # dead ones that never said goodbye
-    found = []
     members = cast(list[bytes], await redis.zrangebyscore(keys.ROLES, now, "+inf"))  # no scores
+    pending = await _pending_by_consumer(redis)
+    holding = await leases.holders(redis)
+    found = []
     for member in members:
         kind, _, name = text(member).partition(":")
-        beat = cast(dict[bytes, bytes], await redis.hgetall(keys.heartbeat(kind, name)))
-        if kind == role and beat:
-            age = max(0.0, now - float(beat[b"at"]))
-            found.append(
-                Role(role=role, name=name, done=int(beat[b"done"]), seconds_since_beat=age)
-            )
-    return sorted(found, key=lambda r: r.name)
+        beat = {
+            text(k): text(v) for k, v in (await redis.hgetall(keys.heartbeat(kind, name))).items()
+        }
+        if not beat:
+            continue
+        error_at = float(beat["error_at"]) if "error_at" in beat else None
+        found.append(Role(
+            role=kind, name=name, done=int(beat["done"]),
+            seconds_since_beat=max(0.0, now - float(beat["at"])),
+            last_error=beat.get("error"),
+            seconds_since_error=None if error_at is None else max(0.0, now - error_at),
+            pending=pending.get(name, 0) if kind == "aggregator" else None,
+            working_on=holding.get(name, []) if kind == "collector" else [],
+        ))  # fmt: skip
+    order = {kind: n for n, kind in enumerate(ROLE_ORDER)}
+    return sorted(found, key=lambda r: (order.get(r.role, len(order)), r.name))
+
+
+async def _pending_by_consumer(redis: Redis) -> dict[str, int]:
+    if not await redis.exists(keys.INGEST):
+        return {}
+    consumers: list[dict[str, Any]] = await redis.xinfo_consumers(keys.INGEST, keys.AGGREGATORS)
+    return {text(c["name"]): int(c["pending"]) for c in consumers}
+
+
+async def _oldest_waiting_ms(redis: Redis) -> int | None:
+    """The stream time of the oldest entry delivered but not applied, or not yet delivered."""
+    groups = await redis.xinfo_groups(keys.INGEST)
+    ours = [g for g in groups if text(g["name"]) == keys.AGGREGATORS]
+    if not ours:
+        first = await redis.xrange(keys.INGEST, count=1)
+        return _ms(first[0][0]) if first else None
+    times = []
+    summary = await redis.xpending(keys.INGEST, keys.AGGREGATORS)
+    if summary["pending"] and summary["min"] is not None:
+        times.append(_ms(summary["min"]))
+    after = f"({text(ours[0]['last-delivered-id'])}"
+    if undelivered := await redis.xrange(keys.INGEST, after, count=1):
+        times.append(_ms(undelivered[0][0]))
+    return min(times, default=None)
+
+
+def _ms(entry_id: object) -> int:
+    """The time part of a stream entry id, in ms."""
+    return int(text(cast(bytes, entry_id)).split("-")[0])
 
 
 async def status(redis: Redis) -> Status:
     length = int(await redis.xlen(keys.INGEST))
-    pending = 0
+    pending, oldest = 0, None
     if length or await redis.exists(keys.INGEST):
         groups = await redis.xinfo_groups(keys.INGEST)
         pending = sum(int(g["pending"]) for g in groups)
+        oldest = await _oldest_waiting_ms(redis)
     return Status(
-        roles=await roles(redis, "aggregator") + await roles(redis, "collector"),
+        roles=await roles(redis),
         stream_length=length,
         pending=pending,
+        oldest_waiting_s=None if oldest is None else max(0.0, time.time() - oldest / 1000),
         dead_letters=await deadletter.count(redis),
         watched_tags=len(await watchlist.watched(redis)),
     )

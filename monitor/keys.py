@@ -134,6 +134,21 @@ def source_health(source: str) -> str:
     return _sources(f"health:{source}")
 
 
+def lease(source: str, tag: str) -> str:
+    """Held by the one collector working a (source, tag) cursor; '*' for a whole source."""
+    return _sources(f"lease:{source}\0{tag}")
+
+
+def lease_pattern() -> str:
+    return _sources("lease:*")
+
+
+def lease_parts(key: str) -> tuple[str, str]:
+    """(source, tag) of a lease key."""
+    source, _, tag = key.removeprefix(_sources("lease:")).partition("\0")
+    return source, tag
+
+
 BLUESKY_TAGS = _sources("bluesky:tags")  # hash: AT URI of a post with a watched tag -> its tags
 BLUESKY_TAG_TIMES = _sources("bluesky:tag-times")  # zset: the same URIs -> post time, for expiry
 

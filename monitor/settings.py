@@ -37,6 +37,7 @@ class Settings(BaseSettings):
     coordination_min_similarity: float = Field(0.8, gt=0, le=1)  # lowest co-similar threshold
     coordination_min_tokens: int = Field(5, ge=1)  # shorter token sets are similar to nothing
     coordination_max_matches: int = Field(100, ge=1)  # posts of one key per bucket; more: viral
+    collection_lease_s: float = Field(60.0, gt=0)  # a dead collector's cursors wait this long
     poll_interval_s: float = Field(60.0, gt=0)  # between a collector's passes over its sources
     http_timeout_s: float = Field(30.0, gt=0)  # one request to a platform, body included
     http_attempts: int = Field(5, gt=0, le=100)  # tries on 5xx, timeouts and connection errors

@@ -48,6 +48,7 @@ def test_a_stopped_daemon_resumes_and_the_report_is_unchanged(
     env = environment(
         redis_url=redis_url, data_dir=str(tmp_path), read_block_ms="50", heartbeat_s="0.2",
         claim_idle_ms="300", http_backoff_s="0.01", backfill_pages="1000", poll_interval_s="3600",
+        collection_lease_s="1",  # a killed collector's lease: the restart waits this long
     )  # fmt: skip
     with serving(state.app()) as url:
         run(env, "watch", "add", f"#{TAG}")

@@ -8,6 +8,7 @@ from pathlib import Path
 import redis as sync_redis
 
 from monitor import keys, queue
+from monitor.cli.daemon import ROLES
 from monitor.connection import connect
 from monitor.reports import ready
 from tests.factories import post
@@ -30,8 +31,12 @@ def test_run_follows_watchlist_changes_and_drains_on_sigterm(
     env = environment(redis_url=redis_url, data_dir=str(tmp_path), read_block_ms="50",
                       heartbeat_s="0.2", report_refresh_s="0.2")  # fmt: skip
     daemon = hashmon("run", "--watchlists", str(ROOT / "seeds" / "watchlists.toml"), env=env)
-    wait_for(lambda: bool(sync_client.keys(keys.heartbeat_pattern("aggregator"))), what="start")
-    wait_for(lambda: bool(sync_client.keys(keys.heartbeat_pattern("collector"))), what="start")
+
+    def beating() -> set[str]:
+        found: list[bytes] = sync_client.keys("hashmon:heartbeat:*")  # type: ignore[assignment]
+        return {key.decode().split(":")[2] for key in found}
+
+    wait_for(lambda: beating() == set(ROLES), what="every role's heartbeat")
     assert sync_client.smembers(keys.watchlist("default")) == {
         b"irgcoutofiraq",
         b"blacklistmois",
@@ -41,7 +46,7 @@ def test_run_follows_watchlist_changes_and_drains_on_sigterm(
     probe = hashmon("status", "--check", "--format", "json", env=env)
     out, _ = probe.communicate(timeout=30)
     assert probe.returncode == 0
-    assert [r["role"] for r in json.loads(out)["roles"]] == ["aggregator", "collector"]
+    assert [r["role"] for r in json.loads(out)["roles"]] == list(ROLES)  # each once, in order
     added = hashmon("watch", "add", "#IraqProtests", "--list", "iraq-2019", env=env)
     assert added.communicate(timeout=30)[0].startswith("iraq-2019: 1 added")
     asyncio.run(publish(redis_url, [post(str(i), f"u{i}", ["IraqProtests"]) for i in range(10)]))

@@ -38,6 +38,7 @@ class Role(abc.ABC):
         self.name = name or default_name(self.role)
         self.stopping = asyncio.Event()
         self.prepared = asyncio.Event()  # set once prepare() has returned
+        self.last_error: tuple[float, str] | None = None  # (unix time, what), for hashmon status
         self.done = 0
         self._last_beat = 0.0
 
@@ -62,6 +63,7 @@ class Role(abc.ABC):
                 failures += 1
                 delay = backoff(failures, base=0.5, cap=30.0)
                 log.warning("%s: %s, retrying in %.1fs", self.name, exc, delay)
+                self.note_error(f"{type(exc).__name__}: {exc}")
                 await self._sleep(delay)
 
     async def run_until_idle(self) -> int:
@@ -73,6 +75,10 @@ class Role(abc.ABC):
         self.done += total
         return total
 
+    def note_error(self, what: str) -> None:
+        """Remember the latest error; the next heartbeat carries it to hashmon status."""
+        self.last_error = (time.time(), " ".join(what.split())[:300])
+
     async def beat(self, force: bool = False) -> None:
         """Record liveness and counters under a key that expires when the role stops beating."""
         now = time.monotonic()
@@ -83,6 +89,9 @@ class Role(abc.ABC):
         ttl = max(1, round(3 * self.settings.heartbeat_s))
         async with self.redis.pipeline(transaction=False) as pipe:  # two slots on a cluster
             pipe.hset(key, mapping={"done": self.done, "at": time.time()})
+            if self.last_error is not None:
+                when, what = self.last_error
+                pipe.hset(key, mapping={"error_at": when, "error": what})
             pipe.expire(key, ttl)
             pipe.zadd(keys.ROLES, {f"{self.role}:{self.name}": time.time() + ttl})
             await pipe.execute()

@@ -44,8 +44,11 @@ async def metrics(request: web.Request) -> web.Response:
     ):
         Gauge(name, doc, registry=registry).set(value)
     running = Gauge("hashmon_roles", "Running roles", ["role"], registry=registry)
-    for role in ("aggregator", "collector"):
+    for role in health.ROLE_ORDER:
         running.labels(role).set(sum(1 for r in found.roles if r.role == role))
+    if found.oldest_waiting_s is not None:
+        Gauge("hashmon_queue_lag_seconds", "Age of the oldest entry not yet applied",
+              registry=registry).set(found.oldest_waiting_s)  # fmt: skip
     await _source_metrics(redis, registry)
     registry.register(_Collected(await ingest_stats.metrics(redis)))
     return web.Response(body=generate_latest(registry),

@@ -4,8 +4,9 @@ from typing import Annotated
 
 import typer
 from rich.table import Table
+from rich.text import Text
 
-from monitor import health
+from monitor import health, terminal
 from monitor.cli.common import fail, load_settings, out, run
 from monitor.cli.watch import FormatOption, Output
 
@@ -16,19 +17,34 @@ def status(
         bool, typer.Option("--check", help="Exit 1 when no aggregator is running (for probes).")
     ] = False,
 ) -> None:
-    """Running aggregators and collectors, the ingest queue and dead letters."""
+    """Every running role (where it runs, its work, its last error), the queue and its lag,
+    dead letters."""
     found = run(load_settings(), health.status)
     if fmt is Output.json:
         typer.echo(found.model_dump_json(indent=2))
     else:
-        table = Table("role", "name", "posts handled", "last beat", title="hashmon status")
+        table = Table("role", "name", "posts handled", "last beat", "working on", "last error",
+                      title="hashmon status")  # fmt: skip
         for role in found.roles:
-            table.add_row(role.role, role.name, f"{role.done:,}",
-                          f"{role.seconds_since_beat:.1f} s ago")  # fmt: skip
+            beat = f"{role.seconds_since_beat:.1f} s ago"
+            table.add_row(role.role, role.name, f"{role.done:,}", beat, _work(role), _error(role))
         out.print(table)
+        lag = "" if found.oldest_waiting_s is None else f", oldest {found.oldest_waiting_s:,.1f} s"
         out.print(
-            f"queue: {found.stream_length:,} entries, {found.pending:,} pending; "
+            f"queue: {found.stream_length:,} entries, {found.pending:,} pending{lag}; "
             f"dead letters: {found.dead_letters:,}; watched tags: {found.watched_tags:,}"
         )
     if check and not any(role.role == "aggregator" for role in found.roles):
         fail("no aggregator is running", code=1)
+
+
+def _work(role: health.Role) -> str:
+    if role.pending is not None:
+        return f"{role.pending:,} pending"
+    return ", ".join(role.working_on)
+
+
+def _error(role: health.Role) -> Text:
+    if role.last_error is None or role.seconds_since_error is None:
+        return Text("")
+    return Text(f"{role.seconds_since_error:,.0f} s ago: {terminal.clean(role.last_error)}")

@@ -3,19 +3,24 @@
 Each pass reads the sources and the watchlists afresh, so a tag or source added while it runs is
 collected from the next pass on. Sources are collected concurrently, a source's tags one after
 another (they share its rate limit). A failing source is recorded in its health and retried on
-the next pass; it never stops the others.
+the next pass; it never stops the others. Any number of collectors share the work: each
+(source, tag) cursor, and each streamed source, is worked under a lease (monitor.leases), so two
+collectors never poll the same cursor at once.
 """
 
 import asyncio
+import contextlib
 import logging
 import time
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Protocol
 
 import aiohttp
 from pydantic import ValidationError
 
-from monitor import __version__, deadletter, sources, watchlist
+from monitor import __version__, deadletter, leases, sources, watchlist
+from monitor.leases import Held, LeaseLost
 from monitor.models import Post
 from monitor.settings import Settings
 from monitor.signals.records import epoch_ms
@@ -33,6 +38,7 @@ from workers.role import Role
 
 log = logging.getLogger(__name__)
 
+STREAM = "*"  # the lease of a streamed source (and Jetstream's one cursor)
 USER_AGENT = f"hashmon/{__version__} (hashtag campaign monitor)"
 
 
@@ -65,6 +71,7 @@ class SourcePass:
     source: str
     posts: int = 0
     errors: int = 0
+    skipped: int = 0  # tags another collector held
 
 
 class Collector(Role):
@@ -76,23 +83,31 @@ class Collector(Role):
     last_entry: bytes | None = None  # the newest stream entry this collector published
     clients: dict[str, Client]
     streams: dict[Source, "asyncio.Task[StreamPass]"]
+    held: dict[tuple[str, str], Held]  # (source, tag) -> the lease its cursor is written under
 
     async def prepare(self) -> None:
         if self.session is None:
             timeout = aiohttp.ClientTimeout(total=self.settings.http_timeout_s)
             headers = {"User-Agent": USER_AGENT}
             self.session = aiohttp.ClientSession(timeout=timeout, headers=headers)
-            self.clients, self.streams = {}, {}
+            self.clients, self.streams, self.held = {}, {}, {}
+
+    @property
+    def _lease_ms(self) -> int:
+        return round(self.settings.collection_lease_s * 1000)
 
     async def step(self) -> int:
         await self.prepare()
         found = await sources.all_sources(self.redis)
-        self._keep_streams([s for s in found if _streams(s)])
+        unread = await self._keep_streams([s for s in found if _streams(s)])
         tags = sorted(await watchlist.watched(self.redis))
         polled = [s for s in found if not sources.KINDS[s.platform].streaming]
-        done = sum(r.posts for r in await asyncio.gather(*(self._poll(s, tags) for s in polled)))
-        self.done += done
-        await self._idle(self.settings.poll_interval_s)
+        passes = await asyncio.gather(*(self._poll(s, tags) for s in polled))
+        self.done += sum(p.posts for p in passes)
+        wait = self.settings.poll_interval_s
+        if unread or any(p.skipped for p in passes):  # held elsewhere, maybe by a dead collector
+            wait = min(wait, self.settings.collection_lease_s)
+        await self._idle(wait)
         return 0  # counted above, so that the heartbeats during the wait carry it
 
     async def _idle(self, seconds: float) -> None:
@@ -120,16 +135,22 @@ class Collector(Role):
     async def _once(self, source: Source, tags: list[str]) -> SourcePass:
         if not sources.KINDS[source.platform].streaming:
             return await self._poll(source, tags)
-        try:
-            streamed = await self._reader(source).run(once=True)
-        except ConnectionError as exc:
-            await self._failed(source, "*", str(exc), None)
-            return SourcePass(source.name, errors=1)
+        async with self._leased(source, STREAM) as lease:
+            if lease is None:
+                log.info("%s: another collector is reading the stream", source.name)
+                return SourcePass(source.name)
+            try:
+                streamed = await self._reader(source).run(once=True)
+            except ConnectionError as exc:
+                await self._failed(source, "*", str(exc), None)
+                return SourcePass(source.name, errors=1)
         await self._streamed(source, streamed)
         return SourcePass(source.name, streamed.posts)
 
-    def _keep_streams(self, streamed: list[Source]) -> None:
-        """A reader per streamed source; one whose source was removed or edited is stopped."""
+    async def _keep_streams(self, streamed: list[Source]) -> int:
+        """A reader per streamed source whose lease this collector holds; one whose source was
+        removed or edited, or whose lease was lost, is stopped. Returns how many streamed
+        sources another collector reads."""
         for source, task in list(self.streams.items()):
             if task.done() and not task.cancelled() and task.exception() is not None:
                 log.error("%s: stream failed, restarting: %r", source.name, task.exception())
@@ -137,8 +158,43 @@ class Collector(Role):
                 task.cancel()
                 del self.streams[source]
         for source in streamed:
-            if source not in self.streams:
-                self.streams[source] = asyncio.create_task(self._reader(source).run())
+            if source not in self.streams and (
+                await leases.acquire(self.redis, source.name, STREAM, self.name, self._lease_ms)
+            ):
+                lease = Held(source.name, STREAM, self.name)
+                self.streams[source] = asyncio.create_task(self._stream(source, lease))
+        return sum(source not in self.streams for source in streamed)
+
+    async def _stream(self, source: Source, lease: Held) -> StreamPass:
+        """Read the stream while the lease lasts; give the lease back when the reader ends."""
+        self.held[source.name, STREAM] = lease
+        keeper = asyncio.create_task(leases.keep(self.redis, lease, self._lease_ms))
+        reader = asyncio.create_task(self._reader(source).run())
+        try:
+            await asyncio.wait({reader, keeper}, return_when=asyncio.FIRST_COMPLETED)
+            if not reader.done():
+                raise LeaseLost(f"{source.name}: the stream's lease was lost")
+            return reader.result()
+        finally:
+            for task in (reader, keeper):
+                task.cancel()
+            await asyncio.gather(reader, keeper, return_exceptions=True)
+            if self.held.get((source.name, STREAM)) is lease:
+                del self.held[source.name, STREAM]
+            await leases.release(self.redis, lease)
+
+    @contextlib.asynccontextmanager
+    async def _leased(self, source: Source, tag: str) -> AsyncIterator[Held | None]:
+        """The lease on one cursor, known to the sink (which fences the cursor's writes)."""
+        async with leases.holding(self.redis, source.name, tag, self.name, self._lease_ms) as lease:
+            if lease is None:
+                yield None
+                return
+            self.held[source.name, tag] = lease
+            try:
+                yield lease
+            finally:
+                del self.held[source.name, tag]
 
     def _reader(self, source: Source) -> JetstreamReader | MastodonStreamReader:
         assert self.session is not None  # prepare() made it
@@ -159,36 +215,51 @@ class Collector(Role):
             self._client(source), source, self.settings, self._sink(source)
         )
         for tag in tags if poller.per_tag else ["*"]:
-            try:
-                posts = await poller.collect(tag)
-            except Stopped:
-                break
-            except Malformed as exc:
-                result.errors += 1
-                await self._failed(source, tag, f"malformed response: {exc}", exc.raw)
-                continue
-            except FetchError as exc:
-                result.errors += 1
-                await self._failed(source, tag, str(exc), None)
-                continue
-            except ValidationError as exc:  # a stored cursor this version cannot read
-                result.errors += 1
-                reason = f"unreadable cursor ({exc.error_count()} errors); remove and re-add it"
-                await self._failed(source, tag, reason, None)
-                continue
-            result.posts += len(posts)
-            newest = max((epoch_ms(post.created_at) for post in posts), default=None)
-            await sources.record_success(self.redis, source.name, len(posts), newest)
-            log.debug("%s: %d posts for %s", source.name, len(posts), _label(tag))
+            async with self._leased(source, tag) as lease:
+                if lease is None:
+                    log.debug("%s: %s is with another collector", source.name, _label(tag))
+                    result.skipped += 1
+                    continue
+                if not await self._poll_tag(poller, source, tag, result):
+                    break
         if result.posts:
             log.info("%s: %d posts collected", source.name, result.posts)
         return result
+
+    async def _poll_tag(self, poller: Poller, source: Source, tag: str, result: SourcePass) -> bool:
+        """Collect one tag into the pass's result; False when the source must stop for now."""
+        try:
+            posts = await poller.collect(tag)
+        except Stopped:
+            return False
+        except LeaseLost as exc:  # another collector took over: its cursor stands
+            log.warning("%s", exc)
+            return True
+        except Malformed as exc:
+            result.errors += 1
+            await self._failed(source, tag, f"malformed response: {exc}", exc.raw)
+            return True
+        except FetchError as exc:
+            result.errors += 1
+            await self._failed(source, tag, str(exc), None)
+            return True
+        except ValidationError as exc:  # a stored cursor this version cannot read
+            result.errors += 1
+            reason = f"unreadable cursor ({exc.error_count()} errors); remove and re-add it"
+            await self._failed(source, tag, reason, None)
+            return True
+        result.posts += len(posts)
+        newest = max((epoch_ms(post.created_at) for post in posts), default=None)
+        await sources.record_success(self.redis, source.name, len(posts), newest)
+        log.debug("%s: %d posts for %s", source.name, len(posts), _label(tag))
+        return True
 
     async def _failed(self, source: Source, tag: str, reason: str, raw: bytes | None) -> None:
         """Recorded in the source's health (per tag where it has tags) and, with the raw
         response when there is one, in the dead letters."""
         where = f"{_label(tag)}: " if tag != "*" else ""
         log.warning("%s: %s%s", source.name, where, reason)
+        self.note_error(f"{source.name}: {where}{reason}")
         await sources.record_error(self.redis, source.name, f"{where}{reason}")
         if raw is not None:
             await deadletter.add(self.redis, source.name if tag == "*" else f"{source.name}:{tag}",
@@ -207,7 +278,10 @@ class Collector(Role):
         def published(entry: bytes) -> None:
             self.last_entry = entry
 
-        return into_redis(self.redis, source.name, self.settings, published)
+        def lease(tag: str) -> Held | None:
+            return self.held.get((source.name, tag))
+
+        return into_redis(self.redis, source.name, self.settings, published, lease)
 
 
 def _streams(source: Source) -> bool:

@@ -6,7 +6,8 @@ from dataclasses import dataclass
 
 from redis.asyncio import Redis
 
-from monitor import bluesky_tags, deadletter, queue, sources
+from monitor import bluesky_tags, deadletter, leases, queue, sources
+from monitor.leases import Held, LeaseLost
 from monitor.models import Post
 from monitor.platforms import bluesky
 from monitor.settings import Settings
@@ -25,10 +26,12 @@ def into_redis(
     source: str,
     settings: Settings,
     published: Callable[[bytes], None] = lambda _: None,
+    lease: Callable[[str], Held | None] | None = None,
 ) -> Sink:
     """The sink every collector uses; ``published`` hears of each last stream entry written.
 
-    Bluesky posts are remembered with their tags first, for the reposts of them to come.
+    Bluesky posts are remembered with their tags first, for the reposts of them to come. With
+    ``lease`` (a tag's lease, as the collector holds it), a cursor is written only under it.
     """
 
     async def publish(posts: list[Post]) -> None:
@@ -46,6 +49,11 @@ def into_redis(
         return await sources.cursor(redis, source, tag)
 
     async def save_cursor(tag: str, cursor: str) -> None:
-        await sources.save_cursor(redis, source, tag, cursor)
+        if lease is None:
+            await sources.save_cursor(redis, source, tag, cursor)
+        elif (held := lease(tag)) is None:
+            raise LeaseLost(f"{source}: no lease on {tag!r}; cursor not saved")
+        else:
+            await leases.save_cursor(redis, held, cursor)
 
     return Sink(publish, reject, load_cursor, save_cursor)
