@@ -20,6 +20,12 @@ from monitor.connection import text
 
 log = logging.getLogger(__name__)
 
+_ACQUIRE = """
+local holder = redis.call('GET', KEYS[1])
+if holder and holder ~= ARGV[1] then return 0 end
+redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+return 1
+"""
 _RENEW = """
 if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
 redis.call('PEXPIRE', KEYS[1], ARGV[2])
@@ -51,7 +57,9 @@ class Held:
 
 
 async def acquire(redis: Redis, source: str, tag: str, owner: str, ttl_ms: int) -> bool:
-    return bool(await redis.set(keys.lease(source, tag), owner, nx=True, px=ttl_ms))
+    """Take the lease, or take it again: a collector whose Redis came back from its AOF finds
+    its own leases there, and must not wait for them to expire."""
+    return bool(await redis.eval(_ACQUIRE, 1, keys.lease(source, tag), owner, ttl_ms))
 
 
 async def renew(redis: Redis, lease: Held, ttl_ms: int) -> bool:
