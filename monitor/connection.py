@@ -3,7 +3,13 @@
 from redis.asyncio import Redis
 from redis.asyncio.retry import Retry
 from redis.backoff import ExponentialWithJitterBackoff
-from redis.exceptions import ConnectionError, TimeoutError
+from redis.exceptions import (
+    ConnectionError,
+    OutOfMemoryError,
+    ReadOnlyError,
+    ResponseError,
+    TimeoutError,
+)
 
 
 def connect(url: str) -> Redis:
@@ -19,3 +25,17 @@ def connect(url: str) -> Redis:
 def text(value: bytes | str) -> str:
     """A reply as text: our clients return bytes, redis-py's types allow str too."""
     return value.decode() if isinstance(value, bytes) else value
+
+
+_TRANSIENT = ("OOM", "BUSY", "LOADING", "MASTERDOWN", "READONLY", "TRYAGAIN", "CLUSTERDOWN")
+
+
+def transient(error: ResponseError) -> bool:
+    """A refusal that passes: memory limit, a busy or loading server, a failover; also when a
+    script's command met it."""
+    said = str(error)
+    return (
+        isinstance(error, OutOfMemoryError | ReadOnlyError)
+        or said.startswith(_TRANSIENT)
+        or any(f"-{code} " in said for code in _TRANSIENT)
+    )

@@ -6,6 +6,7 @@ from typing import Any, cast
 
 from pydantic import BaseModel
 from redis.asyncio import Redis
+from redis.exceptions import ResponseError
 
 from monitor import deadletter, keys, leases, watchlist
 from monitor.connection import text
@@ -31,6 +32,7 @@ class Status(BaseModel):
     oldest_waiting_s: float | None  # age of the oldest entry not yet applied (the queue's lag)
     dead_letters: int
     watched_tags: int
+    conditions: list[str] = []  # what holds collection back now (backpressure, memory)
 
 
 async def roles(redis: Redis) -> list[Role]:
@@ -64,7 +66,10 @@ async def roles(redis: Redis) -> list[Role]:
 async def _pending_by_consumer(redis: Redis) -> dict[str, int]:
     if not await redis.exists(keys.INGEST):
         return {}
-    consumers: list[dict[str, Any]] = await redis.xinfo_consumers(keys.INGEST, keys.AGGREGATORS)
+    try:
+        consumers: list[dict[str, Any]] = await redis.xinfo_consumers(keys.INGEST, keys.AGGREGATORS)
+    except ResponseError:  # published to before any aggregator made the group
+        return {}
     return {text(c["name"]): int(c["pending"]) for c in consumers}
 
 
@@ -90,7 +95,25 @@ def _ms(entry_id: object) -> int:
     return int(text(cast(bytes, entry_id)).split("-")[0])
 
 
-async def status(redis: Redis) -> Status:
+async def conditions(redis: Redis, stream_length: int, max_backlog: int | None) -> list[str]:
+    """Why publishers are waiting, if they are: the backlog limit, or Redis's memory limit."""
+    found = []
+    if max_backlog is not None and stream_length >= max_backlog:
+        found.append(
+            f"backpressure: the ingest stream holds {stream_length:,} entries (max "
+            f"{max_backlog:,}); collection and imports wait for the aggregators"
+        )
+    memory = await redis.info("memory")
+    limit, used = int(memory.get("maxmemory", 0)), int(memory["used_memory"])
+    if limit and used >= limit:
+        found.append(
+            f"Redis is at its memory limit ({used:,} of {limit:,} bytes): writes are refused "
+            "and collection, imports and aggregation wait; raise maxmemory or free memory"
+        )
+    return found
+
+
+async def status(redis: Redis, max_backlog: int | None = None) -> Status:
     length = int(await redis.xlen(keys.INGEST))
     pending, oldest = 0, None
     if length or await redis.exists(keys.INGEST):
@@ -104,4 +127,5 @@ async def status(redis: Redis) -> Status:
         oldest_waiting_s=None if oldest is None else max(0.0, time.time() - oldest / 1000),
         dead_letters=await deadletter.count(redis),
         watched_tags=len(await watchlist.watched(redis)),
+        conditions=await conditions(redis, length, max_backlog),
     )

@@ -14,9 +14,10 @@ from dataclasses import dataclass, field
 from typing import cast
 
 from redis.asyncio import Redis
+from redis.exceptions import ResponseError
 
 from monitor import keys
-from monitor.connection import text
+from monitor.connection import text, transient
 
 log = logging.getLogger(__name__)
 
@@ -58,8 +59,9 @@ class Held:
 
 async def acquire(redis: Redis, source: str, tag: str, owner: str, ttl_ms: int) -> bool:
     """Take the lease, or take it again: a collector whose Redis came back from its AOF finds
-    its own leases there, and must not wait for them to expire."""
-    return bool(await redis.eval(_ACQUIRE, 1, keys.lease(source, tag), owner, ttl_ms))
+    its own leases there, and must not wait for them to expire. While Redis refuses writes
+    (memory limit, failover) this waits, as publishing does."""
+    return bool(await _waiting(redis, _ACQUIRE, [keys.lease(source, tag)], [owner, ttl_ms]))
 
 
 async def renew(redis: Redis, lease: Held, ttl_ms: int) -> bool:
@@ -74,13 +76,24 @@ async def release(redis: Redis, lease: Held) -> None:
 
 async def save_cursor(redis: Redis, lease: Held, cursor: str) -> None:
     """Write the tag's cursor only while the lease is ours; raise LeaseLost otherwise."""
-    key = keys.lease(lease.source, lease.tag)
-    saved = await redis.eval(
-        _SAVE_CURSOR, 2, key, keys.cursors(lease.source), lease.owner, lease.tag, cursor
-    )
-    if not saved:
+    where = [keys.lease(lease.source, lease.tag), keys.cursors(lease.source)]
+    if not await _waiting(redis, _SAVE_CURSOR, where, [lease.owner, lease.tag, cursor]):
         lease.lost.set()
         raise LeaseLost(f"{lease.source}: the lease on {lease.tag!r} was lost; cursor not saved")
+
+
+async def _waiting(redis: Redis, script: str, names: list[str], args: list[str | int]) -> object:
+    """Run a script that writes, waiting while Redis refuses writes (memory limit, failover)."""
+    wait = 0.05
+    while True:
+        try:
+            return await redis.eval(script, len(names), *names, *args)
+        except ResponseError as exc:
+            if not transient(exc):
+                raise
+            log.warning("lease: Redis refuses writes for now: %s", exc)
+        await asyncio.sleep(wait)
+        wait = min(2 * wait, 5.0)
 
 
 @contextlib.asynccontextmanager

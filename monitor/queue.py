@@ -6,6 +6,9 @@ import, the run id its statistics are counted under. Entries are trimmed only be
 consumer group has acknowledged, so nothing accepted is lost.
 """
 
+import asyncio
+import logging
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import cast
@@ -15,10 +18,14 @@ from redis.asyncio import Redis
 from redis.exceptions import ResponseError
 
 from monitor import keys
+from monitor.connection import transient
 from monitor.models import Post
 from monitor.signals.records import Arrival, arrival
 
+log = logging.getLogger(__name__)
+
 _Rows = list[tuple[bytes, dict[bytes, bytes]]]
+_MAX_WAIT_S = 5.0  # between checks while held back
 
 
 @dataclass(frozen=True)
@@ -42,17 +49,59 @@ async def ensure_group(redis: Redis, group: str = keys.AGGREGATORS) -> None:
 
 
 async def publish(
-    redis: Redis, posts: Sequence[Post], *, batch: int, run: str | None = None
+    redis: Redis,
+    posts: Sequence[Post],
+    *,
+    batch: int,
+    run: str | None = None,
+    max_backlog: int | None = None,
 ) -> list[bytes]:
-    """Add posts in entries of up to ``batch`` posts, in one round trip; returns the entry ids."""
-    pipe = redis.pipeline(transaction=False)
+    """Add posts in entries of up to ``batch`` posts, in one round trip; returns the entry ids.
+
+    Backpressure: while the stream holds ``max_backlog`` entries or more (aggregators are behind
+    or absent), or while Redis refuses writes at its memory limit, this waits and tries again,
+    so that what a collector or an import has read is held back, never dropped.
+    """
+    entries: list[dict[str, bytes | str]] = []
     for start in range(0, len(posts), batch):
         rows = [arrival(post).row() for post in posts[start : start + batch]]
-        fields: dict[str, bytes | str] = {"posts": orjson.dumps(rows)}
-        if run:
-            fields["run"] = run
-        pipe.xadd(keys.INGEST, fields)  # type: ignore[arg-type]  # redis-py's FieldT is invariant
-    return list(await pipe.execute())
+        entries.append({"posts": orjson.dumps(rows)} | ({"run": run} if run else {}))
+    added: list[bytes | None] = [None] * len(entries)
+    held_since, wait = None, 0.05
+    while True:
+        backlog = await redis.xlen(keys.INGEST) if max_backlog is not None else 0
+        if max_backlog is None or backlog < max_backlog:
+            if await _add(redis, entries, added):
+                if held_since is not None:
+                    log.info(
+                        "backpressure: publishing again after %.1f s", time.monotonic() - held_since
+                    )
+                return [entry_id for entry_id in added if entry_id is not None]
+            why = "Redis is at its memory limit (maxmemory)"
+        else:
+            why = f"the ingest stream holds {backlog:,} entries (max {max_backlog:,})"
+        if held_since is None:
+            held_since = time.monotonic()
+            log.warning("backpressure: holding posts back: %s", why)
+        await asyncio.sleep(wait)
+        wait = min(2 * wait, _MAX_WAIT_S)
+
+
+async def _add(
+    redis: Redis, entries: list[dict[str, bytes | str]], added: list[bytes | None]
+) -> bool:
+    """XADD the entries not added yet; True when all are in. Memory refusals leave theirs out."""
+    todo = [n for n, entry_id in enumerate(added) if entry_id is None]
+    pipe = redis.pipeline(transaction=False)
+    for n in todo:
+        pipe.xadd(keys.INGEST, entries[n])  # type: ignore[arg-type]  # redis-py's FieldT is invariant
+    for n, result in zip(todo, await pipe.execute(raise_on_error=False), strict=True):
+        if isinstance(result, Exception):
+            if not (isinstance(result, ResponseError) and transient(result)):
+                raise result
+        else:
+            added[n] = result
+    return all(entry_id is not None for entry_id in added)
 
 
 def _decode(entry_id: bytes, fields: dict[bytes, bytes]) -> Entry:

@@ -1,7 +1,9 @@
 """Faults the daemon lives through: its Redis killed in the middle of a run (AOF on) and back
-after a moment or after 30 s. Collectors and aggregators keep retrying, and the final report
-equals the one of an undisturbed run: nothing lost, nothing counted twice."""
+after a moment or after 30 s; aggregators far behind; Redis at its memory limit. Collectors and
+aggregators wait and retry, and the final report equals the one of an undisturbed run: nothing
+lost, nothing counted twice."""
 
+import asyncio
 import signal
 import subprocess
 import time
@@ -10,13 +12,20 @@ from pathlib import Path
 
 import pytest
 import redis as sync_redis
+from aiohttp.test_utils import TestServer
+from redis.asyncio import Redis
 
-from monitor import keys
+from monitor import deadletter, health, keys, sources, watchlist
+from monitor.connection import connect
 from monitor.embedded import server_binary
+from monitor.settings import Settings
 from tests.fakes import mastodon as fake
 from tests.fakes.threaded import serving
 from tests.processes import environment, hashmon, wait_for
+from tests.test_collect_mastodon import expected, figures
 from tests.test_collect_restart import PAGES, TAG, finish, report, run, timeline_requests
+from workers.aggregator import Aggregator
+from workers.collectors.collector import Collector
 
 
 class RedisServer:
@@ -98,3 +107,80 @@ def test_redis_killed_mid_run_loses_nothing(
         daemon.send_signal(signal.SIGTERM)
         finish(daemon)
     assert report(env) == undisturbed
+
+
+async def _campaign_source(redis: Redis, url: str) -> None:
+    await watchlist.add(redis, "default", [TAG.lower()])
+    await sources.add(redis, sources.make("mastodon", url, name="home"))
+
+
+async def _held_back(redis: Redis, task: "asyncio.Task[object]", max_backlog: int) -> list[str]:
+    """Once publishing has stalled: the conditions status reports, the collector still at it."""
+    for _ in range(60):
+        before = await redis.xlen(keys.INGEST)
+        await asyncio.sleep(0.5)
+        conditions = (await health.status(redis, max_backlog)).conditions
+        if conditions and await redis.xlen(keys.INGEST) == before:
+            assert not task.done(), "the collector returned instead of waiting"
+            return conditions
+    raise AssertionError("publishing was never held back")
+
+
+async def test_collection_waits_for_aggregators_far_behind(
+    redis: Redis, settings: Settings
+) -> None:
+    state = fake.Instance()
+    statuses = fake.campaign(200, TAG, replies=False)
+    for status in statuses:
+        state.add(status)
+    settings = settings.model_copy(
+        update={"max_stream_backlog": 3, "publish_batch": 10, "backfill_pages": 100}
+    )
+    async with TestServer(state.app(), host="127.0.0.1") as server:
+        await _campaign_source(redis, str(server.make_url("")).rstrip("/"))
+        collector = Collector(redis, settings, name="c")
+        collecting = asyncio.create_task(collector.collect_once())
+        [condition] = await _held_back(redis, collecting, 3)
+        assert condition.startswith("backpressure: the ingest stream holds 4 entries (max 3)")
+        aggregator = Aggregator(redis, settings, name="a")
+        aggregating = asyncio.create_task(aggregator.run())
+        [done] = await collecting
+        aggregator.stopping.set()
+        await aggregating
+        await aggregator.run_until_idle()
+        await collector.close()
+        await aggregator.close()
+    assert done.posts == 200
+    assert await figures(redis) == expected(statuses)
+
+
+async def test_redis_at_its_memory_limit_holds_posts_back(
+    server: RedisServer, tmp_path: Path
+) -> None:
+    state = fake.Instance()
+    statuses = fake.campaign(400, TAG, replies=False)
+    for status in statuses:
+        state.add(status)
+    settings = Settings(redis_url=server.url, data_dir=tmp_path / "data", read_block_ms=20,
+                        claim_idle_ms=200, heartbeat_s=0.2, backfill_pages=100)  # fmt: skip
+    redis = connect(server.url)
+    async with TestServer(state.app(), host="127.0.0.1") as fake_server:
+        await _campaign_source(redis, str(fake_server.make_url("")).rstrip("/"))
+        used = int((await redis.info("memory"))["used_memory"])
+        await redis.config_set("maxmemory", used + 100_000)
+        collector, aggregator = Collector(redis, settings, name="c"), Aggregator(redis, settings)
+        collecting = asyncio.create_task(collector.collect_once())
+        aggregating = asyncio.create_task(aggregator.run())
+        conditions = await _held_back(redis, collecting, settings.max_stream_backlog)
+        assert [c.split(" (")[0] for c in conditions] == ["Redis is at its memory limit"]
+        await redis.config_set("maxmemory", 0)
+        [done] = await collecting
+        while await redis.zcard(keys.timeline(TAG.lower())) < 400:  # noqa: ASYNC110
+            await asyncio.sleep(0.05)
+        aggregator.stopping.set()
+        await aggregating
+        await collector.close()
+        await aggregator.close()
+    assert done.posts == 400 and await deadletter.count(redis) == 0
+    assert await figures(redis) == expected(statuses)
+    await redis.aclose()

@@ -6,6 +6,7 @@ import time
 from redis.exceptions import ResponseError
 
 from monitor import deadletter, ingest_stats, keys, queue, watchlist
+from monitor.connection import transient
 from monitor.signals.apply import Limits, Outcome, apply
 from workers.role import Role
 
@@ -58,12 +59,18 @@ class Aggregator(Role):
         limits = Limits.of(self.settings)
         try:
             outcome = await apply(self.redis, [(e.run, e.posts) for e in good], watched, limits)
-        except ResponseError:  # a script refused some entry's data: find it, apply the others
+        except (
+            ResponseError
+        ) as exc:  # a script refused some entry's data: find it, apply the others
+            if transient(exc):  # Redis at its memory limit, busy, failing over: all stay pending
+                raise
             outcome = Outcome()
             for entry in good:
                 try:
                     one = await apply(self.redis, [(entry.run, entry.posts)], watched, limits)
                 except ResponseError as exc:
+                    if transient(exc):
+                        raise
                     await self._dead_letter(entry, f"refused by the apply script: {exc}")
                     continue
                 outcome.merge(one)

@@ -102,7 +102,13 @@ class _Publisher:
         if not self.pending:
             return
         batch = self.settings.publish_batch
-        self.published += await queue.publish(self.redis, self.pending, batch=batch, run=self.run)
+        self.published += await queue.publish(
+            self.redis,
+            self.pending,
+            batch=batch,
+            run=self.run,
+            max_backlog=self.settings.max_stream_backlog,
+        )
         self.pending.clear()
         if len(self.published) > _AHEAD:
             await until_applied(self.redis, self.published[-_AHEAD - 1], self.aggregating)

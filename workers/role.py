@@ -53,10 +53,11 @@ class Role(abc.ABC):
     async def run(self) -> None:
         """Step until stopping is set; transient Redis and network errors wait and retry."""
         failures = 0
-        await self.prepare()
-        self.prepared.set()
         while not self.stopping.is_set():
             try:
+                if not self.prepared.is_set():  # Redis may be away or full when a role starts
+                    await self.prepare()
+                    self.prepared.set()
                 self.done += await self.step()
                 failures = 0
             except (RedisError, OSError) as exc:

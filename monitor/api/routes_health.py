@@ -18,7 +18,7 @@ routes = web.RouteTableDef()
 @routes.get("/healthz")
 async def healthz(request: web.Request) -> web.Response:
     """200 while an aggregator runs (posts are being applied), else 503; the body says why."""
-    found = await health.status(state.redis(request))
+    found = await health.status(state.redis(request), state.settings(request).max_stream_backlog)
     ok = any(role.role == "aggregator" for role in found.roles)
     body = {"ok": ok, **found.model_dump(mode="json")}
     return web.json_response(body, status=200 if ok else 503)
@@ -34,7 +34,7 @@ async def source_states(request: web.Request) -> web.Response:
 async def metrics(request: web.Request) -> web.Response:
     """Read from Redis at each scrape, so every process serving the API reports the same."""
     redis = state.redis(request)
-    found = await health.status(redis)
+    found = await health.status(redis, state.settings(request).max_stream_backlog)
     registry = CollectorRegistry()
     for name, doc, value in (
         ("hashmon_stream_entries", "Entries held by the ingest stream", found.stream_length),
@@ -43,6 +43,8 @@ async def metrics(request: web.Request) -> web.Response:
         ("hashmon_watched_tags", "Tags on any watchlist", found.watched_tags),
     ):
         Gauge(name, doc, registry=registry).set(value)
+    Gauge("hashmon_held_back", "1 while publishers wait (backlog or memory limit)",
+          registry=registry).set(1 if found.conditions else 0)  # fmt: skip
     running = Gauge("hashmon_roles", "Running roles", ["role"], registry=registry)
     for role in health.ROLE_ORDER:
         running.labels(role).set(sum(1 for r in found.roles if r.role == role))

@@ -7,7 +7,7 @@ from rich.table import Table
 from rich.text import Text
 
 from monitor import health, terminal
-from monitor.cli.common import fail, load_settings, out, run
+from monitor.cli.common import err, fail, load_settings, out, run
 from monitor.cli.watch import FormatOption, Output
 
 
@@ -19,7 +19,8 @@ def status(
 ) -> None:
     """Every running role (where it runs, its work, its last error), the queue and its lag,
     dead letters."""
-    found = run(load_settings(), health.status)
+    config = load_settings()
+    found = run(config, lambda redis: health.status(redis, config.max_stream_backlog))
     if fmt is Output.json:
         typer.echo(found.model_dump_json(indent=2))
     else:
@@ -34,6 +35,8 @@ def status(
             f"queue: {found.stream_length:,} entries, {found.pending:,} pending{lag}; "
             f"dead letters: {found.dead_letters:,}; watched tags: {found.watched_tags:,}"
         )
+        for condition in found.conditions:
+            err.print(f"warning: {condition}", markup=False)
     if check and not any(role.role == "aggregator" for role in found.roles):
         fail("no aggregator is running", code=1)
 

@@ -39,7 +39,10 @@ def into_redis(
             return
         tagged = [p for p in posts if p.platform == bluesky.PLATFORM and p.kind != "repost"]
         await bluesky_tags.remember(redis, tagged, settings.retention_days)
-        published((await queue.publish(redis, posts, batch=settings.publish_batch))[-1])
+        ids = await queue.publish(
+            redis, posts, batch=settings.publish_batch, max_backlog=settings.max_stream_backlog
+        )
+        published(ids[-1])
 
     async def reject(reason: str, raw: bytes) -> None:
         await deadletter.add(redis, source, reason, raw)
