@@ -19,7 +19,7 @@ import aiohttp
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from redis.asyncio import Redis
 
-from monitor import alert_delivery, keys, watchlist, webhooks
+from monitor import alert_delivery, atomic, keys, watchlist, webhooks
 from monitor.reports import render_html, render_md, summary
 from monitor.reports.model import ListSummary
 from monitor.timewindow import parse_duration
@@ -137,9 +137,8 @@ async def _post(
 
 def _write(target: Path, body: str) -> None:
     """Through a temporary name, so that a reader never sees half a file."""
-    partial = target.with_suffix(target.suffix + ".partial")
-    partial.write_text(body, encoding="utf-8")
-    partial.replace(target)
+    with atomic.replacing(target) as partial:
+        partial.write_text(body, encoding="utf-8")
 
 
 def _render(found: ListSummary, fmt: Format) -> str:

@@ -22,6 +22,8 @@ from monitor.settings import Settings
 from tests.fakes import mastodon as fake
 from tests.fakes.threaded import serving
 from tests.processes import environment, hashmon, wait_for
+from tests.test_cli import hashmon as cli
+from tests.test_cli import one_error_line
 from tests.test_collect_mastodon import expected, figures
 from tests.test_collect_restart import PAGES, TAG, finish, report, run, timeline_requests
 from workers.aggregator import Aggregator
@@ -184,3 +186,35 @@ async def test_redis_at_its_memory_limit_holds_posts_back(
     assert done.posts == 400 and await deadletter.count(redis) == 0
     assert await figures(redis) == expected(statuses)
     await redis.aclose()
+
+
+@pytest.fixture
+def small_disk(tmp_path: Path) -> Iterator[Path]:
+    """A 16 KiB file system (tmpfs), for a disk that fills up in the middle of an export."""
+    mount = tmp_path / "disk"
+    mount.mkdir()
+    done = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=16k", "tmpfs", str(mount)],
+                          capture_output=True, text=True, check=False)  # fmt: skip
+    if done.returncode != 0:
+        pytest.skip(f"cannot mount a small tmpfs here (needs root): {done.stderr.strip()}")
+    yield mount
+    subprocess.run(["umount", str(mount)], check=True)
+
+
+@pytest.mark.usefixtures("sync_client")
+def test_a_disk_that_fills_up_mid_export_leaves_the_old_file(
+    cli_env: dict[str, str], small_disk: Path
+) -> None:
+    sample = Path(__file__).parents[1] / "seeds" / "sample-campaign.jsonl"
+    assert cli(cli_env, "import", str(sample), "--tag", TAG)[0] == 0
+    previous = small_disk / "posts.csv"
+    previous.write_text("an earlier export\n")
+    for fmt in ("csv", "jsonl"):
+        code, out = cli(cli_env, "export", "posts", f"#{TAG}", "-f", fmt, "-o", str(previous))
+        assert code == 2 and one_error_line(out) == (
+            f"error: cannot write {previous}: No space left on device; nothing was written"
+        )
+        assert previous.read_text() == "an earlier export\n"
+        assert [p.name for p in small_disk.iterdir()] == ["posts.csv"]  # no partial file
+    code, out = cli(cli_env, "export", "volume", f"#{TAG}", "--since", "1h", "-o", str(previous))
+    assert code == 0 and previous.read_text().startswith("start,posts,")

@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 from rich.progress import track
 
-from monitor import exports
+from monitor import atomic, exports
 from monitor.cli.common import checked_tag, err, fail, load_settings, run
 
 app = typer.Typer(help="Export tables for pandas, R or a spreadsheet.", no_args_is_help=True)
@@ -43,13 +43,15 @@ def posts(
     rows = track(found, description=f"writing {output.name}", console=err,
                  disable=not err.is_terminal or len(found) < 10_000)  # fmt: skip
     try:
-        if fmt is ExportFormat.parquet:
-            exports.write_parquet(rows, output)
-        else:
-            with output.open("w", encoding="utf-8", newline="") as out:
-                (exports.write_csv if fmt is ExportFormat.csv else exports.write_jsonl)(rows, out)
+        with atomic.replacing(output) as partial:
+            if fmt is ExportFormat.parquet:
+                exports.write_parquet(rows, partial)
+            else:
+                with partial.open("w", encoding="utf-8", newline="") as out:
+                    write = exports.write_csv if fmt is ExportFormat.csv else exports.write_jsonl
+                    write(rows, out)
     except OSError as exc:
-        fail(f"cannot write {output}: {exc.strerror}")
+        fail(f"cannot write {output}: {exc.strerror or exc}; nothing was written")
     err.print(f"wrote {len(found):,} posts to {output}", markup=False, highlight=False)
 
 
@@ -67,8 +69,8 @@ def volume_series(
         exports.write_volume_csv(points, sys.stdout)
         return
     try:
-        with output.open("w", encoding="utf-8", newline="") as out:
+        with atomic.replacing(output) as partial, partial.open("w", newline="") as out:
             exports.write_volume_csv(points, out)
     except OSError as exc:
-        fail(f"cannot write {output}: {exc.strerror}")
+        fail(f"cannot write {output}: {exc.strerror or exc}; nothing was written")
     err.print(f"wrote {len(points):,} buckets to {output}", markup=False, highlight=False)

@@ -12,7 +12,7 @@ from redis.asyncio import Redis
 from rich.table import Table
 from rich.text import Text
 
-from monitor import terminal
+from monitor import atomic, terminal
 from monitor.cli.common import checked_tag, err, fail, load_settings, out, run
 from monitor.reports import network_files
 from monitor.reports.build import NoData, span
@@ -109,9 +109,10 @@ def network(
         sys.stdout.write(rendered)
         return
     try:
-        output.write_text(rendered, encoding="utf-8")
+        with atomic.replacing(output) as partial:
+            partial.write_text(rendered, encoding="utf-8")
     except OSError as exc:
-        fail(f"cannot write {output}: {exc.strerror}")
+        fail(f"cannot write {output}: {exc.strerror or exc}; nothing was written")
     err.print(f"wrote {output}", markup=False, highlight=False)
 
 

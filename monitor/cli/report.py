@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 from rich.console import RenderableType
 
-from monitor import hashtags, timewindow, watchlist
+from monitor import atomic, hashtags, timewindow, watchlist
 from monitor.cli.common import err, fail, load_settings, one_line_errors, out, run
 from monitor.reports import ready, render_html, render_md, render_text, summary
 from monitor.reports.model import ListSummary, TagReport
@@ -74,9 +74,10 @@ def _show(rendered: str | RenderableType, output: Path | None) -> None:
     """A rendering that is a string goes out as it is: no terminal wrapping or markup."""
     if output is not None:
         try:
-            output.write_text(str(rendered), encoding="utf-8")
+            with atomic.replacing(output) as partial:
+                partial.write_text(str(rendered), encoding="utf-8")
         except OSError as exc:
-            fail(f"cannot write {output}: {exc.strerror}")
+            fail(f"cannot write {output}: {exc.strerror or exc}; nothing was written")
         err.print(f"wrote {output}", markup=False, highlight=False)
     elif isinstance(rendered, str):
         sys.stdout.write(rendered)
