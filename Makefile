@@ -32,8 +32,9 @@ lint: setup
 test: lint  ## linters, strict type checks, then the tests against a real Redis
 	$(BIN)/pytest
 
-bench: setup  ## import + aggregation throughput against redis-benchmark's XADD rate
+bench: setup  ## import + aggregation throughput, then 1/2/4 aggregator processes, lag, memory
 	$(BIN)/python -m tests.benchmark
+	$(BIN)/python -m tests.bench_scale
 
 bench-coordination: setup  ## 1M posts with planted cells: import to network, new posts, the Toolkit
 	$(BIN)/python -m tests.bench_coordination
