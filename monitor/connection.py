@@ -1,6 +1,8 @@
 """One way to reach Redis, with redis-py's own retries for passing faults."""
 
-from redis.asyncio import Redis
+from typing import cast
+
+from redis.asyncio import Redis, RedisCluster
 from redis.asyncio.retry import Retry
 from redis.backoff import ExponentialWithJitterBackoff
 from redis.exceptions import (
@@ -11,15 +13,28 @@ from redis.exceptions import (
     TimeoutError,
 )
 
+CLUSTER_SCHEME = "redis+cluster://"
+
 
 def connect(url: str) -> Redis:
-    """A client for redis://, rediss:// or unix:// URLs; replies stay bytes (post ids are text)."""
+    """A client for redis://, rediss:// or unix:// URLs, or for a Redis Cluster through any of
+    its nodes (redis+cluster://host:port); replies stay bytes (post ids are text)."""
+    if url.startswith(CLUSTER_SCHEME):
+        cluster = RedisCluster.from_url(
+            "redis://" + url.removeprefix(CLUSTER_SCHEME),
+            retry=Retry(ExponentialWithJitterBackoff(cap=5, base=0.05), 5),
+        )
+        return cast(Redis, cluster)  # the commands hashmon uses have the same shape
     return Redis.from_url(
         url,
         retry=Retry(ExponentialWithJitterBackoff(cap=5, base=0.05), 5),
         retry_on_error=[ConnectionError, TimeoutError],
         health_check_interval=30,
     )
+
+
+def is_cluster(redis: Redis) -> bool:
+    return isinstance(redis, RedisCluster)
 
 
 def text(value: bytes | str) -> str:

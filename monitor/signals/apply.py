@@ -5,17 +5,20 @@ applied twice (a retry, a redelivery after a crash half-way) changes only what i
 A tag's posts travel as one JSON argument, and the script updates each counter once per batch.
 """
 
+import asyncio
 from collections import Counter, defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
+from typing import Any
 
 import orjson
 from redis.asyncio import Redis
 from redis.commands.core import AsyncScript
 
 from monitor import keys
+from monitor.connection import is_cluster
 from monitor.settings import Settings
 from monitor.signals import matching
 from monitor.signals.records import Arrival
@@ -120,21 +123,33 @@ def _script(redis: Redis) -> AsyncScript:
     return _registered[0]
 
 
+async def _run(redis: Redis, calls: list[tuple[list[str], list[Any]]]) -> list[bytes]:
+    """The script calls in one pipelined round trip; on a cluster, where redis-py pipelines no
+    scripts, concurrently, each to the node of its tag."""
+    script = _script(redis)
+    if is_cluster(redis):
+        calls_made = (script(keys=k, args=a, client=redis) for k, a in calls)
+        return list(await asyncio.gather(*calls_made))
+    pipe = redis.pipeline(transaction=False)
+    for names, args in calls:
+        await script(keys=names, args=args, client=pipe)
+    return list(await pipe.execute())
+
+
 async def apply(redis: Redis, batches: Batch, watched: set[str], limits: Limits) -> Outcome:
     """Apply (run id, posts) batches to every watched tag they carry; safe to repeat."""
     posts = [arrival for _, batch in batches for arrival in batch]
     verdicts = ["unwatched"] * len(posts)
     per_tag = _by_tag(posts, watched, limits)
     if per_tag:
-        script, pipe = _script(redis), redis.pipeline(transaction=False)
-        orders = []
+        orders, calls = [], []
         for tag, share in per_tag.items():
             for start in range(0, len(share.rows), SCRIPT_POSTS):
                 rows = share.rows[start : start + SCRIPT_POSTS]
                 orders.append(share.order[start : start + SCRIPT_POSTS])
                 args = [limits.retention_ms, share.newest, orjson.dumps(rows), *limits.args()]
-                await script(keys=keys.tag_keys(tag, matching.INDEXES), args=args, client=pipe)
-        for order, letters in zip(orders, await pipe.execute(), strict=True):
+                calls.append((keys.tag_keys(tag, matching.INDEXES), args))
+        for order, letters in zip(orders, await _run(redis, calls), strict=True):
             for index, letter in zip(order, letters.decode(), strict=True):
                 verdict = _VERDICTS[letter]
                 if _RANK[verdict] > _RANK[verdicts[index]]:
