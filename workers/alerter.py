@@ -34,7 +34,6 @@ class Alerter(Role):
                         log.warning(
                             "alert %s: %s not delivered: %s", alert.id, event.key, done.error
                         )
-        self.done += delivered
         await self.beat()
         await self._sleep(CHECK_S)
-        return delivered
+        return delivered  # counted in done by run()

@@ -49,7 +49,6 @@ class Reporter(Role):
             built += await self._refresh(tag)
             if self.stopping.is_set():
                 break
-        self.done += built
         await self.beat()
         if not built:
             await self._sleep(self.settings.report_refresh_s)
@@ -64,8 +63,13 @@ class Reporter(Role):
         if not await self.redis.set(claim, self.name, nx=True, ex=CLAIM_S):
             return 0
         loop, url = asyncio.get_running_loop(), str(self.settings.redis_url)
-        for params in wanted:
-            await loop.run_in_executor(self._pool, _build, url, tag, params)
+        try:
+            for params in wanted:
+                await loop.run_in_executor(self._pool, _build, url, tag, params)
+        except Exception as exc:  # one tag's report must not stop the daemon's other roles
+            log.exception("reports of #%s not rebuilt", tag)
+            self.note_error(f"#{tag}: report not rebuilt: {type(exc).__name__}: {exc}")
+            return 0
         log.info("reports of #%s rebuilt at revision %s", tag, revision.decode())
         return len(wanted)
 
