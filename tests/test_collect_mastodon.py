@@ -187,6 +187,8 @@ async def test_the_throttle_keeps_a_silent_server_under_its_limit(
     [
         pytest.param([fake.HTML_502, fake.UNAVAILABLE], id="502-html-then-503"),
         pytest.param([fake.RESET, fake.RESET], id="connection-reset"),
+        pytest.param([fake.HANG, fake.HANG], id="hangs-past-the-timeout"),
+        pytest.param([fake.THROTTLED] * 4, id="429-storm"),
     ],
 )
 async def test_transient_failures_are_retried(
@@ -200,7 +202,7 @@ async def test_transient_failures_are_retried(
     await watchlist.add(redis, "default", [TAG.lower()])
     await add_source(redis, url)
 
-    [result] = await collect_once(redis, fast)
+    [result] = await collect_once(redis, fast.model_copy(update={"http_timeout_s": 0.5}))
 
     assert result.errors == 0 and not state.faults
     assert await figures(redis) == expected(statuses)

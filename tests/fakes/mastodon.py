@@ -34,6 +34,7 @@ class Fault:
     content_type: str = "application/json"
     drop_connection: bool = False
     headers: dict[str, str] = field(default_factory=dict)
+    hang_s: float = 0.0  # wait this long before answering (past the client's timeout)
 
 
 HTML_502 = Fault(
@@ -47,6 +48,8 @@ UNAVAILABLE = Fault(503, b'{"error":"Remote data could not be fetched"}')
 UNAUTHORIZED = Fault(401, b'{"error":"The access token is invalid"}')
 HTML_200 = Fault(200, b"<!DOCTYPE html><html><body>Maintenance</body></html>", "text/html")
 RESET = Fault(0, b"", drop_connection=True)
+HANG = Fault(504, b"", hang_s=2.0)  # the client gives up first; a 504 if it ever got there
+THROTTLED = Fault(429, b'{"error":"Too many requests"}', headers={"Retry-After": "0"})
 
 
 def truncated(page_bytes: bytes) -> Fault:
@@ -122,6 +125,10 @@ class Instance:
         return socket
 
     async def _timeline(self, request: web.Request) -> web.StreamResponse:
+        if self.faults and self.faults[0].hang_s:  # taken now: the client may hang up on it
+            hung = self.faults.pop(0)
+            await asyncio.sleep(hung.hang_s)
+            return web.Response(status=hung.status, body=hung.body)
         refused = self._refuse(request)
         if refused is not None:
             return refused
