@@ -11,6 +11,7 @@ from redis.exceptions import ResponseError
 from monitor import deadletter, keys, leases, watchlist
 from monitor.connection import text
 
+NEAR_LIMIT = 0.9  # share of maxmemory from which status warns
 ROLE_ORDER = ("aggregator", "collector", "api", "reporter", "digester", "alerter")
 
 
@@ -105,10 +106,11 @@ async def conditions(redis: Redis, stream_length: int, max_backlog: int | None) 
         )
     memory = await redis.info("memory")
     limit, used = int(memory.get("maxmemory", 0)), int(memory["used_memory"])
-    if limit and used >= limit:
+    if limit and used >= NEAR_LIMIT * limit:  # a write is refused once it would pass the limit
         found.append(
-            f"Redis is at its memory limit ({used:,} of {limit:,} bytes): writes are refused "
-            "and collection, imports and aggregation wait; raise maxmemory or free memory"
+            f"Redis is at {used / limit:.0%} of its memory limit ({used:,} of {limit:,} bytes): "
+            "writes are refused or soon will be, and collection, imports and aggregation wait "
+            "for room; raise maxmemory or free memory"
         )
     return found
 

@@ -29,6 +29,8 @@ class Aggregator(Role):
     async def close(self) -> None:
         """Leave the group when nothing is pending here; pending entries stay to be claimed."""
         await super().close()
+        if not self.prepared.is_set():  # it never reached the stream (Redis away or full)
+            return
         await queue.trim(self.redis)
         if not await queue.pending_for(self.redis, self.name):
             await queue.leave(self.redis, self.name)

@@ -70,6 +70,7 @@ class Role(abc.ABC):
     async def run_until_idle(self) -> int:
         """Step until a step finds nothing to do; how tests and one-shot commands drive a role."""
         await self.prepare()
+        self.prepared.set()
         total = 0
         while done := await self.step():
             total += done
