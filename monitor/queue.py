@@ -56,7 +56,8 @@ async def publish(
     run: str | None = None,
     max_backlog: int | None = None,
 ) -> list[bytes]:
-    """Add posts in entries of up to ``batch`` posts, in one round trip; returns the entry ids.
+    """Add posts in entries of up to ``batch`` posts, in one round trip; returns the entry ids
+    in stream order.
 
     Backpressure: while the stream holds ``max_backlog`` entries or more (aggregators are behind
     or absent), or while Redis refuses writes at its memory limit, this waits and tries again,
@@ -76,7 +77,8 @@ async def publish(
                     log.info(
                         "backpressure: publishing again after %.1f s", time.monotonic() - held_since
                     )
-                return [entry_id for entry_id in added if entry_id is not None]
+                ids = [entry_id for entry_id in added if entry_id is not None]
+                return sorted(ids, key=_as_tuple)  # stream order: an entry tried again is later
             why = "Redis is at its memory limit (maxmemory)"
         else:
             why = f"the ingest stream holds {backlog:,} entries (max {max_backlog:,})"
