@@ -111,6 +111,15 @@ def test_redis_killed_mid_run_loses_nothing(
     assert report(env) == undisturbed
 
 
+def _instance(statuses: int) -> tuple[fake.Instance, list[fake.Json]]:
+    """A fake instance holding a campaign of that many statuses on TAG."""
+    state = fake.Instance()
+    made = fake.campaign(statuses, TAG, replies=False)
+    for status in made:
+        state.add(status)
+    return state, made
+
+
 async def _campaign_source(redis: Redis, url: str) -> None:
     await watchlist.add(redis, "default", [TAG.lower()])
     await sources.add(redis, sources.make("mastodon", url, name="home"))
@@ -131,10 +140,7 @@ async def _held_back(redis: Redis, task: "asyncio.Task[object]", max_backlog: in
 async def test_collection_waits_for_aggregators_far_behind(
     redis: Redis, settings: Settings
 ) -> None:
-    state = fake.Instance()
-    statuses = fake.campaign(200, TAG, replies=False)
-    for status in statuses:
-        state.add(status)
+    state, statuses = _instance(200)
     settings = settings.model_copy(
         update={"max_stream_backlog": 3, "publish_batch": 10, "backfill_pages": 100}
     )
@@ -159,10 +165,7 @@ async def test_collection_waits_for_aggregators_far_behind(
 async def test_redis_at_its_memory_limit_holds_posts_back(
     server: RedisServer, tmp_path: Path
 ) -> None:
-    state = fake.Instance()
-    statuses = fake.campaign(400, TAG, replies=False)
-    for status in statuses:
-        state.add(status)
+    state, statuses = _instance(400)
     settings = Settings(redis_url=server.url, data_dir=tmp_path / "data", read_block_ms=20,
                         claim_idle_ms=200, heartbeat_s=0.2, backfill_pages=100)  # fmt: skip
     redis = connect(server.url)

@@ -20,7 +20,7 @@ from tests.factories import post
 from tests.fakes import jetstream, mastodon
 from tests.test_cli import hashmon
 from workers.aggregator import Aggregator
-from workers.collectors.collector import Collector
+from workers.collectors.collector import Collector, SourcePass
 
 TAGS = ["IRGCOutOfIraq", "BlackListMOIS", "IraqProtests"]
 
@@ -43,6 +43,16 @@ async def instance() -> AsyncIterator[tuple[mastodon.Instance, str]]:
         yield state, str(server.make_url("")).rstrip("/")
 
 
+async def two_collectors_once(redis: Redis, settings: Settings) -> list[list[SourcePass]]:
+    """One pass each of two collectors started together, as two machines would."""
+    one, two = Collector(redis, settings, name="c1"), Collector(redis, settings, name="c2")
+    try:
+        return list(await asyncio.gather(one.collect_once(), two.collect_once()))
+    finally:
+        await one.close()
+        await two.close()
+
+
 def first_pages(state: mastodon.Instance) -> Counter[str]:
     """Timeline requests without a cursor, per tag: each starts a backfill from scratch."""
     return Counter(
@@ -58,12 +68,7 @@ async def test_two_collectors_split_the_tags_and_poll_each_cursor_once(
     state, url = instance
     await watchlist.add(redis, "default", [t.lower() for t in TAGS])
     await sources.add(redis, sources.make("mastodon", url, name="home"))
-    one, two = Collector(redis, fast, name="c1"), Collector(redis, fast, name="c2")
-    try:
-        passes = await asyncio.gather(one.collect_once(), two.collect_once())
-    finally:
-        await one.close()
-        await two.close()
+    passes = await two_collectors_once(redis, fast)
     assert first_pages(state) == {t.lower(): 1 for t in TAGS}  # no cursor polled twice
     assert sum(p.posts for [p] in passes) == 3 * 80  # every status published once
     assert all(p.posts and p.skipped for [p] in passes)  # both worked, each skipped a held tag
@@ -108,12 +113,7 @@ async def test_only_one_collector_reads_a_stream(redis: Redis, fast: Settings) -
     async with TestServer(state.app(), host="127.0.0.1") as server:
         await watchlist.add(redis, "default", ["irgcoutofiraq"])
         await sources.add(redis, sources.make("bluesky-jetstream", f"ws://127.0.0.1:{server.port}"))
-        one, two = Collector(redis, fast, name="c1"), Collector(redis, fast, name="c2")
-        try:
-            passes = await asyncio.gather(one.collect_once(), two.collect_once())
-        finally:
-            await one.close()
-            await two.close()
+        passes = await two_collectors_once(redis, fast)
     assert len(state.connections) == 1
     assert sorted(p.posts for [p] in passes) == [0, 1]
 
