@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 DEMO := env HASHMON_REDIS_URL= HASHMON_DATA_DIR=$(CURDIR)/.demo
 
-.PHONY: setup run demo test lint bench bench-coordination bench-report sample clean
+.PHONY: setup run demo test lint bench bench-coordination bench-report soak sample clean
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -c 'import sys; sys.exit("Python 3.11 or newer is needed") if sys.version_info < (3, 11) else None'
@@ -35,6 +35,10 @@ test: lint  ## linters, strict type checks, then the tests against a real Redis
 bench: setup  ## import + aggregation throughput, then 1/2/4 aggregator processes, lag, memory
 	$(BIN)/python -m tests.benchmark
 	$(BIN)/python -m tests.bench_scale
+
+soak: setup  ## the fault suite, with the random-moment kills at 200,000 posts and 30 kills
+	HASHMON_SOAK_POSTS=200000 HASHMON_SOAK_KILLS=30 $(BIN)/pytest -p no:cacheprovider \
+		tests/test_kill_roles.py tests/test_faults.py tests/test_crash.py
 
 bench-coordination: setup  ## 1M posts with planted cells: import to network, new posts, the Toolkit
 	$(BIN)/python -m tests.bench_coordination

@@ -14,6 +14,9 @@ from redis.exceptions import (
 )
 
 CLUSTER_SCHEME = "redis+cluster://"
+# A reply may take seconds (an apply script over a dense batch, a large report's reads); the
+# time limit only has to notice a peer that is gone. redis-py's own default is 5 s.
+COMMAND_TIMEOUT_S = 120
 
 
 def connect(url: str) -> Redis:
@@ -23,6 +26,7 @@ def connect(url: str) -> Redis:
         cluster = RedisCluster.from_url(
             "redis://" + url.removeprefix(CLUSTER_SCHEME),
             retry=Retry(ExponentialWithJitterBackoff(cap=5, base=0.05), 5),
+            socket_timeout=COMMAND_TIMEOUT_S,
         )
         return cast(Redis, cluster)  # the commands hashmon uses have the same shape
     return Redis.from_url(
@@ -30,6 +34,7 @@ def connect(url: str) -> Redis:
         retry=Retry(ExponentialWithJitterBackoff(cap=5, base=0.05), 5),
         retry_on_error=[ConnectionError, TimeoutError],
         health_check_interval=30,
+        socket_timeout=COMMAND_TIMEOUT_S,
     )
 
 

@@ -8,7 +8,7 @@ from pydantic import BaseModel
 from redis.asyncio import Redis
 from redis.exceptions import ResponseError
 
-from monitor import deadletter, keys, leases, watchlist
+from monitor import deadletter, keys, leases, queue, watchlist
 from monitor.connection import text
 
 NEAR_LIMIT = 0.9  # share of maxmemory from which status warns
@@ -29,6 +29,7 @@ class Role(BaseModel):
 class Status(BaseModel):
     roles: list[Role]
     stream_length: int  # entries held, acknowledged ones included until trimmed
+    shard_lengths: list[int]  # the same, per shard of the stream
     pending: int  # delivered to an aggregator, not yet applied
     oldest_waiting_s: float | None  # age of the oldest entry not yet applied (the queue's lag)
     dead_letters: int
@@ -36,12 +37,12 @@ class Status(BaseModel):
     conditions: list[str] = []  # what holds collection back now (backpressure, memory)
 
 
-async def roles(redis: Redis) -> list[Role]:
+async def roles(redis: Redis, shards: int = 1) -> list[Role]:
     """Roles whose heartbeat has not expired; registered in one sorted set, so no key scans."""
     now = time.time()
     await redis.zremrangebyscore(keys.ROLES, "-inf", now)  # dead ones that never said goodbye
     members = cast(list[bytes], await redis.zrangebyscore(keys.ROLES, now, "+inf"))  # no scores
-    pending = await _pending_by_consumer(redis)
+    pending = await _pending_by_consumer(redis, shards)
     holding = await leases.holders(redis)
     found = []
     for member in members:
@@ -64,29 +65,34 @@ async def roles(redis: Redis) -> list[Role]:
     return sorted(found, key=lambda r: (order.get(r.role, len(order)), r.name))
 
 
-async def _pending_by_consumer(redis: Redis) -> dict[str, int]:
-    if not await redis.exists(keys.INGEST):
-        return {}
-    try:
-        consumers: list[dict[str, Any]] = await redis.xinfo_consumers(keys.INGEST, keys.AGGREGATORS)
-    except ResponseError:  # published to before any aggregator made the group
-        return {}
-    return {text(c["name"]): int(c["pending"]) for c in consumers}
+async def _pending_by_consumer(redis: Redis, shards: int) -> dict[str, int]:
+    found: dict[str, int] = {}
+    for stream in map(keys.ingest, range(shards)):
+        if not await redis.exists(stream):
+            continue
+        try:
+            consumers: list[dict[str, Any]] = await redis.xinfo_consumers(stream, keys.AGGREGATORS)
+        except ResponseError:  # published to before any aggregator made the group
+            continue
+        for consumer in consumers:
+            name = text(consumer["name"])
+            found[name] = found.get(name, 0) + int(consumer["pending"])
+    return found
 
 
-async def _oldest_waiting_ms(redis: Redis) -> int | None:
+async def _oldest_waiting_ms(redis: Redis, stream: str) -> int | None:
     """The stream time of the oldest entry delivered but not applied, or not yet delivered."""
-    groups = await redis.xinfo_groups(keys.INGEST)
+    groups = await redis.xinfo_groups(stream)
     ours = [g for g in groups if text(g["name"]) == keys.AGGREGATORS]
     if not ours:
-        first = await redis.xrange(keys.INGEST, count=1)
+        first = await redis.xrange(stream, count=1)
         return _ms(first[0][0]) if first else None
     times = []
-    summary = await redis.xpending(keys.INGEST, keys.AGGREGATORS)
+    summary = await redis.xpending(stream, keys.AGGREGATORS)
     if summary["pending"] and summary["min"] is not None:
         times.append(_ms(summary["min"]))
     after = f"({text(ours[0]['last-delivered-id'])}"
-    if undelivered := await redis.xrange(keys.INGEST, after, count=1):
+    if undelivered := await redis.xrange(stream, after, count=1):
         times.append(_ms(undelivered[0][0]))
     return min(times, default=None)
 
@@ -116,18 +122,21 @@ async def conditions(redis: Redis, stream_length: int, max_backlog: int | None) 
 
 
 async def status(redis: Redis, max_backlog: int | None = None) -> Status:
-    length = int(await redis.xlen(keys.INGEST))
-    pending, oldest = 0, None
-    if length or await redis.exists(keys.INGEST):
-        groups = await redis.xinfo_groups(keys.INGEST)
-        pending = sum(int(g["pending"]) for g in groups)
-        oldest = await _oldest_waiting_ms(redis)
+    shards = await queue.shard_count(redis)
+    lengths, pending, oldest = [], 0, []
+    for stream in map(keys.ingest, range(shards)):
+        lengths.append(int(await redis.xlen(stream)))
+        if lengths[-1] or await redis.exists(stream):
+            pending += sum(int(g["pending"]) for g in await redis.xinfo_groups(stream))
+            oldest.append(await _oldest_waiting_ms(redis, stream))
+    first = min((ms for ms in oldest if ms is not None), default=None)
     return Status(
-        roles=await roles(redis),
-        stream_length=length,
+        roles=await roles(redis, shards),
+        stream_length=sum(lengths),
+        shard_lengths=lengths,
         pending=pending,
-        oldest_waiting_s=None if oldest is None else max(0.0, time.time() - oldest / 1000),
+        oldest_waiting_s=None if first is None else max(0.0, time.time() - first / 1000),
         dead_letters=await deadletter.count(redis),
         watched_tags=len(await watchlist.watched(redis)),
-        conditions=await conditions(redis, length, max_backlog),
+        conditions=await conditions(redis, sum(lengths), max_backlog),
     )

@@ -4,10 +4,17 @@ from collections.abc import Sequence
 
 PREFIX = "hashmon"
 
-INGEST = f"{PREFIX}:ingest"  # the stream collectors and importers publish to
+INGEST = f"{PREFIX}:ingest"  # the stream collectors and importers publish to (its shard 0)
+INGEST_SHARDS = f"{PREFIX}:ingest:shards"  # how many shards the stream has; it only grows
 AGGREGATORS = "aggregators"  # the consumer group of the ingest stream
 DEADLETTER = f"{PREFIX}:deadletter"
 INGEST_STATS = f"{PREFIX}:ingest:stats"  # hash: posts applied by verdict, apply-latency buckets
+
+
+def ingest(shard: int) -> str:
+    """A shard of the ingest stream; shard 0 keeps the name of the unsharded stream. On a
+    cluster the names of shards 0, 1 and 2 fall in the three thirds of the slot range."""
+    return INGEST if shard == 0 else f"{INGEST}:{shard}"
 
 
 def _watch(name: str) -> str:

@@ -28,6 +28,7 @@ class Settings(BaseSettings):
     data_dir: Path = Field(default_factory=_default_data_dir)
     publish_batch: int = Field(200, gt=0, le=10_000)  # posts per stream entry
     max_stream_backlog: int = Field(10_000, gt=0)  # entries; at this, publishers wait
+    ingest_shards: int = Field(1, ge=1, le=64)  # streams entries spread over (one per cluster node)
     read_count: int = Field(10, gt=0, le=1_000)  # stream entries per aggregator step
     read_block_ms: int = Field(1_000, ge=10)  # also how quickly a stop request is noticed
     claim_idle_ms: int = Field(60_000, ge=10)  # pending this long -> a live consumer claims it

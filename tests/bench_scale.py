@@ -1,6 +1,7 @@
 """Aggregation at scale on one machine: 1, 2 and 4 `hashmon aggregate` processes sharing one
-Redis, the queue's lag under a sustained 5,000 posts/s feed, and memory per retained post, each
-beside the same server's redis-benchmark pipelined XADD rate.
+Redis, then a local three-master Redis Cluster with the stream in three shards; the queue's lag
+under a sustained 5,000 posts/s feed, and memory per retained post; each beside the same
+servers' redis-benchmark pipelined XADD rate.
 
 Run as ``python -m tests.bench_scale [--posts N]`` (part of ``make bench``); not a pytest test.
 The posts are published first (the sample campaign's generator: four watched tags, organic talk
@@ -18,10 +19,12 @@ import sys
 import tempfile
 import time
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import cast
 
-from redis.asyncio import Redis
+from redis.asyncio import Redis, RedisCluster
 from rich.console import Console
 from rich.table import Table
 
@@ -31,7 +34,8 @@ from monitor.embedded import EmbeddedRedis
 from monitor.models import Post
 from seeds.make_sample_campaign import generate
 from tests.bench_stages import server_cpu
-from tests.benchmark import CAMPAIGN, _baseline
+from tests.benchmark import BENCH_STREAM, CAMPAIGN, _baseline
+from tests.local_cluster import local_cluster
 from tests.processes import environment
 
 FEED_RATE = 5_000  # posts/s the sustained feed aims at
@@ -40,10 +44,25 @@ BATCH = 200
 console = Console()
 
 
-async def _fresh(redis: Redis) -> None:
-    await redis.flushall()
-    await watchlist.add(redis, watchlist.DEFAULT, watchlist.parse_tags(CAMPAIGN))
-    await queue.ensure_group(redis)
+@dataclass
+class Target:
+    """Where aggregators run: a Redis or a cluster (``redis``), and a client of each server."""
+
+    url: str
+    redis: Redis
+    nodes: list[Redis]
+    shards: int = 1
+
+
+async def _fresh(target: Target) -> None:
+    for node in target.nodes:
+        await node.flushall()
+    await watchlist.add(target.redis, watchlist.DEFAULT, watchlist.parse_tags(CAMPAIGN))
+    await queue.ensure_group(target.redis, await queue.shard_count(target.redis, target.shards))
+
+
+async def _cpu(target: Target) -> float:
+    return sum([await server_cpu(node) for node in target.nodes])
 
 
 def _aggregators(url: str, data_dir: Path, count: int) -> list[subprocess.Popen[bytes]]:
@@ -60,46 +79,47 @@ def _stop(processes: list[subprocess.Popen[bytes]]) -> None:
         process.wait(timeout=60)
 
 
-async def _drained(redis: Redis, last: bytes) -> None:
-    while not await queue.applied(redis, last):  # noqa: ASYNC110  # polls Redis
+async def _drained(redis: Redis, marks: list[queue.Mark]) -> None:
+    while not await queue.applied(redis, marks):  # noqa: ASYNC110  # polls Redis
         await asyncio.sleep(0.05)
 
 
 async def _throughput(
-    redis: Redis, url: str, data_dir: Path, posts: list[Post], count: int
+    target: Target, data_dir: Path, posts: list[Post], count: int
 ) -> tuple[float, float]:
     """Posts/s and Redis CPU per post for ``count`` aggregator processes, from a full stream."""
-    await _fresh(redis)
-    ids = await queue.publish(redis, posts, batch=BATCH)
-    cpu = await server_cpu(redis)
+    await _fresh(target)
+    ids = await queue.publish(target.redis, posts, batch=BATCH, shards=target.shards)
+    cpu = await _cpu(target)
     started = time.perf_counter()
-    processes = _aggregators(url, data_dir, count)
+    processes = _aggregators(target.url, data_dir, count)
     try:
-        await _drained(redis, ids[-1])
+        await _drained(target.redis, ids)
         seconds = time.perf_counter() - started
     finally:
         _stop(processes)
-    return len(posts) / seconds, (await server_cpu(redis) - cpu) / len(posts)
+    return len(posts) / seconds, (await _cpu(target) - cpu) / len(posts)
 
 
-async def _sustained(redis: Redis, url: str, data_dir: Path, posts: list[Post]) -> list[str]:
+async def _sustained(target: Target, data_dir: Path, posts: list[Post]) -> list[str]:
     """Feed FEED_RATE posts/s for FEED_S seconds to two aggregators; the queue's lag meanwhile."""
-    await _fresh(redis)
+    redis, url = target.redis, target.url
+    await _fresh(target)
     processes = _aggregators(url, data_dir, 2)
     lags: list[float] = []
-    sent, last = 0, b""
+    sent, marks = 0, list[queue.Mark]()
     try:
         started = time.perf_counter()
         while (elapsed := time.perf_counter() - started) < FEED_S:
             due = min(int(elapsed * FEED_RATE), len(posts))
             if due > sent:
-                last = (await queue.publish(redis, posts[sent:due], batch=BATCH))[-1]
+                marks += await queue.publish(redis, posts[sent:due], batch=BATCH)
                 sent = due
             lags.append((await health.status(redis)).oldest_waiting_s or 0.0)
             await asyncio.sleep(0.05)
         fed = sent / (time.perf_counter() - started)
         ended = time.perf_counter()
-        await _drained(redis, last)
+        await _drained(redis, marks)
         drain = time.perf_counter() - ended
     finally:
         _stop(processes)
@@ -108,18 +128,49 @@ async def _sustained(redis: Redis, url: str, data_dir: Path, posts: list[Post]) 
     return [f"{fed:,.0f} posts/s", lag, f"{drain:.1f} s"]
 
 
-async def _memory_per_post(redis: Redis, url: str, data_dir: Path, posts: list[Post]) -> float:
-    await _fresh(redis)
+async def _memory_per_post(target: Target, data_dir: Path, posts: list[Post]) -> float:
+    redis, url = target.redis, target.url
+    await _fresh(target)
     before = int((await redis.info("memory"))["used_memory"])
     ids = await queue.publish(redis, posts, batch=BATCH)
     processes = _aggregators(url, data_dir, 2)
     try:
-        await _drained(redis, ids[-1])
+        await _drained(redis, ids)
     finally:
         _stop(processes)
     await queue.trim(redis)
     after = int((await redis.info("memory"))["used_memory"])
     return (after - before) / len(posts)
+
+
+async def _rows(table: Table, target: Target, directory: Path, posts: list[Post], rate: float,
+                where: str) -> None:  # fmt: skip
+    for processes in (1, 2, 4):
+        per_s, cpu = await _throughput(target, directory, posts, processes)
+        share = f" ({per_s / rate:.3f} of XADD)" if rate else ""
+        figures = f"{per_s:,.0f} posts/s{share}, Redis {cpu * 1e6:,.0f} µs/post"
+        table.add_row(f"[bold]{processes} aggregator process(es), {where}", f"[bold]{figures}")
+
+
+async def _on_cluster(table: Table, directory: Path, posts: list[Post], payload: int) -> None:
+    """The same on a local three-master cluster, the stream in one shard per node."""
+    with local_cluster(directory / "cluster") as ports:
+        url = f"redis+cluster://127.0.0.1:{ports[0]}"
+        nodes = [connect(f"redis://127.0.0.1:{port}") for port in ports]
+        cluster = connect(url)
+        try:
+            await cast(RedisCluster, cluster).initialize()
+            holder = cast(RedisCluster, cluster).get_node_from_key(BENCH_STREAM)
+            port = int(holder.port) if holder else ports[0]
+            baseline = await _baseline(nodes[ports.index(port)], ["-p", str(port)], payload)
+            rate = baseline.rate or 0.0
+            table.add_row("baseline: redis-benchmark XADD -P 100, one cluster node", f"{rate:,.0f}")
+            target = Target(url, cluster, nodes, shards=len(ports))
+            await _rows(table, target, directory, posts, rate, f"cluster of {len(ports)}")
+        finally:
+            await cluster.aclose()
+            for node in nodes:
+                await node.aclose()
 
 
 async def measure(directory: Path, count: int) -> Table:
@@ -129,26 +180,24 @@ async def measure(directory: Path, count: int) -> Table:
     table = Table(title=f"Aggregation at scale, {count:,} posts, {os.cpu_count()} CPUs")
     table.add_column("measure")
     table.add_column("value", justify="right")
+    payload = round(statistics.mean(len(p.model_dump_json()) for p in posts[:1000]))
     with EmbeddedRedis(directory / "redis") as server:
         redis = connect(server.url)
+        target = Target(server.url, redis, [redis])
         try:
-            payload = round(statistics.mean(len(p.model_dump_json()) for p in posts[:1000]))
-            baseline = await _baseline(redis, server.socket, payload)
+            baseline = await _baseline(redis, ["-s", str(server.socket)], payload)
             rate = baseline.rate or 0.0
             table.add_row("baseline: redis-benchmark XADD -P 100 (entries/s)", f"{rate:,.0f}")
-            for processes in (1, 2, 4):
-                per_s, cpu = await _throughput(redis, server.url, directory, posts, processes)
-                share = f" ({per_s / rate:.3f} of XADD)" if rate else ""
-                figures = f"{per_s:,.0f} posts/s{share}, Redis {cpu * 1e6:,.0f} µs/post"
-                table.add_row(f"[bold]{processes} aggregator process(es)", f"[bold]{figures}")
-            fed, lag, drain = await _sustained(redis, server.url, directory, feed)
+            await _rows(table, target, directory, posts, rate, "one Redis")
+            fed, lag, drain = await _sustained(target, directory, feed)
             table.add_row(f"sustained feed for {FEED_S} s, 2 aggregators", fed)
             table.add_row("  queue lag p50 / p95 / max", lag)
             table.add_row("  time to drain after the feed", drain)
-            per_post = await _memory_per_post(redis, server.url, directory, posts)
+            per_post = await _memory_per_post(target, directory, posts)
             table.add_row("Redis memory per retained post", f"{per_post:,.0f} B")
         finally:
             await redis.aclose()
+    await _on_cluster(table, directory, posts, payload)
     return table
 
 

@@ -14,7 +14,7 @@ from typing import cast
 import orjson
 from redis.asyncio import Redis
 
-from monitor import keys
+from monitor import keys, queue
 from monitor.importers.files import Archive
 from monitor.settings import Settings
 from monitor.signals.records import arrival
@@ -66,12 +66,12 @@ async def aggregate_only(redis: Redis, settings: Settings, payloads: list[bytes]
     server, cpu = await server_cpu(redis), time.process_time()
     started = time.perf_counter()
     running = asyncio.create_task(aggregator.run())
-    published: list[bytes] = []
+    published: list[queue.Mark] = []
     for payload in payloads:
-        published.append(cast(bytes, await redis.xadd(keys.INGEST, {"posts": payload})))
+        published.append((0, cast(bytes, await redis.xadd(keys.INGEST, {"posts": payload}))))
         if len(published) > WINDOW:
-            await until_applied(redis, published[-WINDOW - 1], running)
-    await until_applied(redis, published[-1], running)
+            await until_applied(redis, published[-WINDOW - 1 : -WINDOW], running)
+    await until_applied(redis, published[-1:], running)
     seconds, python_cpu = time.perf_counter() - started, time.process_time() - cpu
     redis_cpu = await server_cpu(redis) - server
     aggregator.stopping.set()

@@ -159,14 +159,15 @@ async def _import(redis: Redis, settings: Settings, sample: Sample) -> Imported:
     return Imported(summary, seconds, before, after, posts, pairs, length, python_cpu, redis_cpu)
 
 
-async def _baseline(redis: Redis, socket: Path, payload_bytes: int) -> Baseline:
-    """Redis's own pipelined XADD rate for a post-sized entry, on the server we just used."""
+async def _baseline(redis: Redis, server: list[str], payload_bytes: int) -> Baseline:
+    """Redis's own pipelined XADD rate for a post-sized entry, on the server we just used
+    (``server``: redis-benchmark's arguments naming it, -s SOCKET or -p PORT)."""
     binary = shutil.which("redis-benchmark")
     if binary is None:
         return Baseline(None, "", "", "redis-benchmark not found on PATH")
     version = await _output(binary, "--version")
     command = [
-        binary, "-s", str(socket), "-n", str(BASELINE_REQUESTS), "-P", str(BASELINE_PIPELINE),
+        binary, *server, "-n", str(BASELINE_REQUESTS), "-P", str(BASELINE_PIPELINE),
         "--csv", "XADD", BENCH_STREAM, "*", "posts", "x" * payload_bytes,
     ]  # fmt: skip
     shown = " ".join([Path(binary).name, *command[1:-1], f"<{payload_bytes} bytes>"])
@@ -240,7 +241,7 @@ async def _measure(
     try:
         imported = await _import(redis, settings, sample)
         try:
-            baseline = await _baseline(redis, server.socket, round(sample.mean_bytes))
+            baseline = await _baseline(redis, ["-s", str(server.socket)], round(sample.mean_bytes))
         except RuntimeError as error:
             baseline = Baseline(None, "", "", str(error))
         stages = await _stages(redis, settings, sample)

@@ -13,7 +13,7 @@ from pydantic import SecretStr
 from redis.asyncio import Redis
 
 from monitor.api.app import make_app
-from monitor.connection import connect
+from monitor.connection import COMMAND_TIMEOUT_S, connect
 from monitor.embedded import EmbeddedRedis
 from monitor.settings import Settings
 from tests.fakes.threaded import serving
@@ -44,7 +44,7 @@ async def redis(redis_url: str) -> AsyncIterator[Redis]:
 @pytest.fixture
 def sync_client(redis_url: str) -> Iterator["sync_redis.Redis"]:
     """For tests of commands that run their own event loop (the CLI)."""
-    client = sync_redis.Redis.from_url(redis_url)
+    client = sync_redis.Redis.from_url(redis_url, socket_timeout=COMMAND_TIMEOUT_S)
     client.flushdb()
     yield client
     client.close()

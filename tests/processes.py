@@ -34,16 +34,23 @@ def end_leftovers() -> None:
         process.communicate()
 
 
-def hashmon(*args: str, env: dict[str, str], cwd: Path | None = None) -> subprocess.Popen[str]:
+def hashmon(
+    *args: str, env: dict[str, str], cwd: Path | None = None, log: Path | None = None
+) -> subprocess.Popen[str]:
+    """``python -m monitor ARGS``; its output is piped, or appended to ``log`` for a long run
+    (whose output would fill a pipe that nobody reads until the end, and stall it)."""
+    output = subprocess.PIPE if log is None else log.open("a")
     process = subprocess.Popen(
         [sys.executable, "-m", "monitor", *args],
         env=env,
         cwd=cwd,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
+        stdout=output,
+        stderr=output,
         text=True,
         preexec_fn=_as_in_a_terminal,
     )
+    if log is not None:
+        output.close()  # type: ignore[union-attr]  # the child has its own copy
     STARTED.append(process)
     return process
 

@@ -163,8 +163,8 @@ def test_status_counts_the_queue_and_dead_letters(
     code, out = hashmon(cli_env, "status", "--format", "json")
     assert code == 0
     assert json.loads(out) == {
-        "roles": [], "stream_length": 0, "pending": 0, "oldest_waiting_s": None,
-        "dead_letters": 0, "watched_tags": 0, "conditions": [],
+        "roles": [], "stream_length": 0, "shard_lengths": [0], "pending": 0,
+        "oldest_waiting_s": None, "dead_letters": 0, "watched_tags": 0, "conditions": [],
     }  # fmt: skip
     sync_client.xgroup_create("hashmon:ingest", "aggregators", id="0", mkstream=True)
     sync_client.xadd("hashmon:ingest", {"posts": b"[]"})
@@ -175,8 +175,8 @@ def test_status_counts_the_queue_and_dead_letters(
     status = json.loads(hashmon(cli_env, "status", "--format", "json")[1])
     waiting = status.pop("oldest_waiting_s")
     assert status == {
-        "roles": [], "stream_length": 2, "pending": 1, "dead_letters": 1, "watched_tags": 2,
-        "conditions": [],
+        "roles": [], "stream_length": 2, "shard_lengths": [2], "pending": 1, "dead_letters": 1,
+        "watched_tags": 2, "conditions": [],
     }  # fmt: skip
     assert 0 <= waiting < 60  # the entry still pending, published a moment ago
     code, out = hashmon(cli_env, "status", "--check")

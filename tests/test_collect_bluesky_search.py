@@ -94,8 +94,8 @@ async def test_an_expired_session_is_renewed(
         campaign(state, 2, START + timedelta(hours=1), first=1000)
         [again] = await collector.collect_once()
         await collector.close()
-        assert collector.last_entry is not None
-        await until_applied(redis, collector.last_entry, aggregator)
+        assert collector.last_entries
+        await until_applied(redis, collector.last_entries.items(), aggregator)
     assert again.errors == 0 and state.sessions == 2 and state.served[400] == 1
     assert (await tag_report(redis, TAG.lower())).posts.total == 12
 

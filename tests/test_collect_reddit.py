@@ -88,8 +88,8 @@ async def test_the_token_is_kept_across_passes_and_renewed_when_refused(
         state.expire()
         [again] = await collector.collect_once()
         await collector.close()
-        assert collector.last_entry is not None
-        await until_applied(redis, collector.last_entry, aggregator)
+        assert collector.last_entries
+        await until_applied(redis, collector.last_entries.items(), aggregator)
 
     assert again.errors == 0 and state.tokens_issued == 2 and state.served[401] == 1
     assert await figures(redis) == expected(made)

@@ -37,26 +37,26 @@ async def test_trim_drops_only_what_every_group_acked(redis: Redis) -> None:
     await queue.ensure_group(redis, group="other")
     ids = await queue.publish(redis, [post(str(i), "a", ["t"]) for i in range(5)], batch=1)
     read = await queue.read(redis, "c", count=5, block_ms=10)
-    await queue.ack(redis, [e.id for e in read[:3]])
+    await queue.ack(redis, [e.mark for e in read[:3]])
     assert await queue.trim(redis) == 0  # "other" has read nothing yet
     other = await queue.read(redis, "o", count=5, block_ms=10, group="other")
-    await queue.ack(redis, [e.id for e in other], group="other")
+    await queue.ack(redis, [e.mark for e in other], group="other")
     assert await queue.trim(redis) == 3  # the first still pending entry is entry 4
     remaining = await redis.xrange(keys.INGEST)
-    assert [entry_id for entry_id, _ in remaining or []] == ids[3:]
+    assert [(0, entry_id) for entry_id, _ in remaining or []] == ids[3:]
 
 
 async def test_applied_waits_for_delivery_and_ack(redis: Redis) -> None:
     await queue.ensure_group(redis)
     ids = await queue.publish(redis, [post(str(i), "a", ["t"]) for i in range(2)], batch=1)
-    assert not await queue.applied(redis, ids[-1])
+    assert not await queue.applied(redis, ids)
     read = await queue.read(redis, "c", count=5, block_ms=10)
-    assert not await queue.applied(redis, ids[-1])
-    await queue.ack(redis, [read[0].id])
-    assert await queue.applied(redis, ids[0])
-    assert not await queue.applied(redis, ids[-1])
-    await queue.ack(redis, [read[1].id])
-    assert await queue.applied(redis, ids[-1])
+    assert not await queue.applied(redis, ids)
+    await queue.ack(redis, [read[0].mark])
+    assert await queue.applied(redis, ids[:1])
+    assert not await queue.applied(redis, ids)
+    await queue.ack(redis, [read[1].mark])
+    assert await queue.applied(redis, ids)
 
 
 async def test_bad_entry_goes_to_dead_letters_and_the_rest_applies(

@@ -13,7 +13,7 @@ from workers.role import Role
 log = logging.getLogger(__name__)
 
 RUN_STATS_TTL_S = 86_400
-TRIM_EVERY_S = 1.0  # trimming costs three round trips; once a second keeps the stream short
+TRIM_EVERY_S = 1.0  # trimming costs three round trips a shard; once a second keeps it short
 
 
 class Aggregator(Role):
@@ -22,36 +22,51 @@ class Aggregator(Role):
     role = "aggregator"
 
     _last_trim = 0.0
+    shards = 1  # of the stream, looked up again each TRIM_EVERY_S
+    _turn = 0  # which shard an idle read waits on
 
     async def prepare(self) -> None:
-        await queue.ensure_group(self.redis)
+        self.shards = await queue.shard_count(self.redis, self.settings.ingest_shards)
+        await queue.ensure_group(self.redis, self.shards)
 
     async def close(self) -> None:
         """Leave the group when nothing is pending here; pending entries stay to be claimed."""
         await super().close()
         if not self.prepared.is_set():  # it never reached the stream (Redis away or full)
             return
-        await queue.trim(self.redis)
-        if not await queue.pending_for(self.redis, self.name):
-            await queue.leave(self.redis, self.name)
+        await queue.trim(self.redis, self.shards)
+        if not await queue.pending_for(self.redis, self.name, self.shards):
+            await queue.leave(self.redis, self.name, self.shards)
 
     async def step(self) -> int:
         settings = self.settings
         entries = await queue.claim_stale(
-            self.redis, self.name, idle_ms=settings.claim_idle_ms, count=settings.read_count
-        )
+            self.redis, self.name, idle_ms=settings.claim_idle_ms, count=settings.read_count,
+            shards=self.shards,
+        )  # fmt: skip
         if not entries:
+            self._turn += 1
             entries = await queue.read(
-                self.redis, self.name, count=settings.read_count, block_ms=settings.read_block_ms
-            )
+                self.redis, self.name, count=settings.read_count, block_ms=settings.read_block_ms,
+                shards=self.shards, turn=self._turn,
+            )  # fmt: skip
         if entries:
             await self._apply(entries)
-            await queue.ack(self.redis, [e.id for e in entries])  # after apply, never before
+            await queue.ack(self.redis, [e.mark for e in entries])  # after apply, never before
         if time.monotonic() - self._last_trim >= TRIM_EVERY_S:
             self._last_trim = time.monotonic()
-            await queue.trim(self.redis)
+            await queue.trim(self.redis, self.shards)
+            await self._follow_shards()
         await self.beat()
         return sum(len(entry.posts) or 1 for entry in entries)
+
+    async def _follow_shards(self) -> None:
+        """Read the shards a publisher added since (the count only grows)."""
+        shards = await queue.shard_count(self.redis)
+        if shards != self.shards:
+            await queue.ensure_group(self.redis, shards)
+            log.info("%s: the ingest stream now has %d shards", self.name, shards)
+            self.shards = shards
 
     async def _apply(self, entries: list[queue.Entry]) -> None:
         for bad in (entry for entry in entries if entry.error):
@@ -83,7 +98,8 @@ class Aggregator(Role):
     async def _dead_letter(self, entry: queue.Entry, reason: str) -> None:
         """Poison entries are set aside, so they cannot stop aggregation by being redelivered."""
         log.warning("%s: entry %s to dead letters: %s", self.name, entry.id.decode(), reason)
-        await deadletter.add(self.redis, f"ingest:{entry.id.decode()}", reason, entry.raw)
+        where = f"{keys.ingest(entry.shard)}:{entry.id.decode()}".removeprefix(f"{keys.PREFIX}:")
+        await deadletter.add(self.redis, where, reason, entry.raw)
 
     async def _count_runs(self, outcome: Outcome) -> None:
         if not outcome.by_run:

@@ -67,7 +67,7 @@ class _Publisher:
     aggregating: "asyncio.Task[None]"
     summary: Summary = field(default_factory=Summary)
     stopping: asyncio.Event = field(default_factory=asyncio.Event)
-    published: list[bytes] = field(default_factory=list)
+    published: list[queue.Mark] = field(default_factory=list)
     pending: list[Post] = field(default_factory=list)
 
     async def publish_all(self, archives: Sequence[Archive], progress: Progress | None) -> None:
@@ -84,7 +84,7 @@ class _Publisher:
                 progress(done_bytes)
         await self._flush()
         if self.published:
-            await until_applied(self.redis, self.published[-1], self.aggregating)
+            await until_applied(self.redis, self.published, self.aggregating)
 
     def _take(self, archive: Archive, line: Line) -> None:
         if line.error:
@@ -108,7 +108,8 @@ class _Publisher:
             batch=batch,
             run=self.run,
             max_backlog=self.settings.max_stream_backlog,
+            shards=self.settings.ingest_shards,
         )
         self.pending.clear()
         if len(self.published) > _AHEAD:
-            await until_applied(self.redis, self.published[-_AHEAD - 1], self.aggregating)
+            await until_applied(self.redis, self.published[:-_AHEAD], self.aggregating)

@@ -4,7 +4,7 @@ the work."""
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterable
 
 from redis.asyncio import Redis
 
@@ -31,9 +31,12 @@ async def aggregating(
         await aggregator.close()
 
 
-async def until_applied(redis: Redis, entry_id: bytes, aggregating: "asyncio.Task[None]") -> None:
-    """Wait for the aggregators (ours, or a daemon's) to apply everything up to entry_id."""
-    while not await queue.applied(redis, entry_id):
+async def until_applied(
+    redis: Redis, marks: Iterable[queue.Mark], aggregating: "asyncio.Task[None]"
+) -> None:
+    """Wait for the aggregators (ours, or a daemon's) to apply everything up to these entries."""
+    marks = list(marks)
+    while not await queue.applied(redis, marks):
         if aggregating.done():
             aggregating.result()  # a crash surfaces here with its traceback
             raise RuntimeError("the command's aggregator stopped early")

@@ -104,5 +104,12 @@ class Role(abc.ABC):
         await self.redis.zrem(keys.ROLES, f"{self.role}:{self.name}")
 
     async def _sleep(self, seconds: float) -> None:
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self.stopping.wait(), timeout=seconds)
+        """Wait until stopping or for ``seconds``, beating meanwhile, so that a role between
+        long steps (the digester checks every 30 s) still shows as alive."""
+        until = time.monotonic() + seconds
+        while (left := until - time.monotonic()) > 0 and not self.stopping.is_set():
+            with contextlib.suppress(TimeoutError):
+                wait = min(left, self.settings.heartbeat_s)
+                await asyncio.wait_for(self.stopping.wait(), timeout=wait)
+            with contextlib.suppress(RedisError, OSError):  # Redis away: the retry loop reports it
+                await self.beat()

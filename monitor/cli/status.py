@@ -32,13 +32,20 @@ def status(
         out.print(table)
         lag = "" if found.oldest_waiting_s is None else f", oldest {found.oldest_waiting_s:,.1f} s"
         out.print(
-            f"queue: {found.stream_length:,} entries, {found.pending:,} pending{lag}; "
+            f"queue: {found.stream_length:,} entries{_shards(found)}, {found.pending:,} "
+            f"pending{lag}; "
             f"dead letters: {found.dead_letters:,}; watched tags: {found.watched_tags:,}"
         )
         for condition in found.conditions:
             err.print(f"warning: {condition}", markup=False)
     if check and not any(role.role == "aggregator" for role in found.roles):
         fail("no aggregator is running", code=1)
+
+
+def _shards(found: health.Status) -> str:
+    if len(found.shard_lengths) == 1:
+        return ""
+    return f" in {len(found.shard_lengths)} shards ({', '.join(map(str, found.shard_lengths))})"
 
 
 def _work(role: health.Role) -> str:

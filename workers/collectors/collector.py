@@ -19,7 +19,7 @@ from typing import Protocol
 import aiohttp
 from pydantic import ValidationError
 
-from monitor import __version__, deadletter, leases, sources, watchlist
+from monitor import __version__, deadletter, leases, queue, sources, watchlist
 from monitor.leases import Held, LeaseLost
 from monitor.models import Post
 from monitor.settings import Settings
@@ -80,7 +80,7 @@ class Collector(Role):
 
     role = "collector"
     session: aiohttp.ClientSession | None = None
-    last_entry: bytes | None = None  # the newest stream entry this collector published
+    last_entries: dict[int, bytes]  # per shard, the newest stream entry this collector published
     clients: dict[str, Client]
     streams: dict[Source, "asyncio.Task[StreamPass]"]
     held: dict[tuple[str, str], Held]  # (source, tag) -> the lease its cursor is written under
@@ -90,7 +90,7 @@ class Collector(Role):
             timeout = aiohttp.ClientTimeout(total=self.settings.http_timeout_s)
             headers = {"User-Agent": USER_AGENT}
             self.session = aiohttp.ClientSession(timeout=timeout, headers=headers)
-            self.clients, self.streams, self.held = {}, {}, {}
+            self.clients, self.streams, self.held, self.last_entries = {}, {}, {}, {}
 
     @property
     def _lease_ms(self) -> int:
@@ -275,8 +275,8 @@ class Collector(Role):
         return client
 
     def _sink(self, source: Source) -> Sink:
-        def published(entry: bytes) -> None:
-            self.last_entry = entry
+        def published(marks: list[queue.Mark]) -> None:
+            self.last_entries = queue.latest([*self.last_entries.items(), *marks])
 
         def lease(tag: str) -> Held | None:
             return self.held.get((source.name, tag))

@@ -19,8 +19,7 @@ async def collect_once(redis: Redis, settings: Settings) -> list[SourcePass]:
     try:
         async with aggregating(redis, settings, f"{collector.name}-aggregator") as aggregator:
             results = await collector.collect_once()
-            if collector.last_entry is not None:
-                await until_applied(redis, collector.last_entry, aggregator)
+            await until_applied(redis, collector.last_entries.items(), aggregator)
     finally:
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.remove_signal_handler(sig)

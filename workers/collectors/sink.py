@@ -25,10 +25,10 @@ def into_redis(
     redis: Redis,
     source: str,
     settings: Settings,
-    published: Callable[[bytes], None] = lambda _: None,
+    published: Callable[[list[queue.Mark]], None] = lambda _: None,
     lease: Callable[[str], Held | None] | None = None,
 ) -> Sink:
-    """The sink every collector uses; ``published`` hears of each last stream entry written.
+    """The sink every collector uses; ``published`` hears where each batch's entries went.
 
     Bluesky posts are remembered with their tags first, for the reposts of them to come. With
     ``lease`` (a tag's lease, as the collector holds it), a cursor is written only under it.
@@ -39,10 +39,10 @@ def into_redis(
             return
         tagged = [p for p in posts if p.platform == bluesky.PLATFORM and p.kind != "repost"]
         await bluesky_tags.remember(redis, tagged, settings.retention_days)
-        ids = await queue.publish(
-            redis, posts, batch=settings.publish_batch, max_backlog=settings.max_stream_backlog
-        )
-        published(ids[-1])
+        published(await queue.publish(
+            redis, posts, batch=settings.publish_batch, max_backlog=settings.max_stream_backlog,
+            shards=settings.ingest_shards,
+        ))  # fmt: skip
 
     async def reject(reason: str, raw: bytes) -> None:
         await deadletter.add(redis, source, reason, raw)
