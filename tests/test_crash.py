@@ -24,14 +24,18 @@ TAGS = ["irgcoutofiraq", "blacklistmois"]
 
 
 def campaign() -> list[Post]:
-    """Originals, reposts and replies by 5,000 accounts over about 28 hours, two tags."""
+    """Originals, reposts and replies by 5,000 accounts over about 28 hours, two tags; one post
+    in ten is the bare hashtag, as a campaign's copies are, the others say something of their
+    own."""
     posts = []
     for i in range(POSTS):
         kind: Kind = ("original", "repost", "reply", "quote")[i % 4]
         ref = str(i - 1 - i % 97) if kind != "original" and i > 100 else None
+        tag = ("IRGCOutOfIraq", "BlackListMOIS")[i % 3 == 0]
+        said = None if i % 10 == 0 else f"#{tag} number {i}"
         posts.append(
-            post(str(i), f"u{(i * 7919) % 5000}", [("IRGCOutOfIraq", "BlackListMOIS")[i % 3 == 0]],
-                 kind=kind if ref else "original", at=i, ref=ref, ref_author=ref and "u1")
+            post(str(i), f"u{(i * 7919) % 5000}", [tag], kind=kind if ref else "original", at=i,
+                 ref=ref, ref_author=ref and "u1", text=said)
         )  # fmt: skip
     return posts
 

@@ -53,7 +53,7 @@ def varied(statuses: list[fake.Json], seed: int) -> list[fake.Json]:
     """Nine in ten statuses get words of their own in front of the shared text, as organic talk
     does; the tenth stays a near copy of the others, as a campaign's does."""
     words = random.Random(seed)
-    vocabulary = [f"w{n}" for n in range(5_000)]
+    vocabulary = [f"w{n}" for n in range(50_000)]
     for n, status in enumerate(statuses):
         if n % 10:
             own = " ".join(words.choices(vocabulary, k=12))
