@@ -7,8 +7,10 @@ import contextlib
 from collections.abc import AsyncIterator, Iterable
 
 from redis.asyncio import Redis
+from redis.exceptions import ResponseError
 
 from monitor import queue
+from monitor.connection import transient
 from monitor.settings import Settings
 from workers.aggregator import Aggregator
 
@@ -36,8 +38,18 @@ async def until_applied(
 ) -> None:
     """Wait for the aggregators (ours, or a daemon's) to apply everything up to these entries."""
     marks = list(marks)
-    while not await queue.applied(redis, marks):
+    while not await _applied(redis, marks):
         if aggregating.done():
             aggregating.result()  # a crash surfaces here with its traceback
             raise RuntimeError("the command's aggregator stopped early")
         await asyncio.sleep(0.02)
+
+
+async def _applied(redis: Redis, marks: list[queue.Mark]) -> bool:
+    """False, not an error, while Redis refuses for a moment (BUSY with a long script, LOADING)."""
+    try:
+        return await queue.applied(redis, marks)
+    except ResponseError as exc:
+        if not transient(exc):
+            raise
+        return False

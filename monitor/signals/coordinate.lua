@@ -167,16 +167,20 @@ function Coordination:purge(entry, bucket)
   for _, code in ipairs(entry[3] == '-' and {'-'} or {'t', 'e'}) do
     local pairs_key, drop = self.ctx.pairs[entry[1] .. code], {}
     local gone = redis.call('ZRANGEBYSCORE', pairs_key, start - window, stop, 'WITHSCORES')
+    local named = '"' .. entry[2] .. '"'  -- hex digests need no escaping in JSON
     for j = 1, #gone, 2 do
-      local pair, first = cjson.decode(gone[j]), tonumber(gone[j + 1])
-      local second = first + pair[5]
-      local inside = (first >= start and first <= stop) or (second >= start and second <= stop)
-      if pair[6] == entry[2] and inside then
-        table.insert(drop, gone[j])
-        local other = entry[1] == 's' and self:other_token(pair, code, entry[2])
-        if other then
-          pair[6] = other
-          redis.call('ZADD', pairs_key, first, cjson.encode(pair))
+      -- the range holds every key's pairs: only rows that name this key are decoded
+      if string.find(gone[j], named, 1, true) then
+        local pair, first = cjson.decode(gone[j]), tonumber(gone[j + 1])
+        local second = first + pair[5]
+        local inside = (first >= start and first <= stop) or (second >= start and second <= stop)
+        if pair[6] == entry[2] and inside then
+          table.insert(drop, gone[j])
+          local other = entry[1] == 's' and self:other_token(pair, code, entry[2])
+          if other then
+            pair[6] = other
+            redis.call('ZADD', pairs_key, first, cjson.encode(pair))
+          end
         end
       end
     end
