@@ -9,6 +9,7 @@ without Retry-After. Faults can be queued: the next requests get them instead of
 """
 
 import asyncio
+import bisect
 import html
 import json
 import math
@@ -80,8 +81,7 @@ class Instance:
         self.by_id[status["id"]] = status
         for tag in status["tags"]:
             timeline = self.statuses.setdefault(tag["name"].lower(), [])
-            timeline.append(status)
-            timeline.sort(key=lambda s: int(s["id"]), reverse=True)
+            bisect.insort(timeline, status, key=lambda s: -int(s["id"]))  # newest first
         return status
 
     def app(self) -> web.Application:
