@@ -81,7 +81,7 @@ class Instance:
         self.by_id[status["id"]] = status
         for tag in status["tags"]:
             timeline = self.statuses.setdefault(tag["name"].lower(), [])
-            bisect.insort(timeline, status, key=lambda s: -int(s["id"]))  # newest first
+            bisect.insort(timeline, status, key=_newest_first)
         return status
 
     def app(self) -> web.Application:
@@ -196,12 +196,18 @@ class Instance:
 
 
 def _page(statuses: list[Json], query: Any, limit: int) -> list[Json]:  # Any: a MultiDictProxy
+    """A page of a timeline kept newest first (found by bisection: soak runs hold 200,000)."""
     if "min_id" in query:  # the block just above min_id, still newest first
-        newer = [s for s in statuses if int(s["id"]) > int(query["min_id"])]
-        return newer[-limit:]
+        end = bisect.bisect_left(statuses, -int(query["min_id"]), key=_newest_first)
+        return statuses[max(0, end - limit) : end]
     if "max_id" in query:
-        return [s for s in statuses if int(s["id"]) < int(query["max_id"])][:limit]
+        start = bisect.bisect_right(statuses, -int(query["max_id"]), key=_newest_first)
+        return statuses[start : start + limit]
     return statuses[:limit]
+
+
+def _newest_first(status: Json) -> int:
+    return -int(status["id"])
 
 
 @dataclass
