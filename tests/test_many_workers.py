@@ -107,6 +107,37 @@ async def test_a_collector_that_lost_its_lease_cannot_write_the_cursor(redis: Re
     assert late.lost.is_set() and not await leases.renew(redis, late, 10_000)
 
 
+@pytest.mark.parametrize("taken_over", [False, True])
+async def test_a_lease_that_lapsed_mid_pass_is_taken_again_unless_another_took_it(
+    redis: Redis, fast: Settings, taken_over: bool
+) -> None:
+    state = mastodon.Instance(delay_s=0.02)
+    for status in mastodon.campaign(400, "IRGCOutOfIraq", replies=False):
+        state.add(status)  # ten pages of 40
+    server = TestServer(state.app(), host="127.0.0.1")
+    await server.start_server()
+    await watchlist.add(redis, "default", ["irgcoutofiraq"])
+    await sources.add(redis, sources.make("mastodon", str(server.make_url("")), name="home"))
+    collector, lease = Collector(redis, fast, name="stalled"), keys.lease("home", "irgcoutofiraq")
+    try:
+        collecting = asyncio.create_task(collector.collect_once())
+        while len(state.requests) < 3:  # noqa: ASYNC110  # the fake only records its requests
+            await asyncio.sleep(0.005)
+        await redis.delete(lease)  # as if it expired while the collector stalled
+        if taken_over:
+            assert await leases.acquire(redis, "home", "irgcoutofiraq", "other", 60_000)
+        await collecting
+    finally:
+        await collector.close()
+        await server.close()
+    await Aggregator(redis, fast, name="agg").run_until_idle()
+    collected = await redis.zcard(keys.timeline("irgcoutofiraq"))
+    if taken_over:  # the other collector's cursor stands; this one stopped at its lost lease
+        assert collected < 400 and await redis.get(lease) == b"other"
+    else:  # nobody else: taken again from the saved cursor, and the pass went on to the end
+        assert (collected, await redis.exists(lease)) == (400, 0)
+
+
 async def test_only_one_collector_reads_a_stream(redis: Redis, fast: Settings) -> None:
     state = jetstream.Jetstream()
     state.add(jetstream.post("did:plc:a", "p1", "#IRGCOutOfIraq", 1_764_000_000_000_000))

@@ -10,6 +10,7 @@ collectors never poll the same cursor at once.
 
 import asyncio
 import contextlib
+import enum
 import logging
 import time
 from collections.abc import AsyncIterator
@@ -39,7 +40,18 @@ from workers.role import Role
 log = logging.getLogger(__name__)
 
 STREAM = "*"  # the lease of a streamed source (and Jetstream's one cursor)
+# A lease that lapsed while its collector stalled (a long script, a paused process) is taken
+# again from the saved cursor when no other collector took it; this often within one pass.
+LEASE_RETAKES = 3
 USER_AGENT = f"hashmon/{__version__} (hashtag campaign monitor)"
+
+
+class _After(enum.Enum):
+    """What a pass does after collecting one tag."""
+
+    NEXT = "go on to the next tag"
+    STOP = "stop the source for this pass"
+    LOST = "the lease lapsed: take it again"
 
 
 class Poller(Protocol):
@@ -215,44 +227,57 @@ class Collector(Role):
             self._client(source), source, self.settings, self._sink(source)
         )
         for tag in tags if poller.per_tag else ["*"]:
-            async with self._leased(source, tag) as lease:
-                if lease is None:
-                    log.debug("%s: %s is with another collector", source.name, _label(tag))
-                    result.skipped += 1
-                    continue
-                if not await self._poll_tag(poller, source, tag, result):
+            after = await self._poll_leased(poller, source, tag, result)
+            for _ in range(LEASE_RETAKES):
+                if after is not _After.LOST:
                     break
+                after = await self._poll_leased(poller, source, tag, result)
+            if after is _After.STOP:
+                break
         if result.posts:
             log.info("%s: %d posts collected", source.name, result.posts)
         return result
 
-    async def _poll_tag(self, poller: Poller, source: Source, tag: str, result: SourcePass) -> bool:
-        """Collect one tag into the pass's result; False when the source must stop for now."""
+    async def _poll_leased(
+        self, poller: Poller, source: Source, tag: str, result: SourcePass
+    ) -> "_After":
+        """Collect one tag under its lease; skipped while another collector holds it."""
+        async with self._leased(source, tag) as lease:
+            if lease is None:
+                log.debug("%s: %s is with another collector", source.name, _label(tag))
+                result.skipped += 1
+                return _After.NEXT
+            return await self._poll_tag(poller, source, tag, result)
+
+    async def _poll_tag(
+        self, poller: Poller, source: Source, tag: str, result: SourcePass
+    ) -> "_After":
+        """Collect one tag into the pass's result."""
         try:
             posts = await poller.collect(tag)
         except Stopped:
-            return False
-        except LeaseLost as exc:  # another collector took over: its cursor stands
+            return _After.STOP
+        except LeaseLost as exc:  # it lapsed: taken again if no other collector took it
             log.warning("%s", exc)
-            return True
+            return _After.LOST
         except Malformed as exc:
             result.errors += 1
             await self._failed(source, tag, f"malformed response: {exc}", exc.raw)
-            return True
+            return _After.NEXT
         except FetchError as exc:
             result.errors += 1
             await self._failed(source, tag, str(exc), None)
-            return True
+            return _After.NEXT
         except ValidationError as exc:  # a stored cursor this version cannot read
             result.errors += 1
             reason = f"unreadable cursor ({exc.error_count()} errors); remove and re-add it"
             await self._failed(source, tag, reason, None)
-            return True
+            return _After.NEXT
         result.posts += len(posts)
         newest = max((epoch_ms(post.created_at) for post in posts), default=None)
         await sources.record_success(self.redis, source.name, len(posts), newest)
         log.debug("%s: %d posts for %s", source.name, len(posts), _label(tag))
-        return True
+        return _After.NEXT
 
     async def _failed(self, source: Source, tag: str, reason: str, raw: bytes | None) -> None:
         """Recorded in the source's health (per tag where it has tags) and, with the raw
