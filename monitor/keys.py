@@ -101,11 +101,21 @@ def report_claim(tag: str, revision: bytes) -> str:
     return _tag(tag, f"reports:claim:{revision.decode()}")
 
 
+TALLIES = ("counts", "totals", "accounts", "talk", "urls", "cotags", "minutes")
+
+
+def tally(tag: str, what: str) -> str:
+    """What a tag's report shows over everything it retains, kept as posts arrive and leave:
+    one of TALLIES (see monitor/signals/tally.lua)."""
+    return _tag(tag, f"tally:{what}")
+
+
 def tag_keys(tag: str, indexes: Sequence[str]) -> list[str]:
     """The keys one tag's state lives in, in the order the apply script takes them."""
     state = [timeline(tag), records(tag), volume(tag), spellings(tag)]
     coordination = [coindex(tag), cofeatures(tag), cosaturated(tag), coauthors(tag), cocopies(tag)]
-    return [*state, *coordination, *(copairs(tag, name) for name in indexes), revision(tag)]
+    pairs = [copairs(tag, name) for name in indexes]
+    return [*state, *coordination, *pairs, *(tally(tag, what) for what in TALLIES), revision(tag)]
 
 
 def heartbeat(role: str, name: str) -> str:

@@ -8,7 +8,7 @@ from redis.asyncio import Redis
 from monitor import __version__, keys, watchlist
 from monitor.connection import text
 from monitor.models import KINDS
-from monitor.reports import coordination_section, model
+from monitor.reports import coordination_section, model, tallied
 from monitor.signals import people, volume
 from monitor.signals.records import Record
 from monitor.timewindow import MINUTE_MS, Window, iso, resolve
@@ -46,35 +46,60 @@ async def tag_report(
         why = "has no posts yet" if tag in watched else "is not on any watchlist"
         raise NoData(f"#{tag} {why}")
     window = resolve(since, until, *limits)
+    bucket = auto_bucket(window)
     minutes = await volume.minutes(redis, tag, window)
     records = await people.in_window(redis, tag, window)
-    kinds = Counter[str]()
-    platforms = Counter[str]()
-    for counts in minutes.values():
-        kinds.update(counts.kinds)
-        platforms.update(counts.platforms)
-    total, persons = sum(kinds.values()), people.distinct_people(records)
-    bucket = auto_bucket(window)
+    everything = window.start_ms <= limits[0] and limits[1] <= window.end_ms
+    if everything and await tallied.current(redis, tag):
+        head = await tallied.head(redis, tag, window, bucket, top)
+    else:
+        head = _head(tag, window, bucket, minutes, records, top)
+    total, persons = sum(head.kinds.values()), head.people
     return model.TagReport(
         tag=tag,
         display=await display(redis, tag),
         from_=iso(window.start_ms),
         to=iso(window.end_ms),
         bucket=bucket,
-        posts=model.PostCounts(total=total, **{k: kinds[k] for k in KINDS}),
+        posts=model.PostCounts(total=total, **{k: head.kinds[k] for k in KINDS}),
         people=persons,
         posts_per_person=round(total / persons, 2) if persons else 0.0,
-        platforms=dict(sorted(platforms.items())),
-        busiest_minute=busiest_minute(minutes),
-        volume=volume_series(window, bucket, minutes, records),
-        top_accounts=_top_accounts(records, top),
-        top_posts=_top_posts(records, top),
-        cohashtags=_cohashtags(tag, records, top),
+        platforms=dict(sorted(head.platforms.items())),
+        busiest_minute=head.busiest_minute,
+        volume=head.volume,
+        top_accounts=head.top_accounts,
+        top_posts=head.top_posts,
+        cohashtags=head.cohashtags,
         parameters=model.Parameters(since=since, until=until, top=top),
         generated_by=GENERATED_BY,
         coordination=await coordination_section.section(
             redis, tag, window, limits[0], minutes, records, top
         ),
+    )
+
+
+def _head(
+    tag: str,
+    window: Window,
+    bucket: model.Bucket,
+    minutes: dict[int, volume.Minute],
+    records: Sequence[Record],
+    top: int,
+) -> tallied.Head:
+    """The figures above the coordination section, from the window's records."""
+    kinds, platforms = Counter[str](), Counter[str]()
+    for counts in minutes.values():
+        kinds.update(counts.kinds)
+        platforms.update(counts.platforms)
+    return tallied.Head(
+        kinds=kinds,
+        platforms=platforms,
+        people=people.distinct_people(records),
+        busiest_minute=busiest_minute(minutes),
+        volume=volume_series(window, bucket, minutes, records),
+        top_accounts=_top_accounts(records, top),
+        top_posts=_top_posts(records, top),
+        cohashtags=_cohashtags(tag, records, top),
     )
 
 

@@ -1,12 +1,13 @@
 -- Applies one batch of posts to one tag's state, atomically, in that tag's hash slot.
 -- KEYS: timeline, records, volume, spellings, coordination index, coordination features,
 -- unpaired (viral) posts, posts per (content key, author), accounts per content key, then one
--- pairs key per coordination index, and last the tag's revision counter.
+-- pairs key per coordination index, the seven tally keys (see tally.lua), and last the tag's
+-- revision counter.
 -- ARGV: retention_ms, the batch's newest post time (ms), the posts as one JSON array of
 -- [post key, time ms, volume kind field, volume platform field, spelling, record, features
 -- JSON or null], the largest coordination window (ms), the lowest co-similar threshold as
 -- numerator and denominator, the codes of the pairs sets (JSON), in the order of KEYS, and the
--- most posts one key may have in one bucket before it is viral there.
+-- most posts one key may have in one bucket before it is viral there, and the tag.
 -- A post is applied only if its key is new to the timeline (exactly-once effect) and it is not
 -- older than the tag's newest post minus retention. Returns one letter per post, in order:
 -- n (new), d (seen before), o (too old to keep).
@@ -19,6 +20,12 @@ local ctx = {index = KEYS[5], features = KEYS[6], saturated = KEYS[7], authors =
              cap = tonumber(ARGV[8]), pairs = {}}
 for j, name in ipairs(cjson.decode(ARGV[7])) do ctx.pairs[name] = KEYS[9 + j] end
 local coordination = Coordination.new(ctx)
+local tallied = #KEYS - 7
+local tally = Tally.new({counts = KEYS[tallied], totals = KEYS[tallied + 1],
+                         accounts = KEYS[tallied + 2], talk = KEYS[tallied + 3],
+                         urls = KEYS[tallied + 4], cotags = KEYS[tallied + 5],
+                         minutes = KEYS[tallied + 6], tag = ARGV[9],
+                         empty = redis.call('EXISTS', timeline) == 0})
 local CHUNK = 1000  -- arguments per bulk call stay far below Lua's stack limit
 
 local top = redis.call('ZREVRANGE', timeline, 0, 0, 'WITHSCORES')
@@ -56,6 +63,7 @@ for j, post in ipairs(posts) do
     counts[post[4]] = (counts[post[4]] or 0) + 1
     spelt[post[5]] = (spelt[post[5]] or 0) + 1
     if type(post[7]) == 'string' then coordination:add(key, t, post[7]) end
+    if tally.on then tally:count(key, cjson.decode(post[6]), 1) end
   end
 end
 bulk('ZADD', timeline, scored)
@@ -73,6 +81,7 @@ if #expired_with_times > 0 then
   local gone = {}
   for _, key in ipairs(expired) do
     local record = cjson.decode(redis.call('HGET', records, key))
+    tally:count(key, record, -1)
     local minute = string.format('%d', math.floor(record[1] / 60000))
     for _, field in ipairs({minute .. ':' .. record[2], minute .. '@' .. record[3]}) do
       gone[field] = (gone[field] or 0) + 1
@@ -84,5 +93,6 @@ if #expired_with_times > 0 then
   bulk('HDEL', records, expired)
   redis.call('ZREMRANGEBYSCORE', timeline, '-inf', bound)
 end
+tally:flush()
 if #scored > 0 or #expired_with_times > 0 then redis.call('INCR', KEYS[#KEYS]) end
 return table.concat(verdicts)

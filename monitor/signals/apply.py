@@ -24,7 +24,7 @@ from monitor.signals import matching
 from monitor.signals.records import Arrival
 
 _HERE = Path(__file__).parent
-_SCRIPT = (_HERE / "coordinate.lua").read_text() + (_HERE / "apply.lua").read_text()
+_SCRIPT = "".join((_HERE / f"{name}.lua").read_text() for name in ("coordinate", "tally", "apply"))
 _VERDICTS = {"n": "new", "o": "too_old", "d": "duplicate"}
 _RANK = {"unwatched": 0, "duplicate": 1, "too_old": 2, "new": 3}  # a post new to any tag is new
 
@@ -147,7 +147,7 @@ async def apply(redis: Redis, batches: Batch, watched: set[str], limits: Limits)
             for start in range(0, len(share.rows), SCRIPT_POSTS):
                 rows = share.rows[start : start + SCRIPT_POSTS]
                 orders.append(share.order[start : start + SCRIPT_POSTS])
-                args = [limits.retention_ms, share.newest, orjson.dumps(rows), *limits.args()]
+                args = [limits.retention_ms, share.newest, orjson.dumps(rows), *limits.args(), tag]
                 calls.append((keys.tag_keys(tag, matching.INDEXES), args))
         for order, letters in zip(orders, await _run(redis, calls), strict=True):
             for index, letter in zip(order, letters.decode(), strict=True):

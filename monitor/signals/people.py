@@ -58,13 +58,16 @@ class Talk:
 
 
 def talked_about(records: Sequence[Record]) -> list[Talk]:
-    """Referenced posts by people talking, most first; ties by post key for a stable order."""
+    """Referenced posts by people talking, most first; ties by post key for a stable order.
+    A post's address is its own record's when the tag holds it, else the one talking posts give."""
     talks: dict[str, Talk] = defaultdict(lambda: Talk(""))
     for record in records:
         if record.kind == "original" or record.ref_key is None:
             continue
         talk = talks[record.ref_key]
-        talk.key, talk.url = record.ref_key, talk.url or record.ref_url
+        talk.key = record.ref_key
+        if record.ref_url is not None and (talk.url is None or record.ref_url < talk.url):
+            talk.url = record.ref_url  # where posts disagree on it, the smallest
         talk.kinds[record.kind] += 1
         if record.author_id != record.ref_author_id:
             talk.people.add(account(record))

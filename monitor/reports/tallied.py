@@ -1,0 +1,141 @@
+"""The report's figures read from the tallies the apply script keeps (monitor/signals/tally.lua),
+for a window that holds everything a tag retains: a few hundred fields instead of every record.
+
+The figures are the ones the records give (tests build both ways and compare). A tag whose first
+posts arrived before this level of tallies has none, and is reported from its records.
+"""
+
+from collections import Counter
+from dataclasses import dataclass
+from typing import cast
+
+import orjson
+from redis.asyncio import Redis
+
+from monitor import keys
+from monitor.connection import text
+from monitor.models import KINDS
+from monitor.reports import model
+from monitor.signals.records import loads
+from monitor.timewindow import Window, iso
+
+LEVEL = b"1"  # tally.lua's TALLY_LEVEL
+SEP = "\0"
+_SIZE = {"minute": ("m", 60_000), "hour": ("h", 3_600_000), "day": ("d", 86_400_000)}
+
+
+@dataclass(frozen=True)
+class Head:
+    """The report's figures above its coordination section."""
+
+    kinds: Counter[str]
+    platforms: Counter[str]
+    people: int
+    busiest_minute: model.BusiestMinute | None
+    volume: list[model.VolumePoint]
+    top_accounts: list[model.TopAccount]
+    top_posts: list[model.TopPost]
+    cohashtags: list[model.CoHashtag]
+
+
+async def current(redis: Redis, tag: str) -> bool:
+    """Whether the tag's tallies hold everything it retains, at this level."""
+    return bool(await redis.hget(keys.tally(tag, "counts"), "level") == LEVEL)
+
+
+async def head(redis: Redis, tag: str, window: Window, bucket: model.Bucket, top: int) -> Head:
+    kinds, platforms = Counter[str](), Counter[str]()
+    for raw, posts in (await redis.hgetall(keys.tally(tag, "totals"))).items():
+        name = text(raw)
+        if name.startswith("@"):
+            platforms[name[1:]] = int(posts)
+        else:
+            kinds[name] = int(posts)
+    cotags = await _ranked(redis, keys.tally(tag, "cotags"), top)
+    return Head(
+        kinds=kinds,
+        platforms=platforms,
+        people=await redis.zcard(keys.tally(tag, "accounts")),
+        busiest_minute=await _busiest(redis, tag),
+        volume=await _volume(redis, tag, window, bucket),
+        top_accounts=await _top_accounts(redis, tag, top),
+        top_posts=await _top_posts(redis, tag, top),
+        cohashtags=[model.CoHashtag(tag=text(other), posts=-int(n)) for other, n in cotags],
+    )
+
+
+async def _ranked(redis: Redis, key: str, top: int) -> list[tuple[bytes, float]]:
+    """The first ``top`` members of a tally scored by minus a count: the largest counts first."""
+    return cast(list[tuple[bytes, float]], await redis.zrange(key, 0, top - 1, withscores=True))
+
+
+async def _busiest(redis: Redis, tag: str) -> model.BusiestMinute | None:
+    found = await _ranked(redis, keys.tally(tag, "minutes"), 1)
+    if not found:
+        return None
+    minute, score = found[0]
+    return model.BusiestMinute(start=iso(int(minute) * 60_000), posts=-int(score))
+
+
+async def _volume(
+    redis: Redis, tag: str, window: Window, bucket: model.Bucket
+) -> list[model.VolumePoint]:
+    """Every bucket of the window, empty ones included (as build.volume_series)."""
+    size, ms = _SIZE[bucket]
+    numbers = range(window.start_ms // ms, window.end_ms // ms + 1)
+    counts = keys.tally(tag, "counts")
+    people = cast(
+        list[bytes | None], await redis.hmget(counts, [f"n{SEP}{size}{SEP}{n}" for n in numbers])
+    )
+    if size == "m":  # minutes by kind are the volume hash's own fields
+        names, where = [f"{n}:{kind}" for n in numbers for kind in KINDS], keys.volume(tag)
+    else:
+        names = [f"v{SEP}{size}{SEP}{n}{SEP}{kind}" for n in numbers for kind in KINDS]
+        where = counts
+    by_kind = iter(cast(list[bytes | None], await redis.hmget(where, names)))
+    points = []
+    for n, persons in zip(numbers, people, strict=True):
+        posts = {kind: int(next(by_kind) or 0) for kind in KINDS}
+        points.append(model.VolumePoint(start=iso(n * ms), posts=sum(posts.values()),
+                                        people=int(persons or 0), **posts))  # fmt: skip
+    return points
+
+
+async def _top_accounts(redis: Redis, tag: str, top: int) -> list[model.TopAccount]:
+    ranked = await _ranked(redis, keys.tally(tag, "accounts"), top)
+    if not ranked:
+        return []
+    newest = await redis.hmget(keys.tally(tag, "counts"), [b"h\0" + acct for acct, _ in ranked])
+    found = []
+    for (acct, score), raw in zip(ranked, newest, strict=True):
+        platform, _, author = text(acct).partition(SEP)
+        handle = orjson.loads(raw)[2] if raw else None
+        found.append(model.TopAccount(id=author, platform=platform, handle=handle,
+                                      posts=-int(score)))  # fmt: skip
+    return found
+
+
+async def _top_posts(redis: Redis, tag: str, top: int) -> list[model.TopPost]:
+    ranked = await _ranked(redis, keys.tally(tag, "talk"), top)
+    if not ranked:
+        return []
+    refs = [text(ref) for ref, _ in ranked]
+    counts, pipe = keys.tally(tag, "counts"), redis.pipeline(transaction=False)
+    pipe.hmget(keys.records(tag), refs)
+    for ref in refs:
+        pipe.hmget(counts, [f"k{SEP}{ref}{SEP}{kind}" for kind in ("repost", "quote", "reply")])
+        pipe.zrange(keys.tally(tag, "urls"), f"[{ref}{SEP}", f"[{ref}\1", bylex=True, offset=0,
+                    num=1)  # fmt: skip
+    own, *answers = await pipe.execute()
+    found = []
+    for n, (ref, score) in enumerate(zip(refs, (s for _, s in ranked), strict=True)):
+        kinds, given = answers[2 * n], answers[2 * n + 1]
+        url = loads(ref, own[n]).url if own[n] else None
+        platform, _, post_id = ref.partition(":")
+        found.append(model.TopPost(
+            id=post_id, platform=platform,
+            url=url or (text(given[0]).partition(SEP)[2] if given else None),
+            people_talking=-int(score),
+            reposts=int(kinds[0] or 0), quotes=int(kinds[1] or 0), replies=int(kinds[2] or 0),
+        ))  # fmt: skip
+    return found

@@ -1,0 +1,110 @@
+"""Tallies: a report over everything a tag retains, read from what the apply script keeps, equals
+the same report built from the tag's records, however the posts arrive and leave."""
+
+import random
+from pathlib import Path
+
+import pytest
+from redis.asyncio import Redis
+
+from monitor import keys, watchlist
+from monitor.importers.canonical import parse_line
+from monitor.models import Post
+from monitor.reports import build, model, tallied
+from monitor.settings import Settings
+from tests.test_aggregator import aggregate
+
+SAMPLE = Path(__file__).parent.parent / "seeds" / "sample-campaign.jsonl"
+TAGS = ["irgcoutofiraq", "iraq", "blacklistmois"]
+WINDOWS = [(None, None), ("30d", None), ("20d", None)]  # all retained, in hour and day buckets
+
+
+def sample() -> list[Post]:
+    return [parse_line(line) for line in SAMPLE.read_bytes().splitlines()]
+
+
+async def from_records(redis: Redis, tag: str, since: str | None) -> model.TagReport:
+    """The same report with the tallies set aside: the level comes back after."""
+    level = await redis.hget(keys.tally(tag, "counts"), "level")
+    await redis.hdel(keys.tally(tag, "counts"), "level")
+    try:
+        return await build.tag_report(redis, tag, since, top=25)
+    finally:
+        if level is not None:
+            await redis.hset(keys.tally(tag, "counts"), "level", level)
+
+
+async def assert_tallies_agree(redis: Redis, buckets: set[str] | None = None) -> None:
+    for tag in TAGS:
+        assert await tallied.current(redis, tag), tag
+        for since, _ in WINDOWS:
+            report = await build.tag_report(redis, tag, since, top=25)
+            assert report == await from_records(redis, tag, since), (tag, since)
+            if buckets is not None:
+                buckets.add(report.bucket)
+
+
+async def test_tallies_agree_with_records_whatever_the_arrival_order(
+    redis: Redis, settings: Settings
+) -> None:
+    await watchlist.add(redis, "default", TAGS)
+    posts = sample()
+    random.Random(7).shuffle(posts)
+    await aggregate(redis, settings, posts[:2000], batch=97)
+    await aggregate(redis, settings, posts[1000:], batch=250)  # a third of them again
+    buckets: set[str] = set()
+    await assert_tallies_agree(redis, buckets)
+    assert buckets == {"hour", "day"}
+    report = await build.tag_report(redis, "irgcoutofiraq")
+    assert report.posts.total == await redis.zcard(keys.timeline("irgcoutofiraq"))
+    assert report.top_posts[0].people_talking > 1 and report.cohashtags
+
+
+async def test_tallies_follow_retention_as_posts_leave(redis: Redis, settings: Settings) -> None:
+    settings = settings.model_copy(update={"retention_days": 0.2})  # under the 6 h of minutes
+    await watchlist.add(redis, "default", TAGS)
+    posts = sorted(sample(), key=lambda p: p.created_at)
+    buckets: set[str] = set()
+    for start in range(0, len(posts), 600):
+        late = posts[start : start + 600]
+        await aggregate(redis, settings, late[::-1], batch=53)
+        await assert_tallies_agree(redis, buckets)
+    assert "minute" in buckets
+    report = await build.tag_report(redis, "irgcoutofiraq")
+    assert 0 < report.posts.total < sum("irgcoutofiraq" in p.tags for p in posts)
+
+
+async def tallies(tag: str, redis: Redis) -> dict[str, object]:
+    """What each tally key holds."""
+    found: dict[str, object] = {}
+    for what in keys.TALLIES:
+        key = keys.tally(tag, what)
+        hashed = await redis.type(key) == b"hash"
+        found[what] = await (
+            redis.hgetall(key) if hashed else redis.zrange(key, 0, -1, withscores=True)
+        )
+    return found
+
+
+@pytest.mark.parametrize("missing", ["level", "older level"])
+async def test_a_tag_without_current_tallies_is_reported_from_records(
+    redis: Redis, settings: Settings, missing: str
+) -> None:
+    """As a tag whose posts arrived before tallies (or before this level of them) is."""
+    await watchlist.add(redis, "default", TAGS)
+    posts = sorted(sample(), key=lambda p: p.created_at)
+    await aggregate(redis, settings, posts[:1500], batch=100)
+    counts = keys.tally("irgcoutofiraq", "counts")
+    if missing == "level":
+        await redis.hdel(counts, "level")
+    else:
+        await redis.hset(counts, "level", "0")
+    before = await tallies("irgcoutofiraq", redis)
+    await aggregate(redis, settings, posts[1500:], batch=100)
+    assert not await tallied.current(redis, "irgcoutofiraq")
+    after = await tallies("irgcoutofiraq", redis)
+    assert after == before  # left as they were: not counted on
+    report = await build.tag_report(redis, "irgcoutofiraq")
+    assert report.posts.total == await redis.zcard(keys.timeline("irgcoutofiraq")) > 1500 // 3
+    await redis.hset(counts, "level", "1")  # the stale tallies would give other figures
+    assert await build.tag_report(redis, "irgcoutofiraq") != report
