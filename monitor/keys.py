@@ -101,7 +101,7 @@ def report_claim(tag: str, revision: bytes) -> str:
     return _tag(tag, f"reports:claim:{revision.decode()}")
 
 
-TALLIES = ("counts", "totals", "accounts", "talk", "urls", "cotags", "minutes")
+TALLIES = ("counts", "totals", "accounts", "talk", "urls", "cotags", "minutes", "times", "created")
 
 
 def tally(tag: str, what: str) -> str:

@@ -37,6 +37,8 @@ async def from_records(redis: Redis, tag: str, since: str | None) -> model.TagRe
 async def assert_tallies_agree(redis: Redis, buckets: set[str] | None = None) -> None:
     for tag in TAGS:
         assert await tallied.current(redis, tag), tag
+        retained = await redis.zcard(keys.timeline(tag))
+        assert await redis.zcard(keys.tally(tag, "times")) == retained  # each post once
         for since, _ in WINDOWS:
             report = await build.tag_report(redis, tag, since, top=25)
             assert report == await from_records(redis, tag, since), (tag, since)

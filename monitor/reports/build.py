@@ -9,6 +9,7 @@ from monitor import __version__, keys, watchlist
 from monitor.connection import text
 from monitor.models import KINDS
 from monitor.reports import coordination_section, model, tallied
+from monitor.reports.activity import Activity, FromRecords, FromTallies
 from monitor.signals import people, volume
 from monitor.signals.records import Record
 from monitor.timewindow import MINUTE_MS, Window, iso, resolve
@@ -47,13 +48,16 @@ async def tag_report(
         raise NoData(f"#{tag} {why}")
     window = resolve(since, until, *limits)
     bucket = auto_bucket(window)
-    minutes = await volume.minutes(redis, tag, window)
-    records = await people.in_window(redis, tag, window)
     everything = window.start_ms <= limits[0] and limits[1] <= window.end_ms
+    activity: Activity
     if everything and await tallied.current(redis, tag):
         head = await tallied.head(redis, tag, window, bucket, top)
+        activity = FromTallies(redis, tag, sum(head.kinds.values()), head.people)
     else:
+        minutes = await volume.minutes(redis, tag, window)
+        records = await people.in_window(redis, tag, window)
         head = _head(tag, window, bucket, minutes, records, top)
+        activity = FromRecords(records, minutes)
     total, persons = sum(head.kinds.values()), head.people
     return model.TagReport(
         tag=tag,
@@ -73,7 +77,7 @@ async def tag_report(
         parameters=model.Parameters(since=since, until=until, top=top),
         generated_by=GENERATED_BY,
         coordination=await coordination_section.section(
-            redis, tag, window, limits[0], minutes, records, top
+            redis, tag, window, limits[0], activity, top
         ),
     )
 

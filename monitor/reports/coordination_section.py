@@ -3,15 +3,13 @@ bursts and cohorts, each with what it was computed with."""
 
 import bisect
 import shlex
-from collections import defaultdict
-from collections.abc import Sequence
 
 from redis.asyncio import Redis
 
 from monitor.reports import model
-from monitor.signals import bursts, cohorts, coordination, copypaste, people, volume
+from monitor.reports.activity import Activity
+from monitor.signals import bursts, coordination, copypaste
 from monitor.signals.coordination import BEHAVIOURS, Cluster, Network, Query
-from monitor.signals.records import Record
 from monitor.timewindow import MINUTE_MS, Window, iso
 
 COPY_PASTE_MIN_ACCOUNTS = 3
@@ -58,23 +56,11 @@ def evidence_command(tag: str, found: Network, cluster: Cluster) -> str:
     )
 
 
-def _bursts(
-    minutes: dict[int, volume.Minute],
-    records: Sequence[Record],
-    first_ms: int,
-    coordinated: set[str],
-) -> list[model.Burst]:
-    posts = {m: counts.posts for m, counts in minutes.items()}
-    authors: defaultdict[int, set[tuple[str, str]]] = defaultdict(set)
-    by_minute: defaultdict[int, list[Record]] = defaultdict(list)
-    for r in records:
-        authors[r.minute].add(people.account(r))
-        by_minute[r.minute].append(r)
+async def _bursts(activity: Activity, first_ms: int, coordinated: set[str]) -> list[model.Burst]:
+    posts, persons = await activity.minutes()
     found = []
-    for burst in bursts.bursts(
-        posts, {m: len(a) for m, a in authors.items()}, first_ms // MINUTE_MS
-    ):
-        inside = [r for m in range(burst.start, burst.end + 1) for r in by_minute.get(m, [])]
+    for burst in bursts.bursts(posts, persons, first_ms // MINUTE_MS):
+        inside = await activity.between(burst.start, burst.end)
         share = sum(r.author_id in coordinated for r in inside) / len(inside) if inside else 0.0
         found.append(model.Burst(
             start=iso(burst.start * MINUTE_MS), peak=iso(burst.peak * MINUTE_MS),
@@ -86,21 +72,16 @@ def _bursts(
 
 
 async def section(
-    redis: Redis,
-    tag: str,
-    window: Window,
-    first_ms: int,
-    minutes: dict[int, volume.Minute],
-    records: Sequence[Record],
-    top: int,
+    redis: Redis, tag: str, window: Window, first_ms: int, activity: Activity, top: int
 ) -> model.Coordination:
-    times: defaultdict[str, list[int]] = defaultdict(list)
-    for r in records:  # oldest first, so each list is sorted
-        times[r.author_id].append(r.t_ms)
-    networks, coordinated, matched = [], set[str](), set[str]()
+    clustered = []
     for behaviour in BEHAVIOURS:
         found = await coordination.network(redis, tag, Query(behaviour), window)
-        clusters = found.clusters()
+        clustered.append((found, found.clusters()))
+    shown = {m for _, clusters in clustered for c in clusters[:top] for m in c.members}
+    times = await activity.times_of(shown)  # for the co-activity baseline of the clusters shown
+    networks, coordinated, matched = [], set[str](), set[str]()
+    for found, clusters in clustered:
         for cluster in clusters:
             coordinated.update(cluster.members)
         inside = {m for c in clusters for m in c.members}
@@ -108,12 +89,12 @@ async def section(
             post for p in found.pairs if p.a in inside and p.b in inside for post in (p.p, p.q)
         )
         networks.append(model.BehaviourNetwork(
-            behaviour=behaviour, edges=len(found.edges()), accounts=len(inside),
+            behaviour=found.query.behaviour, edges=len(found.edges()), accounts=len(inside),
             clusters=[_cluster(tag, found, c, times) for c in clusters[:top]],
             unpaired_viral_posts=found.unpaired,
         ))  # fmt: skip
     copies = await copypaste.clusters(redis, tag, window, min_accounts=COPY_PASTE_MIN_ACCOUNTS)
-    total, persons = len(records), people.distinct_people(records)
+    total, persons = activity.total, activity.people
     default = Query("co-post")
     return model.Coordination(
         parameters={
@@ -130,9 +111,7 @@ async def section(
         networks=networks,
         coordinated_accounts=len(coordinated),
         people_share=round(len(coordinated) / persons, 4) if persons else 0.0,
-        posts_share=round(sum(r.author_id in coordinated for r in records) / total, 4)
-        if total
-        else 0.0,
+        posts_share=round(await activity.posts_of(coordinated) / total, 4) if total else 0.0,
         matched_posts_share=round(len(matched) / total, 4) if total else 0.0,
         copy_paste=[
             model.CopyPasteCluster(
@@ -146,11 +125,11 @@ async def section(
             )
             for c in copies[:top]
         ],
-        bursts=_bursts(minutes, records, first_ms, coordinated),
-        cohorts=_cohorts(records),
+        bursts=await _bursts(activity, first_ms, coordinated),
+        cohorts=await _cohorts(activity),
     )
 
 
-def _cohorts(records: Sequence[Record]) -> model.Cohorts | None:
-    found = cohorts.cohorts(records)
+async def _cohorts(activity: Activity) -> model.Cohorts | None:
+    found = await activity.cohorts()
     return model.Cohorts(**vars(found)) if found else None

@@ -1,7 +1,7 @@
 -- Applies one batch of posts to one tag's state, atomically, in that tag's hash slot.
 -- KEYS: timeline, records, volume, spellings, coordination index, coordination features,
 -- unpaired (viral) posts, posts per (content key, author), accounts per content key, then one
--- pairs key per coordination index, the seven tally keys (see tally.lua), and last the tag's
+-- pairs key per coordination index, the nine tally keys (see tally.lua), and last the tag's
 -- revision counter.
 -- ARGV: retention_ms, the batch's newest post time (ms), the posts as one JSON array of
 -- [post key, time ms, volume kind field, volume platform field, spelling, record, features
@@ -20,11 +20,12 @@ local ctx = {index = KEYS[5], features = KEYS[6], saturated = KEYS[7], authors =
              cap = tonumber(ARGV[8]), pairs = {}}
 for j, name in ipairs(cjson.decode(ARGV[7])) do ctx.pairs[name] = KEYS[9 + j] end
 local coordination = Coordination.new(ctx)
-local tallied = #KEYS - 7
+local tallied = #KEYS - 9
 local tally = Tally.new({counts = KEYS[tallied], totals = KEYS[tallied + 1],
                          accounts = KEYS[tallied + 2], talk = KEYS[tallied + 3],
                          urls = KEYS[tallied + 4], cotags = KEYS[tallied + 5],
-                         minutes = KEYS[tallied + 6], tag = ARGV[9],
+                         minutes = KEYS[tallied + 6], times = KEYS[tallied + 7],
+                         created = KEYS[tallied + 8], tag = ARGV[9],
                          empty = redis.call('EXISTS', timeline) == 0})
 local CHUNK = 1000  -- arguments per bulk call stay far below Lua's stack limit
 

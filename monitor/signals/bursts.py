@@ -31,32 +31,41 @@ class Burst:
     peak_z: float  # of the peak minute's posts; inf when its baseline never varies
 
 
+def _median(ordered: list[float]) -> float:
+    """statistics.median of a list already sorted."""
+    middle = len(ordered) // 2
+    return ordered[middle] if len(ordered) % 2 else (ordered[middle - 1] + ordered[middle]) / 2
+
+
 def robust_z(value: float, baseline: list[int]) -> float:
-    centre = statistics.median(baseline)
-    spread = 1.4826 * statistics.median(abs(x - centre) for x in baseline)
+    centre = _median(sorted(baseline))
+    deviations = sorted([abs(x - centre) for x in baseline])
+    spread = 1.4826 * _median(deviations)
     if spread == 0:
-        spread = 1.253314 * statistics.fmean(abs(x - centre) for x in baseline)
+        spread = 1.253314 * statistics.fmean(deviations)
     if spread == 0:
         return float("inf") if value > centre else 0.0
     return (value - centre) / spread
 
 
-def _history(series: Mapping[int, int], minute: int, first: int) -> list[int] | None:
-    start = max(minute - BASELINE_MINUTES, first)
-    if minute - start < MIN_BASELINE:
-        return None
-    return [series.get(m, 0) for m in range(start, minute)]
-
-
 def stands_out(posts: Mapping[int, int], people: Mapping[int, int], first: int) -> dict[int, float]:
     """Minute -> its posts' z-score, for the minutes that stand out (by posts or by people)."""
+    if not posts:
+        return {}
+    last = max(posts)
+    dense_posts = [posts.get(m, 0) for m in range(first, last + 1)]
+    dense_people = [people.get(m, 0) for m in range(first, last + 1)]
     found = {}
     for minute, count in posts.items():
-        if count < MIN_POSTS or (history := _history(posts, minute, first)) is None:
+        start = max(minute - BASELINE_MINUTES, first)
+        if count < MIN_POSTS or minute - start < MIN_BASELINE:
             continue
-        z_posts = robust_z(count, history)
-        z_people = robust_z(people.get(minute, 0), _history(people, minute, first) or [])
-        if max(z_posts, z_people) >= Z_THRESHOLD:
+        z_posts = robust_z(count, dense_posts[start - first : minute - first])
+        if (
+            z_posts >= Z_THRESHOLD
+            or robust_z(people.get(minute, 0), dense_people[start - first : minute - first])
+            >= Z_THRESHOLD
+        ):
             found[minute] = z_posts
     return found
 

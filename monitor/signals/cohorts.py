@@ -10,7 +10,6 @@
 """
 
 import math
-import statistics
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -53,6 +52,25 @@ def _spikes(created_days: Counter[int]) -> dict[str, int]:
     return dict(sorted(found.items()))
 
 
+def positions(accounts: int) -> tuple[list[int], int, int]:
+    """Where the posting figures lie among accounts ranked by posts, most first: the ranks the
+    median is taken from, the rank of the 90th percentile (nearest rank), and how many accounts
+    the top 1% is."""
+    middle = accounts // 2
+    medians = [middle] if accounts % 2 else [middle - 1, middle]
+    return medians, accounts - math.ceil(0.9 * accounts), max(1, math.ceil(accounts / 100))
+
+
+@dataclass(frozen=True)
+class Posting:
+    """Posts per account, as the figures need them."""
+
+    accounts: int
+    at: dict[int, int]  # rank -> posts, for the ranks ``positions`` gives and rank 0
+    top_1pct: int  # posts of the top 1% of accounts
+    top_10: int
+
+
 def cohorts(records: Sequence[Record]) -> Cohorts | None:
     """Figures for the accounts posting in the records' window, or None when there are none."""
     if not records:
@@ -64,19 +82,32 @@ def cohorts(records: Sequence[Record]) -> Cohorts | None:
         first_post.setdefault(account, r.t_ms)
         if r.author_created_ms is not None:
             created[account] = r.author_created_ms
-    months = Counter(_day(ms)[:7] for ms in created.values())
     new = sum(1 for a, ms in created.items() if 0 <= first_post[a] - ms <= NEW_DAYS * DAY_MS)
     ranked = [n for _, n in people.accounts_by_posts(records)]
-    total, top_1pct = len(records), max(1, math.ceil(len(ranked) / 100))
+    medians, p90, top = positions(len(ranked))
+    posting = Posting(len(ranked), {rank: ranked[rank] for rank in {0, p90, *medians}},
+                      sum(ranked[:top]), sum(ranked[:10]))  # fmt: skip
+    return assemble(posting, len(records), Counter(ms // DAY_MS for ms in created.values()), new)
+
+
+def assemble(posting: Posting, total: int, created_days: Counter[int], new: int) -> Cohorts:
+    """The figures from posts per account and the accounts created per day (day numbers since
+    the epoch), ``new`` of which first posted within NEW_DAYS of their creation."""
+    dated = sum(created_days.values())
+    months = Counter[str]()
+    for day, accounts in created_days.items():
+        months[_day(day * DAY_MS)[:7]] += accounts
+    medians, p90, _ = positions(posting.accounts)
+    middle = [posting.at[rank] for rank in medians]
     return Cohorts(
-        accounts=len(ranked),
-        with_creation_date=len(created),
+        accounts=posting.accounts,
+        with_creation_date=dated,
         created_by_month=dict(sorted(months.items())),
-        new_share=round(new / len(created), 4) if created else None,
-        creation_spikes=_spikes(Counter(ms // DAY_MS for ms in created.values())),
-        posts_per_account_median=statistics.median(ranked),
-        posts_per_account_p90=sorted(ranked)[math.ceil(0.9 * len(ranked)) - 1],
-        posts_per_account_max=ranked[0],
-        top_1pct_share=round(sum(ranked[:top_1pct]) / total, 4),
-        top_10_share=round(sum(ranked[:10]) / total, 4),
+        new_share=round(new / dated, 4) if dated else None,
+        creation_spikes=_spikes(created_days),
+        posts_per_account_median=middle[0] if len(middle) == 1 else sum(middle) / 2,
+        posts_per_account_p90=posting.at[p90],
+        posts_per_account_max=posting.at[0],
+        top_1pct_share=round(posting.top_1pct / total, 4),
+        top_10_share=round(posting.top_10 / total, 4),
     )

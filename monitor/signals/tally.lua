@@ -13,29 +13,38 @@
 --   't\0<ref>\0<account>'              ... by account, leaving out the ref's own author
 --   'q\0<ref>'                         people talking about <ref>: its accounts in 't'
 --   'u\0<ref>\0<url>'                  talking posts that give <url> as <ref>'s address
+--   'c\0<account>'                     [time, post, creation ms] of the account's newest post
+--                                      that gives when the account was created
+--   'o\0<account>'                     '<creation day>:<1 if new>' as counted in 'created'
 -- totals (hash): '<kind>' and '@<platform>' -> posts
 -- accounts (zset): account -> minus its posts (most active first, ties by account)
 -- talk (zset): ref -> minus its people talking, while any post talks about it
 -- urls (zset): '<ref>\0<url>' at score 0, read by lexical range (a ref's smallest address)
 -- cotags (zset): another tag -> minus the posts that carry it too
 -- minutes (zset): minute number (15 digits) -> minus its posts (busiest first, ties by earliest)
+-- times (zset): '<account id>\0<platform>\0<time ms, 13 digits>\0<post>' at score 0, read by
+--   lexical range: an account's posts in time order, and all posts of an account id
+-- created (hash): creation day number -> accounts created that day; 'dated': accounts whose
+--   creation time is known; 'new': those of them first posting within NEW_DAYS of it
 local Tally = {}
 Tally.__index = Tally
 local TALLY_LEVEL = '1'
 local TALLY_SEP = '\0'
 local BUCKET_MS = {m = 60000, h = 3600000, d = 86400000}
+local DAY_MS, NEW_DAYS = 86400000, 30  -- monitor.signals.cohorts
 
--- ctx: the keys above (counts, totals, accounts, talk, urls, cotags, minutes), the tag, and whether its
--- timeline is empty (its first posts are arriving: tallies start over at this level).
+-- ctx: the keys above (counts, totals, accounts, talk, urls, cotags, minutes, times, created),
+-- the tag, and whether its timeline is empty (its first posts are arriving: tallies start over).
 function Tally.new(ctx)
   if ctx.empty then
     redis.call('DEL', ctx.counts, ctx.totals, ctx.accounts, ctx.talk, ctx.urls, ctx.cotags,
-               ctx.minutes)
+               ctx.minutes, ctx.times, ctx.created)
     redis.call('HSET', ctx.counts, 'level', TALLY_LEVEL)
   end
   local on = redis.call('HGET', ctx.counts, 'level') == TALLY_LEVEL
-  return setmetatable({ctx = ctx, on = on, counts = {}, derived = {}, totals = {}, accounts = {}, refs = {},
-                       cotags = {}, minutes = {}, handles = {}, changed = {}}, Tally)
+  return setmetatable({ctx = ctx, on = on, counts = {}, derived = {}, totals = {}, accounts = {},
+                       refs = {}, cotags = {}, minutes = {}, handles = {}, changed = {},
+                       timed = {}, untimed = {}, touched = {}, creation = {}}, Tally)
 end
 
 -- Byte order, as Python compares keys; Lua's own comparison follows the server's locale.
@@ -45,6 +54,13 @@ local function before(a, b)
     if x ~= y then return x < y end
   end
   return #a < #b
+end
+
+-- A counter changed by `step`; returns its new value, deleting it at zero.
+local function hincr(hash, name, step)
+  local now = redis.call('HINCRBY', hash, name, step)
+  if now <= 0 then redis.call('HDEL', hash, name) end
+  return now
 end
 
 local function bump(into, name, step)
@@ -87,7 +103,59 @@ function Tally:count(key, record, step)
       self:presence('u' .. TALLY_SEP .. ref .. TALLY_SEP .. ref_url, step, true)
     end
   end
-  if step > 0 then self:newest(account, t, key, record[5]) end
+  local timed = author .. TALLY_SEP .. platform .. TALLY_SEP .. string.format('%013d', math.max(t, 0))
+  table.insert(step > 0 and self.timed or self.untimed, timed .. TALLY_SEP .. key)
+  self.touched[account] = author .. TALLY_SEP .. platform .. TALLY_SEP
+  if step > 0 then
+    self:newest(account, t, key, record[5])
+    if type(record[11]) == 'number' then self:created_at(account, t, key, record[11]) end
+  end
+end
+
+-- An account's creation time is the one its newest post gives (platforms give the same on each).
+function Tally:created_at(account, t, key, created)
+  local known = self:creation_of(account)
+  if not known or t > known[1] or (t == known[1] and before(known[2], key)) then
+    self.creation[account] = {t, key, created}
+    redis.call('HSET', self.ctx.counts, 'c' .. TALLY_SEP .. account, cjson.encode(self.creation[account]))
+  end
+end
+
+function Tally:creation_of(account)
+  local known = self.creation[account]
+  if known == nil then
+    local raw = redis.call('HGET', self.ctx.counts, 'c' .. TALLY_SEP .. account)
+    known = raw and cjson.decode(raw) or false
+    self.creation[account] = known
+  end
+  return known
+end
+
+-- Recount an account in 'created' from its creation time and its first retained post.
+function Tally:cohort(account, prefix)
+  local ctx, state = self.ctx, false
+  local present = redis.call('ZSCORE', ctx.accounts, account)
+  local known = present and self:creation_of(account)
+  if known then
+    local created = known[3]
+    local first = redis.call('ZRANGEBYLEX', ctx.times, '[' .. prefix, '(' .. string.sub(prefix, 1, -2) .. '\1', 'LIMIT', 0, 1)
+    local since = tonumber(string.sub(first[1], #prefix + 1, #prefix + 13)) - created
+    local new = since >= 0 and since <= NEW_DAYS * DAY_MS
+    state = string.format('%d', math.floor(created / DAY_MS)) .. (new and ':1' or ':0')
+  end
+  local field = 'o' .. TALLY_SEP .. account
+  local counted = redis.call('HGET', ctx.counts, field)
+  if counted == state then return end
+  for step, what in pairs({[-1] = counted, [1] = state}) do
+    if what then
+      local day, new = string.match(what, '^(-?%d+):(%d)$')
+      hincr(ctx.created, day, step)
+      hincr(ctx.created, 'dated', step)
+      if new == '1' then hincr(ctx.created, 'new', step) end
+    end
+  end
+  if state then redis.call('HSET', ctx.counts, field, state) else redis.call('HDEL', ctx.counts, field) end
+  if not present then redis.call('HDEL', ctx.counts, 'c' .. TALLY_SEP .. account) end
 end
 
 -- The handle shown for an account is the one of its newest post (by time, then post key).
@@ -102,13 +170,6 @@ function Tally:newest(account, t, key, handle)
     self.changed[account] = true
   end
   self.handles[account] = known
-end
-
--- A counter changed by `step`; returns its new value, deleting it at zero.
-local function hincr(hash, name, step)
-  local now = redis.call('HINCRBY', hash, name, step)
-  if now <= 0 then redis.call('HDEL', hash, name) end
-  return now
 end
 
 -- A zset scored by minus a count; drops the member at zero.
@@ -164,4 +225,16 @@ function Tally:flush()
   for minute, step in pairs(self.minutes) do
     if step ~= 0 then zcount(ctx.minutes, minute, step) end
   end
+  for first = 1, #self.untimed, 1000 do
+    redis.call('ZREM', ctx.times, unpack(self.untimed, first, math.min(first + 999, #self.untimed)))
+  end
+  local scored = {}
+  for _, member in ipairs(self.timed) do
+    scored[#scored + 1] = 0
+    scored[#scored + 1] = member
+  end
+  for first = 1, #scored, 1000 do
+    redis.call('ZADD', ctx.times, unpack(scored, first, math.min(first + 999, #scored)))
+  end
+  for account, prefix in pairs(self.touched) do self:cohort(account, prefix) end
 end
