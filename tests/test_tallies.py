@@ -12,7 +12,11 @@ from monitor.importers.canonical import parse_line
 from monitor.models import Post
 from monitor.reports import build, model, tallied
 from monitor.settings import Settings
+from monitor.signals import catchup
+from monitor.signals.apply import Limits, apply
+from tests.factories import arrivals
 from tests.test_aggregator import aggregate
+from workers.aggregator import Aggregator
 
 SAMPLE = Path(__file__).parent.parent / "seeds" / "sample-campaign.jsonl"
 TAGS = ["irgcoutofiraq", "iraq", "blacklistmois"]
@@ -88,6 +92,13 @@ async def tallies(tag: str, redis: Redis) -> dict[str, object]:
     return found
 
 
+async def applied(redis: Redis, settings: Settings, posts: list[Post], batch: int) -> None:
+    """Posts applied as an aggregator does, without its other work (it also catches up)."""
+    for start in range(0, len(posts), batch):
+        chunk = [(None, arrivals(posts[start : start + batch]))]
+        await apply(redis, chunk, set(TAGS), Limits.of(settings))
+
+
 @pytest.mark.parametrize("missing", ["level", "older level"])
 async def test_a_tag_without_current_tallies_is_reported_from_records(
     redis: Redis, settings: Settings, missing: str
@@ -95,18 +106,49 @@ async def test_a_tag_without_current_tallies_is_reported_from_records(
     """As a tag whose posts arrived before tallies (or before this level of them) is."""
     await watchlist.add(redis, "default", TAGS)
     posts = sorted(sample(), key=lambda p: p.created_at)
-    await aggregate(redis, settings, posts[:1500], batch=100)
+    await applied(redis, settings, posts[:1500], batch=100)
     counts = keys.tally("irgcoutofiraq", "counts")
     if missing == "level":
         await redis.hdel(counts, "level")
     else:
         await redis.hset(counts, "level", "0")
     before = await tallies("irgcoutofiraq", redis)
-    await aggregate(redis, settings, posts[1500:], batch=100)
+    await applied(redis, settings, posts[1500:], batch=100)
     assert not await tallied.current(redis, "irgcoutofiraq")
-    after = await tallies("irgcoutofiraq", redis)
-    assert after == before  # left as they were: not counted on
+    assert await tallies("irgcoutofiraq", redis) == before  # left as they were: not counted on
     report = await build.tag_report(redis, "irgcoutofiraq")
     assert report.posts.total == await redis.zcard(keys.timeline("irgcoutofiraq")) > 1500 // 3
     await redis.hset(counts, "level", "1")  # the stale tallies would give other figures
     assert await build.tag_report(redis, "irgcoutofiraq") != report
+
+
+async def test_tallies_catch_up_with_posts_from_before_them_while_posts_come_and_go(
+    redis: Redis, settings: Settings
+) -> None:
+    settings = settings.model_copy(update={"retention_days": 1.5})
+    await watchlist.add(redis, "default", TAGS)
+    posts = sorted(sample(), key=lambda p: p.created_at)
+    await applied(redis, settings, posts[:1500], batch=100)
+    for tag in TAGS:  # as a tag whose posts came before tallies has none
+        await redis.delete(*(keys.tally(tag, what) for what in keys.TALLIES))
+    late = posts[1500:]
+    random.Random(3).shuffle(late)  # older and newer than the catch-up's mark, some expiring
+    steps = 0
+    while not all([await catchup.step(redis, tag, chunk=37) for tag in TAGS]):
+        steps += 1
+        await applied(redis, settings, late[steps * 60 : (steps + 1) * 60], batch=20)
+    assert steps > 5 and not await tallied.current(redis, "blacklistirgc")  # not watched
+    await applied(redis, settings, late[(steps + 1) * 60 :], batch=50)
+    await assert_tallies_agree(redis)
+
+
+async def test_aggregators_bring_tallies_up_to_date_by_themselves(
+    redis: Redis, settings: Settings
+) -> None:
+    await watchlist.add(redis, "default", TAGS)
+    await aggregate(redis, settings, sample()[:1000], batch=100)
+    await redis.hset(keys.tally("iraq", "counts"), "level", "0")  # another level's tallies
+    await redis.delete(keys.tally("irgcoutofiraq", "counts"))  # or none
+    assert not await tallied.current(redis, "iraq")
+    await Aggregator(redis, settings, name="later").run_until_idle()
+    await assert_tallies_agree(redis)

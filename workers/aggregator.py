@@ -3,10 +3,13 @@
 import logging
 import time
 
+from redis.asyncio import Redis
 from redis.exceptions import ResponseError
 
 from monitor import deadletter, ingest_stats, keys, queue, watchlist
 from monitor.connection import transient
+from monitor.settings import Settings
+from monitor.signals import catchup
 from monitor.signals.apply import Limits, Outcome, apply
 from workers.role import Role
 
@@ -14,6 +17,7 @@ log = logging.getLogger(__name__)
 
 RUN_STATS_TTL_S = 86_400
 TRIM_EVERY_S = 1.0  # trimming costs three round trips a shard; once a second keeps it short
+CATCH_UP_S = 0.2  # of each TRIM_EVERY_S, at most, counting old posts into new tallies
 
 
 class Aggregator(Role):
@@ -24,6 +28,10 @@ class Aggregator(Role):
     _last_trim = 0.0
     shards = 1  # of the stream, looked up again each TRIM_EVERY_S
     _turn = 0  # which shard an idle read waits on
+
+    def __init__(self, redis: Redis, settings: Settings, name: str | None = None) -> None:
+        super().__init__(redis, settings, name)
+        self._tallied: set[str] = set()  # tags whose tallies are complete
 
     async def prepare(self) -> None:
         self.shards = await queue.shard_count(self.redis, self.settings.ingest_shards)
@@ -57,8 +65,19 @@ class Aggregator(Role):
             self._last_trim = time.monotonic()
             await queue.trim(self.redis, self.shards)
             await self._follow_shards()
+            await self._catch_up_tallies()
         await self.beat()
         return sum(len(entry.posts) or 1 for entry in entries)
+
+    async def _catch_up_tallies(self) -> None:
+        """Count the posts of tags that came before their tallies, for at most CATCH_UP_S a
+        tick, so that aggregation goes on meanwhile; a tag once complete stays so."""
+        deadline = time.monotonic() + CATCH_UP_S
+        for tag in sorted(await watchlist.watched(self.redis) - self._tallied):
+            while not await catchup.step(self.redis, tag):
+                if time.monotonic() > deadline:
+                    return
+            self._tallied.add(tag)
 
     async def _follow_shards(self) -> None:
         """Read the shards a publisher added since (the count only grows)."""

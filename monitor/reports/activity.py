@@ -2,6 +2,7 @@
 window's records or, for a window that holds everything the tag retains, from its tallies
 (monitor/signals/tally.lua). Both give the same figures; tests compare them."""
 
+import bisect
 from collections import Counter, defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -76,7 +77,9 @@ class FromRecords:
         return dict(times)
 
     async def between(self, first_minute: int, last_minute: int) -> list[Record]:
-        return [r for r in self.records if first_minute <= r.minute <= last_minute]
+        start = bisect.bisect_left(self.records, first_minute, key=lambda r: r.minute)
+        end = bisect.bisect_right(self.records, last_minute, key=lambda r: r.minute)
+        return list(self.records[start:end])
 
 
 @dataclass

@@ -64,7 +64,7 @@ for j, post in ipairs(posts) do
     counts[post[4]] = (counts[post[4]] or 0) + 1
     spelt[post[5]] = (spelt[post[5]] or 0) + 1
     if type(post[7]) == 'string' then coordination:add(key, t, post[7]) end
-    if tally.on then tally:count(key, cjson.decode(post[6]), 1) end
+    if tally:counts_post(t, key) then tally:count(key, cjson.decode(post[6]), 1) end
   end
 end
 bulk('ZADD', timeline, scored)
@@ -82,7 +82,7 @@ if #expired_with_times > 0 then
   local gone = {}
   for _, key in ipairs(expired) do
     local record = cjson.decode(redis.call('HGET', records, key))
-    tally:count(key, record, -1)
+    if tally:counts_post(record[1], key) then tally:count(key, record, -1) end
     local minute = string.format('%d', math.floor(record[1] / 60000))
     for _, field in ipairs({minute .. ':' .. record[2], minute .. '@' .. record[3]}) do
       gone[field] = (gone[field] or 0) + 1

@@ -2,9 +2,13 @@
 -- leave, so that such a report reads a few hundred fields instead of every record.
 --
 -- counts (hash), where <account> is '<platform>\0<account id>' and <ref> '<platform>:<post id>':
---   'level'                            what these tallies hold (LEVEL). Set when a tag's first
---                                      post arrives: a tag tallied by another level, or from
---                                      before tallies, is reported from its records
+--   'level'                            TALLY_LEVEL when they hold every retained post: set
+--                                      when a tag's first post arrives. A tag whose posts came
+--                                      before (or with another level) is reported from its
+--                                      records while they catch up (catchup.lua): then it is
+--                                      TALLY_LEVEL .. '<', and they hold the posts up to
+--   'upto'                             '<time, 13 digits>\0<post>' (nothing when empty),
+--                                      counting those as they arrive and leave, not the others
 --   'h\0<account>'                     [time, post, handle] of the account's newest post
 --   'v\0<h|d>\0<bucket>\0<kind>'       posts by kind per hour or day (minutes: the volume hash)
 --   'b\0<m|h|d>\0<bucket>\0<account>'  an account's posts per minute, hour or day
@@ -41,10 +45,12 @@ function Tally.new(ctx)
                ctx.minutes, ctx.times, ctx.created)
     redis.call('HSET', ctx.counts, 'level', TALLY_LEVEL)
   end
-  local on = redis.call('HGET', ctx.counts, 'level') == TALLY_LEVEL
-  return setmetatable({ctx = ctx, on = on, counts = {}, derived = {}, totals = {}, accounts = {},
-                       refs = {}, cotags = {}, minutes = {}, handles = {}, changed = {},
-                       timed = {}, untimed = {}, touched = {}, creation = {}}, Tally)
+  local level, upto = unpack(redis.call('HMGET', ctx.counts, 'level', 'upto'))
+  return setmetatable({ctx = ctx, on = level == TALLY_LEVEL,
+                       upto = level == TALLY_LEVEL .. '<' and upto or nil,
+                       counts = {}, derived = {}, totals = {}, accounts = {}, refs = {},
+                       cotags = {}, minutes = {}, handles = {}, changed = {}, timed = {},
+                       untimed = {}, touched = {}, creation = {}}, Tally)
 end
 
 -- Byte order, as Python compares keys; Lua's own comparison follows the server's locale.
@@ -63,6 +69,10 @@ local function hincr(hash, name, step)
   return now
 end
 
+local function tally_stamp(t, key)
+  return string.format('%013d', math.max(t, 0)) .. TALLY_SEP .. key
+end
+
 local function bump(into, name, step)
   into[name] = (into[name] or 0) + step
 end
@@ -73,9 +83,17 @@ function Tally:presence(name, step, derived)
   self.derived[name] = derived
 end
 
--- One post arriving (step 1) or leaving (step -1); `record` is its decoded record.
+-- Whether the tallies count this post: all do once complete, those up to 'upto' until then.
+function Tally:counts_post(t, key)
+  if self.on then return true end
+  if not self.upto then return false end
+  local at = tally_stamp(t, key)
+  return at == self.upto or before(at, self.upto)
+end
+
+-- One post arriving (step 1) or leaving (step -1) that the tallies count; `record` is its
+-- decoded record.
 function Tally:count(key, record, step)
-  if not self.on then return end
   local t, kind, platform, author = record[1], record[2], record[3], record[4]
   local account = platform .. TALLY_SEP .. author
   bump(self.accounts, account, step)
@@ -84,8 +102,11 @@ function Tally:count(key, record, step)
   bump(self.minutes, string.format('%015d', math.floor(t / 60000)), step)
   for size, ms in pairs(BUCKET_MS) do
     local bucket = size .. TALLY_SEP .. string.format('%d', math.floor(t / ms))
-    if size ~= 'm' then bump(self.counts, 'v' .. TALLY_SEP .. bucket .. TALLY_SEP .. kind, step) end
-    self:presence('b' .. TALLY_SEP .. bucket .. TALLY_SEP .. account, step, 'n' .. TALLY_SEP .. bucket)
+    if size ~= 'm' then
+      bump(self.counts, 'v' .. TALLY_SEP .. bucket .. TALLY_SEP .. kind, step)
+    end
+    self:presence('b' .. TALLY_SEP .. bucket .. TALLY_SEP .. account, step,
+                  'n' .. TALLY_SEP .. bucket)
   end
   for _, other in ipairs(record[10]) do
     if other ~= self.ctx.tag then bump(self.cotags, other, step) end
@@ -97,14 +118,15 @@ function Tally:count(key, record, step)
     bump(self.counts, 'r' .. TALLY_SEP .. ref, step)
     bump(self.counts, 'k' .. TALLY_SEP .. ref .. TALLY_SEP .. kind, step)
     if author ~= ref_author then
-      self:presence('t' .. TALLY_SEP .. ref .. TALLY_SEP .. account, step, 'q' .. TALLY_SEP .. ref)
+      self:presence('t' .. TALLY_SEP .. ref .. TALLY_SEP .. account, step,
+                    'q' .. TALLY_SEP .. ref)
     end
     if type(ref_url) == 'string' then
       self:presence('u' .. TALLY_SEP .. ref .. TALLY_SEP .. ref_url, step, true)
     end
   end
-  local timed = author .. TALLY_SEP .. platform .. TALLY_SEP .. string.format('%013d', math.max(t, 0))
-  table.insert(step > 0 and self.timed or self.untimed, timed .. TALLY_SEP .. key)
+  local timed = author .. TALLY_SEP .. platform .. TALLY_SEP .. tally_stamp(t, key)
+  table.insert(step > 0 and self.timed or self.untimed, timed)
   self.touched[account] = author .. TALLY_SEP .. platform .. TALLY_SEP
   if step > 0 then
     self:newest(account, t, key, record[5])
@@ -117,7 +139,8 @@ function Tally:created_at(account, t, key, created)
   local known = self:creation_of(account)
   if not known or t > known[1] or (t == known[1] and before(known[2], key)) then
     self.creation[account] = {t, key, created}
-    redis.call('HSET', self.ctx.counts, 'c' .. TALLY_SEP .. account, cjson.encode(self.creation[account]))
+    redis.call('HSET', self.ctx.counts, 'c' .. TALLY_SEP .. account,
+               cjson.encode(self.creation[account]))
   end
 end
 
@@ -138,7 +161,8 @@ function Tally:cohort(account, prefix)
   local known = present and self:creation_of(account)
   if known then
     local created = known[3]
-    local first = redis.call('ZRANGEBYLEX', ctx.times, '[' .. prefix, '(' .. string.sub(prefix, 1, -2) .. '\1', 'LIMIT', 0, 1)
+    local first = redis.call('ZRANGEBYLEX', ctx.times, '[' .. prefix,
+                             '(' .. string.sub(prefix, 1, -2) .. '\1', 'LIMIT', 0, 1)
     local since = tonumber(string.sub(first[1], #prefix + 1, #prefix + 13)) - created
     local new = since >= 0 and since <= NEW_DAYS * DAY_MS
     state = string.format('%d', math.floor(created / DAY_MS)) .. (new and ':1' or ':0')
@@ -154,7 +178,11 @@ function Tally:cohort(account, prefix)
       if new == '1' then hincr(ctx.created, 'new', step) end
     end
   end
-  if state then redis.call('HSET', ctx.counts, field, state) else redis.call('HDEL', ctx.counts, field) end
+  if state then
+    redis.call('HSET', ctx.counts, field, state)
+  else
+    redis.call('HDEL', ctx.counts, field)
+  end
   if not present then redis.call('HDEL', ctx.counts, 'c' .. TALLY_SEP .. account) end
 end
 
@@ -182,7 +210,7 @@ local function zcount(zset, member, step)
 end
 
 function Tally:flush()
-  if not self.on then return end
+  if not (self.on or self.upto) then return end
   local ctx, turned = self.ctx, {}
   for name, step in pairs(self.counts) do
     if step ~= 0 then
@@ -191,7 +219,11 @@ function Tally:flush()
       local change = (now > 0 and 1 or 0) - (now - step > 0 and 1 or 0)
       if derived == true and change ~= 0 then  -- an address of a ref: 'u\0<ref>\0<url>'
         local member = string.sub(name, 3)
-        if change > 0 then redis.call('ZADD', ctx.urls, 0, member) else redis.call('ZREM', ctx.urls, member) end
+        if change > 0 then
+          redis.call('ZADD', ctx.urls, 0, member)
+        else
+          redis.call('ZREM', ctx.urls, member)
+        end
       elseif derived and change ~= 0 then
         bump(turned, derived, change)
       end
@@ -204,7 +236,8 @@ function Tally:flush()
     if step ~= 0 then hincr(ctx.totals, name, step) end
   end
   for ref in pairs(self.refs) do
-    local talking = redis.call('HMGET', ctx.counts, 'r' .. TALLY_SEP .. ref, 'q' .. TALLY_SEP .. ref)
+    local talking = redis.call('HMGET', ctx.counts, 'r' .. TALLY_SEP .. ref,
+                               'q' .. TALLY_SEP .. ref)
     if talking[1] then
       redis.call('ZADD', ctx.talk, -(tonumber(talking[2]) or 0), ref)
     else
@@ -212,7 +245,8 @@ function Tally:flush()
     end
   end
   for account in pairs(self.changed) do
-    redis.call('HSET', ctx.counts, 'h' .. TALLY_SEP .. account, cjson.encode(self.handles[account]))
+    redis.call('HSET', ctx.counts, 'h' .. TALLY_SEP .. account,
+               cjson.encode(self.handles[account]))
   end
   for account, step in pairs(self.accounts) do
     if step ~= 0 and not zcount(ctx.accounts, account, step) then

@@ -1,0 +1,23 @@
+"""Tallies for a tag whose posts arrived before them (an upgrade): the aggregators count its
+retained posts into them a chunk at a time, oldest first, while new posts keep arriving; the
+tag's reports read its records until they are complete (see tally.lua and catchup.lua)."""
+
+from pathlib import Path
+
+from redis.asyncio import Redis
+from redis.commands.core import AsyncScript
+
+from monitor import keys
+
+CHUNK = 2_000  # posts a call: each call holds the server for a few tens of milliseconds
+_HERE = Path(__file__).parent
+_SCRIPT = (_HERE / "tally.lua").read_text() + (_HERE / "catchup.lua").read_text()
+_registered: list[AsyncScript] = []
+
+
+async def step(redis: Redis, tag: str, chunk: int = CHUNK) -> bool:
+    """Count the next chunk of the tag's posts; True once its tallies are complete."""
+    if not _registered:
+        _registered.append(redis.register_script(_SCRIPT))
+    names = [keys.timeline(tag), keys.records(tag), *(keys.tally(tag, t) for t in keys.TALLIES)]
+    return bool(await _registered[0](keys=names, args=[tag, chunk], client=redis))
