@@ -74,9 +74,14 @@ class Aggregator(Role):
         tick, so that aggregation goes on meanwhile; a tag once complete stays so."""
         deadline = time.monotonic() + CATCH_UP_S
         for tag in sorted(await watchlist.watched(self.redis) - self._tallied):
-            while not await catchup.step(self.redis, tag):
-                if time.monotonic() > deadline:
-                    return
+            try:
+                while not await catchup.step(self.redis, tag):
+                    if time.monotonic() > deadline:
+                        return
+            except ResponseError as exc:  # state damaged by hand: reported from its records
+                if transient(exc):
+                    raise
+                log.warning("%s: the tallies of #%s cannot catch up: %s", self.name, tag, exc)
             self._tallied.add(tag)
 
     async def _follow_shards(self) -> None:

@@ -9,7 +9,7 @@ from redis.commands.core import AsyncScript
 
 from monitor import keys
 
-CHUNK = 2_000  # posts a call: each call holds the server for a few tens of milliseconds
+CHUNK = 500  # posts a call: each holds the server for some 50 ms, as an apply call may
 _HERE = Path(__file__).parent
 _SCRIPT = (_HERE / "tally.lua").read_text() + (_HERE / "catchup.lua").read_text()
 _registered: list[AsyncScript] = []
