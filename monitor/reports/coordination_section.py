@@ -31,6 +31,7 @@ def _cluster(
     window_ms = found.query.window_s * 1000
     edges = _edges(found, cluster)
     baseline = sum(coactivity(times, a, b, window_ms) for a, b in edges)
+    a, b = edges[0]  # the strongest tie: edges are heaviest first
     return model.CoordinationCluster(
         size=len(cluster.members),
         members=[model.Member(id=m, handle=found.handles.get(m)) for m in cluster.members],
@@ -38,7 +39,7 @@ def _cluster(
         coactivity_weight=baseline,
         evidence_pairs=cluster.pairs,
         posts=cluster.posts,
-        evidence=evidence_command(tag, found, cluster),
+        evidence=_evidence(tag, found.query.behaviour, a, b),
     )
 
 
@@ -51,9 +52,11 @@ def evidence_command(tag: str, found: Network, cluster: Cluster) -> str:
     """The command that lists the evidence of the cluster's strongest tie (edges are heaviest
     first)."""
     a, b = _edges(found, cluster)[0]
-    return shlex.join(
-        ["hashmon", "evidence", f"#{tag}", a, b, "--behaviour", found.query.behaviour]
-    )
+    return _evidence(tag, found.query.behaviour, a, b)
+
+
+def _evidence(tag: str, behaviour: str, a: str, b: str) -> str:
+    return shlex.join(["hashmon", "evidence", f"#{tag}", a, b, "--behaviour", behaviour])
 
 
 async def _bursts(activity: Activity, first_ms: int, coordinated: set[str]) -> list[model.Burst]:
