@@ -1,8 +1,9 @@
 """The report's figures read from the tallies the apply script keeps (monitor/signals/tally.lua),
 for a window that holds everything a tag retains: a few hundred fields instead of every record.
 
-The figures are the ones the records give (tests build both ways and compare). A tag whose first
-posts arrived before this level of tallies has none, and is reported from its records.
+The figures are the ones the records give (tests build both ways and compare). A tag whose posts
+arrived before its tallies is reported from its records until the aggregators have counted them
+in (monitor.signals.catchup).
 """
 
 from collections import Counter

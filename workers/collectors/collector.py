@@ -41,7 +41,7 @@ log = logging.getLogger(__name__)
 
 STREAM = "*"  # the lease of a streamed source (and Jetstream's one cursor)
 # A lease that lapsed while its collector stalled (a long script, a paused process) is taken
-# again from the saved cursor when no other collector took it; this often within one pass.
+# again from the saved cursor when no other collector took it; at most this many times a pass.
 LEASE_RETAKES = 3
 USER_AGENT = f"hashmon/{__version__} (hashtag campaign monitor)"
 
@@ -240,7 +240,7 @@ class Collector(Role):
 
     async def _poll_leased(
         self, poller: Poller, source: Source, tag: str, result: SourcePass
-    ) -> "_After":
+    ) -> _After:
         """Collect one tag under its lease; skipped while another collector holds it."""
         async with self._leased(source, tag) as lease:
             if lease is None:
@@ -251,7 +251,7 @@ class Collector(Role):
 
     async def _poll_tag(
         self, poller: Poller, source: Source, tag: str, result: SourcePass
-    ) -> "_After":
+    ) -> _After:
         """Collect one tag into the pass's result."""
         try:
             posts = await poller.collect(tag)
