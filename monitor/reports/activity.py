@@ -100,8 +100,7 @@ class FromTallies:
         if not self.total:
             return None
         created = await self.redis.hgetall(keys.tally(self.tag, "created"))
-        totals = {b"dated", b"new"}  # the other fields are day numbers
-        days = Counter({int(day): int(n) for day, n in created.items() if day not in totals})
+        days = Counter({int(day): int(n) for day, n in created.items() if day != b"new"})
         accounts = keys.tally(self.tag, "accounts")
         size = await self.redis.zcard(accounts)
         medians, p90, top = cohorts.positions(size)

@@ -13,7 +13,7 @@
 --   'v\0<h|d>\0<bucket>\0<kind>'       posts by kind per hour or day (minutes: the volume hash)
 --   'b\0<m|h|d>\0<bucket>\0<account>'  an account's posts per minute, hour or day
 --   'n\0<m|h|d>\0<bucket>'             people per minute, hour or day: its accounts in 'b'
---   'r\0<ref>', 'k\0<ref>\0<kind>'     posts that repost, quote or reply to <ref>, and by kind
+--   'k\0<ref>\0<kind>'                 posts that repost, quote or reply to <ref>, by kind
 --   't\0<ref>\0<account>'              ... by account, leaving out the ref's own author
 --   'q\0<ref>'                         people talking about <ref>: its accounts in 't'
 --   'u\0<ref>\0<url>'                  talking posts that give <url> as <ref>'s address
@@ -28,8 +28,8 @@
 -- minutes (zset): minute number (15 digits) -> minus its posts (busiest first, ties by earliest)
 -- times (zset): '<account id>\0<platform>\0<time ms, 13 digits>\0<post>' at score 0, read by
 --   lexical range: an account's posts in time order, and all posts of an account id
--- created (hash): creation day number -> accounts created that day; 'dated': accounts whose
---   creation time is known; 'new': those of them first posting within NEW_DAYS of it
+-- created (hash): creation day number -> accounts created that day; 'new': those of all of them
+--   whose first retained post came within NEW_DAYS of their creation
 local Tally = {}
 Tally.__index = Tally
 local TALLY_LEVEL = '1'
@@ -115,7 +115,6 @@ function Tally:count(key, record, step)
   if kind ~= 'original' and type(ref_id) == 'string' and ref_id ~= '' then
     local ref = platform .. ':' .. ref_id
     self.refs[ref] = true
-    bump(self.counts, 'r' .. TALLY_SEP .. ref, step)
     bump(self.counts, 'k' .. TALLY_SEP .. ref .. TALLY_SEP .. kind, step)
     if author ~= ref_author then
       self:presence('t' .. TALLY_SEP .. ref .. TALLY_SEP .. account, step,
@@ -174,7 +173,6 @@ function Tally:cohort(account, prefix)
     if what then
       local day, new = string.match(what, '^(-?%d+):(%d)$')
       hincr(ctx.created, day, step)
-      hincr(ctx.created, 'dated', step)
       if new == '1' then hincr(ctx.created, 'new', step) end
     end
   end
@@ -236,10 +234,11 @@ function Tally:flush()
     if step ~= 0 then hincr(ctx.totals, name, step) end
   end
   for ref in pairs(self.refs) do
-    local talking = redis.call('HMGET', ctx.counts, 'r' .. TALLY_SEP .. ref,
-                               'q' .. TALLY_SEP .. ref)
-    if talking[1] then
-      redis.call('ZADD', ctx.talk, -(tonumber(talking[2]) or 0), ref)
+    local by = 'k' .. TALLY_SEP .. ref .. TALLY_SEP
+    local talking = redis.call('HMGET', ctx.counts, 'q' .. TALLY_SEP .. ref, by .. 'repost',
+                               by .. 'quote', by .. 'reply')
+    if talking[2] or talking[3] or talking[4] then
+      redis.call('ZADD', ctx.talk, -(tonumber(talking[1]) or 0), ref)
     else
       redis.call('ZREM', ctx.talk, ref)
     end
