@@ -37,30 +37,26 @@ async def clusters(
 ) -> list[CopyPaste]:
     """Keys posted by >= min_accounts accounts in the window, most accounts first."""
     code = matching.RULE_CODES[rule].encode()
-    candidates = cast(
-        list[bytes], await redis.zrangebyscore(keys.cocopies(tag), min_accounts, "+inf")
-    )
-    found = []
-    for content in candidates:
-        if not content.startswith(code + _SEP):
-            continue
-        prefix = b"p" + content[len(code) :] + _SEP
-        start, end = (f"{ms:013d}".encode() for ms in (window.start_ms, window.end_ms))
-        hits = cast(
-            list[bytes],
-            await redis.zrangebylex(
-                keys.coindex(tag), b"[" + prefix + start, b"[" + prefix + end + b"\1"
-            ),
-        )
+    scored = cast(list[bytes], await redis.zrangebyscore(keys.cocopies(tag), min_accounts, "+inf"))
+    prefixes = [b"p" + key[len(code) :] + _SEP for key in scored if key.startswith(code + _SEP)]
+    start, end = (f"{ms:013d}".encode() for ms in (window.start_ms, window.end_ms))
+    pipe = redis.pipeline(transaction=False)
+    for prefix in prefixes:  # one round trip for every candidate's posts
+        pipe.zrangebylex(keys.coindex(tag), b"[" + prefix + start, b"[" + prefix + end + b"\1")
+    kept = []
+    for prefix, hits in zip(prefixes, await pipe.execute() if prefixes else [], strict=True):
         posts = _posts(hits, len(prefix), code.decode())
         accounts = sorted({author for _, _, author in posts})
-        if len(accounts) < min_accounts:
-            continue
-        raw = await redis.hget(keys.cofeatures(tag), posts[0][1])
-        text = orjson.loads(raw)["k"][rule] if raw else ""
-        found.append(
-            CopyPaste(text, accounts, [post for _, post, _ in posts], posts[0][0], posts[-1][0])
-        )
+        if len(accounts) >= min_accounts:
+            kept.append((posts, accounts))
+    features = (
+        await redis.hmget(keys.cofeatures(tag), [posts[0][1] for posts, _ in kept]) if kept else []
+    )
+    found = [
+        CopyPaste(orjson.loads(raw)["k"][rule] if raw else "", accounts,
+                  [post for _, post, _ in posts], posts[0][0], posts[-1][0])
+        for (posts, accounts), raw in zip(kept, features, strict=True)
+    ]  # fmt: skip
     return sorted(found, key=lambda c: (-len(c.accounts), c.first_ms, c.text))
 
 
