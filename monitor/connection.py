@@ -5,6 +5,7 @@ from typing import cast
 from redis.asyncio import Redis, RedisCluster
 from redis.asyncio.retry import Retry
 from redis.backoff import ExponentialWithJitterBackoff
+from redis.commands.core import AsyncScript
 from redis.exceptions import (
     ConnectionError,
     OutOfMemoryError,
@@ -59,3 +60,14 @@ def transient(error: ResponseError) -> bool:
         or said.startswith(_TRANSIENT)
         or any(f"-{code} " in said for code in _TRANSIENT)
     )
+
+
+_SCRIPTS: dict[str, AsyncScript] = {}
+
+
+def script(redis: Redis, source: str) -> AsyncScript:
+    """A server-side script, registered once per process: whichever client or pipeline runs it,
+    redis-py loads it on a server that lacks it."""
+    if source not in _SCRIPTS:
+        _SCRIPTS[source] = redis.register_script(source)
+    return _SCRIPTS[source]

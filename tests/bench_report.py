@@ -10,12 +10,11 @@ to show up in the kept report.
 
 import argparse
 import asyncio
-import contextlib
 import statistics
 import sys
 import tempfile
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
 
 import aiohttp
@@ -30,6 +29,7 @@ from monitor.importers.files import open_archive
 from monitor.reports import build, ready
 from monitor.settings import Settings
 from tests.bench_coordination import CELL_SIZE, CELLS, ROUNDS, TAG, fresh_posts, generate, write
+from tests.test_tallies import records_only
 from workers.api import ApiServer
 from workers.importer import import_archives
 from workers.reporter import Reporter
@@ -57,19 +57,6 @@ async def get(session: aiohttp.ClientSession, url: str) -> bytes:
     async with session.get(url) as response:
         assert response.status == 200, f"{url}: {response.status}"
         return await response.read()
-
-
-@contextlib.asynccontextmanager
-async def records_only(redis: Redis, tag: str) -> AsyncIterator[None]:
-    """Reports built in the block read every record, as for a tag without tallies."""
-    counts = keys.tally(tag, "counts")
-    level = await redis.hget(counts, "level")
-    await redis.hdel(counts, "level")
-    try:
-        yield
-    finally:
-        if level is not None:
-            await redis.hset(counts, "level", level)
 
 
 async def until_current(redis: Redis, tag: str) -> None:

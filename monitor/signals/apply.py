@@ -15,10 +15,8 @@ from typing import Any
 
 import orjson
 from redis.asyncio import Redis
-from redis.commands.core import AsyncScript
 
-from monitor import keys
-from monitor.connection import is_cluster
+from monitor import connection, keys
 from monitor.settings import Settings
 from monitor.signals import matching
 from monitor.signals.records import Arrival
@@ -113,21 +111,13 @@ def _by_tag(posts: Sequence[Arrival], watched: set[str], limits: Limits) -> dict
 # Posts per script call: each call blocks the server while it runs, and a tag's dense keys make
 # a post cost up to a few hundred pair checks, so calls stay well under Redis's script time limit.
 SCRIPT_POSTS = 100
-_registered: list[AsyncScript] = []
-
-
-def _script(redis: Redis) -> AsyncScript:
-    """Registered once: pipelines load it on a server that lacks it, whichever client runs it."""
-    if not _registered:
-        _registered.append(redis.register_script(_SCRIPT))
-    return _registered[0]
 
 
 async def _run(redis: Redis, calls: list[tuple[list[str], list[Any]]]) -> list[bytes]:
     """The script calls in one pipelined round trip; on a cluster, where redis-py pipelines no
     scripts, concurrently, each to the node of its tag."""
-    script = _script(redis)
-    if is_cluster(redis):
+    script = connection.script(redis, _SCRIPT)
+    if connection.is_cluster(redis):
         calls_made = (script(keys=k, args=a, client=redis) for k, a in calls)
         return list(await asyncio.gather(*calls_made))
     pipe = redis.pipeline(transaction=False)

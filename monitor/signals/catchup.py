@@ -5,19 +5,16 @@ tag's reports read its records until they are complete (see tally.lua and catchu
 from pathlib import Path
 
 from redis.asyncio import Redis
-from redis.commands.core import AsyncScript
 
-from monitor import keys
+from monitor import connection, keys
 
 CHUNK = 500  # posts a call: each holds the server for some 50 ms, as an apply call may
 _HERE = Path(__file__).parent
 _SCRIPT = (_HERE / "tally.lua").read_text() + (_HERE / "catchup.lua").read_text()
-_registered: list[AsyncScript] = []
 
 
 async def step(redis: Redis, tag: str, chunk: int = CHUNK) -> bool:
     """Count the next chunk of the tag's posts; True once its tallies are complete."""
-    if not _registered:
-        _registered.append(redis.register_script(_SCRIPT))
     names = [keys.timeline(tag), keys.records(tag), *(keys.tally(tag, t) for t in keys.TALLIES)]
-    return bool(await _registered[0](keys=names, args=[tag, chunk], client=redis))
+    counted = connection.script(redis, _SCRIPT)
+    return bool(await counted(keys=names, args=[tag, chunk], client=redis))

@@ -49,8 +49,8 @@ function Tally.new(ctx)
   return setmetatable({ctx = ctx, on = level == TALLY_LEVEL,
                        upto = level == TALLY_LEVEL .. '<' and upto or nil,
                        counts = {}, derived = {}, totals = {}, accounts = {}, refs = {},
-                       cotags = {}, minutes = {}, handles = {}, changed = {}, timed = {},
-                       untimed = {}, touched = {}, creation = {}}, Tally)
+                       cotags = {}, minutes = {}, latest = {}, changed = {}, timed = {},
+                       untimed = {}, touched = {}}, Tally)
 end
 
 -- Byte order, as Python compares keys; Lua's own comparison follows the server's locale.
@@ -127,37 +127,40 @@ function Tally:count(key, record, step)
   local timed = author .. TALLY_SEP .. platform .. TALLY_SEP .. tally_stamp(t, key)
   table.insert(step > 0 and self.timed or self.untimed, timed)
   self.touched[account] = author .. TALLY_SEP .. platform .. TALLY_SEP
-  if step > 0 then
-    self:newest(account, t, key, record[5])
-    if type(record[11]) == 'number' then self:created_at(account, t, key, record[11]) end
+  if step > 0 then  -- an account's handle, and its creation time (platforms give the same on
+    -- each post), are the ones its newest post gives
+    self:keep_newest('h' .. TALLY_SEP .. account, t, key, record[5])
+    if type(record[11]) == 'number' then
+      self:keep_newest('c' .. TALLY_SEP .. account, t, key, record[11])
+    end
   end
 end
 
--- An account's creation time is the one its newest post gives (platforms give the same on each).
-function Tally:created_at(account, t, key, created)
-  local known = self:creation_of(account)
-  if not known or t > known[1] or (t == known[1] and before(known[2], key)) then
-    self.creation[account] = {t, key, created}
-    redis.call('HSET', self.ctx.counts, 'c' .. TALLY_SEP .. account,
-               cjson.encode(self.creation[account]))
-  end
-end
-
-function Tally:creation_of(account)
-  local known = self.creation[account]
+-- [time, post, value] kept under a counts field, read once per call.
+function Tally:newest(name)
+  local known = self.latest[name]
   if known == nil then
-    local raw = redis.call('HGET', self.ctx.counts, 'c' .. TALLY_SEP .. account)
+    local raw = redis.call('HGET', self.ctx.counts, name)
     known = raw and cjson.decode(raw) or false
-    self.creation[account] = known
+    self.latest[name] = known
   end
   return known
+end
+
+-- The value stays the one of the newest post (by time, then post key) that gave one.
+function Tally:keep_newest(name, t, key, value)
+  local known = self:newest(name)
+  if not known or t > known[1] or (t == known[1] and before(known[2], key)) then
+    self.latest[name] = {t, key, value}
+    self.changed[name] = true
+  end
 end
 
 -- Recount an account in 'created' from its creation time and its first retained post.
 function Tally:cohort(account, prefix)
   local ctx, state = self.ctx, false
   local present = redis.call('ZSCORE', ctx.accounts, account)
-  local known = present and self:creation_of(account)
+  local known = present and self:newest('c' .. TALLY_SEP .. account)
   if known then
     local created = known[3]
     local first = redis.call('ZRANGEBYLEX', ctx.times, '[' .. prefix,
@@ -182,20 +185,6 @@ function Tally:cohort(account, prefix)
     redis.call('HDEL', ctx.counts, field)
   end
   if not present then redis.call('HDEL', ctx.counts, 'c' .. TALLY_SEP .. account) end
-end
-
--- The handle shown for an account is the one of its newest post (by time, then post key).
-function Tally:newest(account, t, key, handle)
-  local known = self.handles[account]
-  if known == nil then
-    local raw = redis.call('HGET', self.ctx.counts, 'h' .. TALLY_SEP .. account)
-    known = raw and cjson.decode(raw) or false
-  end
-  if not known or t > known[1] or (t == known[1] and before(known[2], key)) then
-    known = {t, key, handle}
-    self.changed[account] = true
-  end
-  self.handles[account] = known
 end
 
 -- A zset scored by minus a count; drops the member at zero.
@@ -243,9 +232,8 @@ function Tally:flush()
       redis.call('ZREM', ctx.talk, ref)
     end
   end
-  for account in pairs(self.changed) do
-    redis.call('HSET', ctx.counts, 'h' .. TALLY_SEP .. account,
-               cjson.encode(self.handles[account]))
+  for name in pairs(self.changed) do
+    redis.call('HSET', ctx.counts, name, cjson.encode(self.latest[name]))
   end
   for account, step in pairs(self.accounts) do
     if step ~= 0 and not zcount(ctx.accounts, account, step) then
