@@ -6,6 +6,8 @@ from pathlib import Path
 
 import pytest
 import redis as sync_redis
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from monitor.signals import bursts, cohorts
 from monitor.signals.records import Record
@@ -105,6 +107,38 @@ def test_a_burst_stands_out_against_the_minutes_before_and_merges_across_short_g
     ]
     assert bursts.robust_z(10, [5] * 20) == float("inf")  # a flat baseline: any rise stands out
     assert bursts.bursts({5: 50}, {5: 50}, first=0) == []  # too little history to judge
+
+
+def _stands_out_one_by_one(posts: dict[int, int], people: dict[int, int], first: int) -> dict:
+    """The definition, minute by minute: what the scoring of all minutes at once must give."""
+    found = {}
+    for minute, count in posts.items():
+        start = max(minute - bursts.BASELINE_MINUTES, first)
+        if count < bursts.MIN_POSTS or minute - start < bursts.MIN_BASELINE:
+            continue
+        z = bursts.robust_z(count, [posts.get(m, 0) for m in range(start, minute)])
+        z_people = bursts.robust_z(
+            people.get(minute, 0), [people.get(m, 0) for m in range(start, minute)]
+        )
+        if z >= bursts.Z_THRESHOLD or z_people >= bursts.Z_THRESHOLD:
+            found[minute] = z
+    return found
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    first=st.integers(0, 500),
+    series=st.lists(st.sampled_from([0, 0, 1, 2, 3, 5, 6, 8, 30, 100]), min_size=50, max_size=300),
+    people_share=st.lists(st.integers(1, 4), min_size=300, max_size=300),
+)
+def test_minutes_scored_together_give_the_definitions_z_scores(
+    first: int, series: list[int], people_share: list[int]
+) -> None:
+    posts = {first + m: n for m, n in enumerate(series) if n}
+    people = {m: max(1, n // people_share[m - first]) for m, n in posts.items()}
+    found = bursts.stands_out(posts, people, first)
+    assert found == _stands_out_one_by_one(posts, people, first)
+    assert all(type(z) is float for z in found.values())
 
 
 def test_cohorts_count_new_accounts_and_concentration() -> None:

@@ -14,11 +14,15 @@ import statistics
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
+
 BASELINE_MINUTES = 60
 MIN_BASELINE = 10
 MIN_POSTS = 5
 Z_THRESHOLD = 3.5
 MAX_GAP = 2
+_CHUNK = 50_000  # minutes scored at once: a chunk holds a few arrays of 60 floats per minute
 
 
 @dataclass(frozen=True)
@@ -48,26 +52,64 @@ def robust_z(value: float, baseline: list[int]) -> float:
     return (value - centre) / spread
 
 
+def _z_scores(values: np.ndarray, windows: np.ndarray) -> np.ndarray:
+    """robust_z of each value against its row of ``windows`` (rows of BASELINE_MINUTES, an even
+    count), with the same arithmetic."""
+    middle = BASELINE_MINUTES // 2
+    ordered = np.sort(windows, axis=1)
+    centre = (ordered[:, middle - 1] + ordered[:, middle]) / 2
+    deviations = np.sort(np.abs(ordered - centre[:, None]), axis=1)
+    spread = 1.4826 * ((deviations[:, middle - 1] + deviations[:, middle]) / 2)
+    flat = spread == 0
+    spread[flat] = 1.253314 * deviations[flat].mean(axis=1)  # exact: deviations are k/2
+    with np.errstate(divide="ignore", invalid="ignore"):
+        z: np.ndarray = (values - centre) / spread
+    still_flat = spread == 0
+    z[still_flat] = np.where(values[still_flat] > centre[still_flat], np.inf, 0.0)
+    return z
+
+
+def _baselines(dense: np.ndarray, lo: int, hi: int) -> np.ndarray:
+    """Row i: the BASELINE_MINUTES values before position lo + i."""
+    return sliding_window_view(dense[lo - BASELINE_MINUTES : hi - 1], BASELINE_MINUTES)
+
+
 def stands_out(posts: Mapping[int, int], people: Mapping[int, int], first: int) -> dict[int, float]:
-    """Minute -> its posts' z-score, for the minutes that stand out (by posts or by people)."""
+    """Minute -> its posts' z-score, for the minutes that stand out (by posts or by people).
+
+    Minutes with a whole baseline are scored together, ``_CHUNK`` at a time; the few within
+    ``BASELINE_MINUTES`` of ``first`` have shorter baselines and are scored one by one."""
     if not posts:
         return {}
     last = max(posts)
-    dense_posts = [posts.get(m, 0) for m in range(first, last + 1)]
-    dense_people = [people.get(m, 0) for m in range(first, last + 1)]
-    found = {}
-    for minute, count in posts.items():
-        start = max(minute - BASELINE_MINUTES, first)
-        if count < MIN_POSTS or minute - start < MIN_BASELINE:
-            continue
-        z_posts = robust_z(count, dense_posts[start - first : minute - first])
+    dense_posts = np.zeros(last - first + 1)
+    dense_people = np.zeros(last - first + 1)
+    dense_posts[np.fromiter(posts, int) - first] = np.fromiter(posts.values(), float)
+    dense_people[np.fromiter(people, int) - first] = np.fromiter(people.values(), float)
+    judged = sorted(m for m, count in posts.items() if count >= MIN_POSTS)
+    short = [m for m in judged if MIN_BASELINE <= m - first < BASELINE_MINUTES]
+    found: dict[int, float] = {}
+    for minute in short:
+        baseline = slice(0, minute - first)
+        z = robust_z(posts[minute], dense_posts[baseline].tolist())
         if (
-            z_posts >= Z_THRESHOLD
-            or robust_z(people.get(minute, 0), dense_people[start - first : minute - first])
-            >= Z_THRESHOLD
+            z >= Z_THRESHOLD
+            or robust_z(people.get(minute, 0), dense_people[baseline].tolist()) >= Z_THRESHOLD
         ):
-            found[minute] = z_posts
-    return found
+            found[minute] = z
+    whole = np.array([m - first for m in judged if m - first >= BASELINE_MINUTES], dtype=int)
+    for lo in range(BASELINE_MINUTES, len(dense_posts), _CHUNK):
+        hi = min(lo + _CHUNK, len(dense_posts))  # positions lo..hi-1, scored all at once
+        at = whole[(whole >= lo) & (whole < hi)]
+        if not len(at):
+            continue
+        z_posts = _z_scores(dense_posts[lo:hi], _baselines(dense_posts, lo, hi))
+        z_people = _z_scores(dense_people[lo:hi], _baselines(dense_people, lo, hi))
+        picked = at - lo
+        out = (z_posts[picked] >= Z_THRESHOLD) | (z_people[picked] >= Z_THRESHOLD)
+        minutes = (at[out] + first).tolist()
+        found.update(zip(minutes, z_posts[picked][out].tolist(), strict=True))
+    return dict(sorted(found.items()))
 
 
 def bursts(posts: Mapping[int, int], people: Mapping[int, int], first: int) -> list[Burst]:
