@@ -121,9 +121,8 @@ async def _bursts(redis: Redis, tag: str, window: Window, first_ms: int) -> list
         authors.setdefault(r.minute, set()).add(r.author_id)
     posts = {m: c.posts for m, c in minutes.items()}
     found = []
-    for burst in bursts.bursts(
-        posts, {m: len(a) for m, a in authors.items()}, first_ms // MINUTE_MS
-    ):
+    people_ = {m: len(a) for m, a in authors.items()}
+    for burst in bursts.bursts(bursts.Series.of(posts, people_, first_ms // MINUTE_MS)):
         if burst.end * MINUTE_MS < window.start_ms:
             continue
         start = iso(burst.start * MINUTE_MS)

@@ -101,12 +101,16 @@ def report_claim(tag: str, revision: bytes) -> str:
     return _tag(tag, f"reports:claim:{revision.decode()}")
 
 
-TALLIES = ("counts", "totals", "accounts", "talk", "urls", "cotags", "minutes", "times", "created")
+TALLIES = (
+    *("counts", "totals", "accounts", "talk", "urls", "cotags", "minutes", "times", "created"),
+    "series",
+    *("linked", "edges", "links", "signatures"),  # networks at the default queries
+)
 
 
 def tally(tag: str, what: str) -> str:
     """What a tag's report shows over everything it retains, kept as posts arrive and leave:
-    one of TALLIES (see monitor/signals/tally.lua)."""
+    one of TALLIES (see monitor/signals/tally.lua and linked.lua)."""
     return _tag(tag, f"tally:{what}")
 
 

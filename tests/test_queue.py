@@ -4,6 +4,7 @@ import orjson
 from redis.asyncio import Redis
 
 from monitor import deadletter, keys, queue, watchlist
+from monitor.reports import tallied
 from monitor.settings import Settings
 from tests.factories import post
 from workers.aggregator import Aggregator
@@ -128,8 +129,12 @@ async def test_entry_whose_script_fails_is_set_aside_and_the_rest_applies(
     )
     assert await redis.zrange(keys.timeline("fine"), 0, -1) == [b"x:2"]
     assert (await redis.xpending(keys.INGEST, keys.AGGREGATORS))["pending"] == 0
-    assert await redis.hget(keys.tally("fine", "counts"), "level") == b"1"  # caught up, unlike
-    assert await redis.hget(keys.tally("broken", "counts"), "level") != b"1"  # the damaged tag
+    assert (
+        await redis.hget(keys.tally("fine", "counts"), "level") == tallied.LEVEL
+    )  # caught up, unlike
+    assert (
+        await redis.hget(keys.tally("broken", "counts"), "level") != tallied.LEVEL
+    )  # the damaged tag
 
 
 async def test_aggregator_leaves_the_stream_trimmed(redis: Redis, settings: Settings) -> None:

@@ -100,16 +100,20 @@ def test_html_and_markdown_show_the_section_with_post_text_escaped(
 def test_a_burst_stands_out_against_the_minutes_before_and_merges_across_short_gaps() -> None:
     posts = {m: 2 + m % 2 for m in range(100)} | {70: 20, 72: 15, 90: 30}
     people = dict(posts)
-    found = bursts.bursts(posts, people, first=0)
+    found = bursts.bursts(bursts.Series.of(posts, people, first=0))
     assert [(b.start, b.peak, b.end, b.posts) for b in found] == [
         (70, 70, 72, 20 + 3 + 15),
         (90, 90, 90, 30),
     ]
     assert bursts.robust_z(10, [5] * 20) == float("inf")  # a flat baseline: any rise stands out
-    assert bursts.bursts({5: 50}, {5: 50}, first=0) == []  # too little history to judge
+    assert (
+        bursts.bursts(bursts.Series.of({5: 50}, {5: 50}, first=0)) == []
+    )  # too little history to judge
 
 
-def _stands_out_one_by_one(posts: dict[int, int], people: dict[int, int], first: int) -> dict:
+def _stands_out_one_by_one(
+    posts: dict[int, int], people: dict[int, int], first: int
+) -> dict[int, float]:
     """The definition, minute by minute: what the scoring of all minutes at once must give."""
     found = {}
     for minute, count in posts.items():
@@ -136,7 +140,7 @@ def test_minutes_scored_together_give_the_definitions_z_scores(
 ) -> None:
     posts = {first + m: n for m, n in enumerate(series) if n}
     people = {m: max(1, n // people_share[m - first]) for m, n in posts.items()}
-    found = bursts.stands_out(posts, people, first)
+    found = bursts.stands_out(bursts.Series.of(posts, people, first))
     assert found == _stands_out_one_by_one(posts, people, first)
     assert all(type(z) is float for z in found.values())
 

@@ -1,10 +1,12 @@
 """Tallies: a report over everything a tag retains, read from what the apply script keeps, equals
 the same report built from the tag's records, however the posts arrive and leave."""
 
+import asyncio
 import contextlib
 import random
 from collections import Counter
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -14,9 +16,13 @@ from monitor import keys, watchlist
 from monitor.importers.canonical import parse_line
 from monitor.models import Post
 from monitor.reports import build, model, tallied
+from monitor.reports.activity import FromRecords, FromTallies
 from monitor.settings import Settings
-from monitor.signals import catchup
+from monitor.signals import bursts, catchup, people, volume
 from monitor.signals.apply import Limits, apply
+from monitor.timewindow import Window
+from seeds.make_sample_campaign import START
+from tests import bench_coordination as bench
 from tests.factories import arrivals
 from tests.test_aggregator import aggregate
 from workers.aggregator import Aggregator
@@ -29,12 +35,25 @@ WINDOWS = [(None, None), ("30d", None), ("20d", None)]  # all retained, in hour 
 
 def sample() -> list[Post]:
     """The sample campaign, where its most active account renamed itself for its newest post
-    (so that the handle shown is the newest, whatever order posts arrive in)."""
+    (so that the handle shown is the newest, whatever order posts arrive in), with three
+    accounts sharing two links at once (a pair found through two keys is one pair)."""
     posts = [parse_line(line) for line in SAMPLE.read_bytes().splitlines()]
     busiest = Counter(p.author_id for p in posts if "irgcoutofiraq" in p.tags).most_common(1)[0][0]
     newest = max((p for p in posts if p.author_id == busiest), key=lambda p: p.created_at)
     renamed = newest.model_copy(update={"author_handle": RENAMED})
-    return [renamed if p is newest else p for p in posts]
+    return [renamed if p is newest else p for p in posts] + list(_two_links())
+
+
+def _two_links() -> Iterator[Post]:
+    for round_ in range(3):
+        for n in range(3):
+            yield Post(
+                platform="mastodon", id=f"two-links-{round_}-{n}", author_id=f"linker-{n}",
+                author_handle=f"linker{n}", created_at=START + timedelta(hours=round_, seconds=n),
+                text=f"{' '.join(['read'] * n)} round {round_} of {n} #IRGCOutOfIraq",
+                hashtags=["IRGCOutOfIraq"],
+                links=[f"https://a.example/{round_}", f"https://b.example/{round_}"],
+            )  # fmt: skip
 
 
 @contextlib.asynccontextmanager
@@ -67,9 +86,11 @@ async def assert_tallies_agree(redis: Redis, buckets: set[str] | None = None) ->
                 buckets.add(report.bucket)
 
 
+@pytest.mark.parametrize("max_matches", [100, 3])  # 3: keys turn viral, and pairs are purged
 async def test_tallies_agree_with_records_whatever_the_arrival_order(
-    redis: Redis, settings: Settings
+    redis: Redis, settings: Settings, max_matches: int
 ) -> None:
+    settings = settings.model_copy(update={"coordination_max_matches": max_matches})
     await watchlist.add(redis, "default", TAGS)
     posts = sample()
     random.Random(7).shuffle(posts)
@@ -82,6 +103,12 @@ async def test_tallies_agree_with_records_whatever_the_arrival_order(
     assert report.posts.total == await redis.zcard(keys.timeline("irgcoutofiraq"))
     assert report.top_posts[0].people_talking > 1 and report.cohashtags
     assert report.top_accounts[0].handle == RENAMED
+    assert report.coordination is not None
+    networks = report.coordination.networks
+    assert report.coordination.matched_posts_share > 0
+    clusters = [c for n in networks for c in n.clusters]
+    assert clusters and all(c.evidence_pairs > 0 and c.posts > 1 for c in clusters)
+    assert (sum(n.unpaired_viral_posts for n in networks) > 0) == (max_matches == 3)
 
 
 async def test_tallies_follow_retention_as_posts_leave(redis: Redis, settings: Settings) -> None:
@@ -103,10 +130,13 @@ async def tallies(tag: str, redis: Redis) -> dict[str, object]:
     found: dict[str, object] = {}
     for what in keys.TALLIES:
         key = keys.tally(tag, what)
-        hashed = await redis.type(key) == b"hash"
-        found[what] = await (
-            redis.hgetall(key) if hashed else redis.zrange(key, 0, -1, withscores=True)
-        )
+        kind = await redis.type(key)
+        if kind == b"hash":
+            found[what] = await redis.hgetall(key)
+        elif kind == b"string":
+            found[what] = await redis.get(key)
+        else:
+            found[what] = await redis.zrange(key, 0, -1, withscores=True)
     return found
 
 
@@ -136,7 +166,7 @@ async def test_a_tag_without_current_tallies_is_reported_from_records(
     assert await tallies("irgcoutofiraq", redis) == before  # left as they were: not counted on
     report = await build.tag_report(redis, "irgcoutofiraq")
     assert report.posts.total == await redis.zcard(keys.timeline("irgcoutofiraq")) > 1500 // 3
-    await redis.hset(counts, "level", "1")  # the stale tallies would give other figures
+    await redis.hset(counts, "level", tallied.LEVEL)  # the stale tallies give other figures
     assert await build.tag_report(redis, "irgcoutofiraq") != report
 
 
@@ -151,13 +181,26 @@ async def test_tallies_catch_up_with_posts_from_before_them_while_posts_come_and
         await redis.delete(*(keys.tally(tag, what) for what in keys.TALLIES))
     late = posts[1500:]
     random.Random(3).shuffle(late)  # older and newer than the catch-up's mark, some expiring
-    steps = 0
+    steps, phases = 0, set()
     while not all([await catchup.step(redis, tag, chunk=37) for tag in TAGS]):
         steps += 1
-        await applied(redis, settings, late[steps * 60 : (steps + 1) * 60], batch=20)
-    assert steps > 5 and not await tallied.current(redis, "blacklistirgc")  # not watched
-    await applied(redis, settings, late[(steps + 1) * 60 :], batch=50)
+        upto = await redis.hget(keys.tally("irgcoutofiraq", "counts"), "upto")
+        phases.add("pairs" if upto == b"~" else "posts" if upto else "done")
+        await applied(redis, settings, late[steps * 12 : (steps + 1) * 12], batch=5)
+    assert {"posts", "pairs"} <= phases and (steps + 1) * 12 < len(late)  # arrivals in both
+    assert not await tallied.current(redis, "blacklistirgc")  # not watched
+    await applied(redis, settings, late[(steps + 1) * 12 :], batch=50)
     await assert_tallies_agree(redis)
+    last = max(posts, key=lambda p: p.created_at)
+    later = Post.model_validate(last.model_dump() | {
+        "id": "later", "created_at": last.created_at + timedelta(days=9),
+        "hashtags": ["IRGCOutOfIraq", "Iraq"],
+    })  # fmt: skip
+    await applied(redis, settings, [later], batch=1)  # every other post leaves
+    for tag in ("irgcoutofiraq", "iraq"):
+        assert await redis.zcard(keys.timeline(tag)) == 1
+        networks = ("linked", "edges", "links", "signatures")
+        assert not await redis.exists(*(keys.tally(tag, what) for what in networks)), tag
 
 
 async def test_aggregators_bring_tallies_up_to_date_by_themselves(
@@ -168,5 +211,39 @@ async def test_aggregators_bring_tallies_up_to_date_by_themselves(
     await redis.hset(keys.tally("iraq", "counts"), "level", "0")  # another level's tallies
     await redis.delete(keys.tally("irgcoutofiraq", "counts"))  # or none
     assert not await tallied.current(redis, "iraq")
-    await Aggregator(redis, settings, name="later").run_until_idle()
+    later = Aggregator(redis, settings, name="later")
+    running = asyncio.create_task(later.run())  # catches up a share of each second
+    while not all([await tallied.current(redis, tag) for tag in TAGS]):  # noqa: ASYNC110
+        await asyncio.sleep(0.05)
+    later.stopping.set()
+    await running
     await assert_tallies_agree(redis)
+
+
+async def test_the_minute_series_follows_posts_from_months_apart(
+    redis: Redis, settings: Settings
+) -> None:
+    """The series starts before the oldest minute counted, and moves when older posts arrive
+    and when retention drops weeks of minutes."""
+    settings = settings.model_copy(update={"retention_days": 40})
+    tag = bench.TAG.casefold()
+    await watchlist.add(redis, "default", [tag])
+    batches = [
+        list(bench.generate(1500, seed=seed, start=bench.START + timedelta(days=days),
+                            first_id=seed * 10_000, cells=2))
+        for seed, days in ((1, 0), (2, -25), (3, 30))
+    ]  # fmt: skip
+    for batch, retained in zip(batches, (1, 2, 2), strict=True):
+        await aggregate(redis, settings, batch, batch=100)
+        first = (await build.span(redis, tag) or (0, 0))[0] // 60_000
+        window = Window(0, 2**42)
+        kept = await FromTallies(redis, tag, window, 0, 0).series(first)
+        async with records_only(redis, tag):
+            minutes = await volume.minutes(redis, tag, window)
+            records = await people.in_window(redis, tag, window)
+        counted = await FromRecords(redis, tag, window, records, minutes).series(first)
+        assert len(records) == retained * 1500
+        assert kept.first == counted.first and len(kept.posts) == len(counted.posts) > 10_000
+        assert (kept.posts == counted.posts).all() and (kept.people == counted.people).all()
+        assert bursts.bursts(kept), "the planted cells burst"
+        assert await build.tag_report(redis, tag, top=25) == await from_records(redis, tag, None)

@@ -2,19 +2,20 @@
 window's records or, for a window that holds everything the tag retains, from its tallies
 (monitor/signals/tally.lua). Both give the same figures; tests compare them."""
 
-import bisect
 from collections import Counter, defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Protocol, cast
+from typing import Protocol
 
+import numpy as np
+import orjson
 from redis.asyncio import Redis
 
-from monitor import keys
+from monitor import keys, zsets
 from monitor.connection import text
-from monitor.signals import cohorts, people, volume
+from monitor.signals import bursts, cohorts, coordination, linked, people, volume
 from monitor.signals.records import Record
-from monitor.timewindow import MINUTE_MS, Window
+from monitor.timewindow import Window
 
 SEP = "\0"
 Scored = list[tuple[bytes, float]]
@@ -28,23 +29,27 @@ class Activity(Protocol):
     @property
     def people(self) -> int: ...
 
-    async def minutes(self) -> tuple[dict[int, int], dict[int, int]]:
-        """Posts and people per minute with posts."""
+    async def series(self, first: int) -> bursts.Series:
+        """Posts and people per minute from minute ``first``, the tag's oldest retained one."""
 
     async def cohorts(self) -> cohorts.Cohorts | None: ...
 
-    async def posts_of(self, authors: set[str]) -> int:
-        """Posts by these account ids (on any platform)."""
-
     async def times_of(self, authors: set[str]) -> dict[str, list[int]]:
-        """Each account id's post times, in order."""
+        """Each account id's post times (on any platform), in order."""
 
-    async def between(self, first_minute: int, last_minute: int) -> list[Record]:
-        """The records of these minutes."""
+    async def networks(self) -> tuple[list[coordination.Summary], int]:
+        """Each behaviour's network at its default query, and the posts matched between
+        accounts of its clusters."""
+
+    async def handles_of(self, authors: set[str]) -> dict[str, str | None]:
+        """The handle each account id's newest post gives."""
 
 
 @dataclass
 class FromRecords:
+    redis: Redis
+    tag: str
+    window: Window
     records: Sequence[Record]  # oldest first
     by_minute: dict[int, volume.Minute]
 
@@ -56,18 +61,15 @@ class FromRecords:
     def people(self) -> int:
         return people.distinct_people(self.records)
 
-    async def minutes(self) -> tuple[dict[int, int], dict[int, int]]:
+    async def series(self, first: int) -> bursts.Series:
         authors: defaultdict[int, set[tuple[str, str]]] = defaultdict(set)
         for r in self.records:
             authors[r.minute].add(people.account(r))
         posts = {minute: counts.posts for minute, counts in self.by_minute.items()}
-        return posts, {minute: len(found) for minute, found in authors.items()}
+        return bursts.Series.of(posts, {m: len(found) for m, found in authors.items()}, first)
 
     async def cohorts(self) -> cohorts.Cohorts | None:
         return cohorts.cohorts(self.records)
-
-    async def posts_of(self, authors: set[str]) -> int:
-        return sum(r.author_id in authors for r in self.records)
 
     async def times_of(self, authors: set[str]) -> dict[str, list[int]]:
         times: defaultdict[str, list[int]] = defaultdict(list)
@@ -76,25 +78,33 @@ class FromRecords:
                 times[r.author_id].append(r.t_ms)
         return dict(times)
 
-    async def between(self, first_minute: int, last_minute: int) -> list[Record]:
-        start = bisect.bisect_left(self.records, first_minute, key=lambda r: r.minute)
-        end = bisect.bisect_right(self.records, last_minute, key=lambda r: r.minute)
-        return list(self.records[start:end])
+    async def networks(self) -> tuple[list[coordination.Summary], int]:
+        return await coordination.summaries(self.redis, self.tag, self.window)
+
+    async def handles_of(self, authors: set[str]) -> dict[str, str | None]:
+        return {r.author_id: r.handle for r in self.records if r.author_id in authors}
 
 
 @dataclass
 class FromTallies:
     redis: Redis
     tag: str
+    window: Window  # holds everything the tag retains
     total: int
     people: int
 
-    async def minutes(self) -> tuple[dict[int, int], dict[int, int]]:
-        ranked = await self.redis.zrange(keys.tally(self.tag, "minutes"), 0, -1, withscores=True)
-        posts = {int(minute): -int(score) for minute, score in cast(Scored, ranked)}
-        names = [f"n{SEP}m{SEP}{minute}" for minute in posts]
-        found = await self.redis.hmget(keys.tally(self.tag, "counts"), names) if names else []
-        return posts, {m: int(n or 0) for m, n in zip(posts, found, strict=True)}
+    async def series(self, first: int) -> bursts.Series:
+        pipe = self.redis.pipeline(transaction=False)
+        pipe.hget(keys.tally(self.tag, "counts"), "series")
+        pipe.get(keys.tally(self.tag, "series"))
+        base, raw = await pipe.execute()
+        raw = (raw or b"").ljust(-(-len(raw or b"") // 8) * 8, b"\0")  # whole minutes
+        both = np.frombuffer(raw, dtype=">u4").reshape(-1, 2).astype(float)
+        start = first - int(base or first)  # the series starts a margin before the oldest post
+        both = both[start:] if start >= 0 else np.vstack([np.zeros((-start, 2)), both])
+        filled = np.flatnonzero(both[:, 0])
+        both = both[: filled[-1] + 1 if len(filled) else 0]
+        return bursts.Series(first, both[:, 0].copy(), both[:, 1].copy())
 
     async def cohorts(self) -> cohorts.Cohorts | None:
         if not self.total:
@@ -119,24 +129,38 @@ class FromTallies:
         )
         return cohorts.assemble(posting, self.total, days, int(created.get(b"new", 0)))
 
-    async def posts_of(self, authors: set[str]) -> int:
-        pipe = self.redis.pipeline(transaction=False)
-        for author in authors:
-            pipe.zlexcount(keys.tally(self.tag, "times"), f"[{author}{SEP}", f"({author}\1")
-        return sum(await pipe.execute()) if authors else 0
-
     async def times_of(self, authors: set[str]) -> dict[str, list[int]]:
         ordered = sorted(authors)
-        pipe = self.redis.pipeline(transaction=False)
-        for author in ordered:
-            pipe.zrange(keys.tally(self.tag, "times"), f"[{author}{SEP}", f"({author}\1",
-                        bylex=True)  # fmt: skip
+        listed = await zsets.members(self.redis, keys.tally(self.tag, "times"), ordered)
         found = {}
-        for author, members in zip(ordered, await pipe.execute() if ordered else [], strict=True):
+        for author, members in zip(ordered, listed, strict=True):
             if members:
                 found[author] = sorted(int(text(m).split(SEP)[2]) for m in members)
         return found
 
-    async def between(self, first_minute: int, last_minute: int) -> list[Record]:
-        window = Window(first_minute * MINUTE_MS, (last_minute + 1) * MINUTE_MS - 1)
-        return await people.in_window(self.redis, self.tag, window)
+    async def networks(self) -> tuple[list[coordination.Summary], int]:
+        return await linked.summaries(self.redis, self.tag, self.window)
+
+    async def handles_of(self, authors: set[str]) -> dict[str, str | None]:
+        """From the account's newest post: its platforms are in its 'times' members (ordered by
+        platform, so one when the first and last agree), the handles in the tallies."""
+        ordered = sorted(authors)
+        times = keys.tally(self.tag, "times")
+        platforms = {}
+        for author, ends in zip(ordered, await zsets.ends(self.redis, times, ordered), strict=True):
+            platforms[author] = {text(m).split(SEP)[1] for m in ends if m}
+        several = [author for author, found in platforms.items() if len(found) > 1]
+        for author, every in zip(
+            several, await zsets.members(self.redis, times, several), strict=True
+        ):
+            platforms[author] = {text(m).split(SEP)[1] for m in every}  # first and last disagree
+        names = [f"h{SEP}{p}{SEP}{a}" for a in ordered for p in platforms[a]]
+        newest = await self.redis.hmget(keys.tally(self.tag, "counts"), names) if names else []
+        handles: dict[str, tuple[int, str, str | None]] = {}
+        for name, raw in zip(names, newest, strict=True):
+            if raw:
+                t, post, handle = orjson.loads(raw)
+                author = name.split(SEP)[2]
+                if author not in handles or (t, post) > handles[author][:2]:
+                    handles[author] = (t, post, handle)
+        return {author: found[2] for author, found in handles.items()}

@@ -52,12 +52,12 @@ async def tag_report(
     activity: Activity
     if everything and await tallied.current(redis, tag):
         head = await tallied.head(redis, tag, window, bucket, top)
-        activity = FromTallies(redis, tag, sum(head.kinds.values()), head.people)
+        activity = FromTallies(redis, tag, window, sum(head.kinds.values()), head.people)
     else:
         minutes = await volume.minutes(redis, tag, window)
         records = await people.in_window(redis, tag, window)
         head = _head(tag, window, bucket, minutes, records, top)
-        activity = FromRecords(records, minutes)
+        activity = FromRecords(redis, tag, window, records, minutes)
     total, persons = sum(head.kinds.values()), head.people
     return model.TagReport(
         tag=tag,

@@ -8,8 +8,8 @@ from redis.asyncio import Redis
 
 from monitor.reports import model
 from monitor.reports.activity import Activity
-from monitor.signals import bursts, coordination, copypaste
-from monitor.signals.coordination import BEHAVIOURS, Cluster, Network, Query
+from monitor.signals import bursts, copypaste
+from monitor.signals.coordination import Cluster, Network, Query, Summary
 from monitor.timewindow import MINUTE_MS, Window, iso
 
 COPY_PASTE_MIN_ACCOUNTS = 3
@@ -26,7 +26,11 @@ def coactivity(times: dict[str, list[int]], a: str, b: str, window_ms: int) -> i
 
 
 def _cluster(
-    tag: str, found: Network, cluster: Cluster, times: dict[str, list[int]]
+    tag: str,
+    found: Summary,
+    cluster: Cluster,
+    times: dict[str, list[int]],
+    handles: dict[str, str | None],
 ) -> model.CoordinationCluster:
     window_ms = found.query.window_s * 1000
     edges = _edges(found, cluster)
@@ -34,7 +38,7 @@ def _cluster(
     a, b = edges[0]  # the strongest tie: edges are heaviest first
     return model.CoordinationCluster(
         size=len(cluster.members),
-        members=[model.Member(id=m, handle=found.handles.get(m)) for m in cluster.members],
+        members=[model.Member(id=m, handle=handles.get(m)) for m in cluster.members],
         weight=cluster.weight,
         coactivity_weight=baseline,
         evidence_pairs=cluster.pairs,
@@ -43,15 +47,15 @@ def _cluster(
     )
 
 
-def _edges(found: Network, cluster: Cluster) -> list[tuple[str, str]]:
+def _edges(found: Summary, cluster: Cluster) -> list[tuple[str, str]]:
     members = set(cluster.members)
-    return [(a, b) for a, b, _ in found.edges() if a in members and b in members]
+    return [(a, b) for a, b, _ in found.edges if a in members and b in members]
 
 
 def evidence_command(tag: str, found: Network, cluster: Cluster) -> str:
     """The command that lists the evidence of the cluster's strongest tie (edges are heaviest
     first)."""
-    a, b = _edges(found, cluster)[0]
+    a, b = _edges(found.summary(), cluster)[0]
     return _evidence(tag, found.query.behaviour, a, b)
 
 
@@ -59,17 +63,21 @@ def _evidence(tag: str, behaviour: str, a: str, b: str) -> str:
     return shlex.join(["hashmon", "evidence", f"#{tag}", a, b, "--behaviour", behaviour])
 
 
-async def _bursts(activity: Activity, first_ms: int, coordinated: set[str]) -> list[model.Burst]:
-    posts, persons = await activity.minutes()
+async def _bursts(
+    activity: Activity, first_ms: int, coordinated_times: list[int]
+) -> list[model.Burst]:
+    """Bursts, each with the share of its posts that coordinated accounts posted."""
     found = []
-    for burst in bursts.bursts(posts, persons, first_ms // MINUTE_MS):
-        inside = await activity.between(burst.start, burst.end)
-        share = sum(r.author_id in coordinated for r in inside) / len(inside) if inside else 0.0
+    for burst in bursts.bursts(await activity.series(first_ms // MINUTE_MS)):
+        start, end = burst.start * MINUTE_MS, (burst.end + 1) * MINUTE_MS
+        theirs = bisect.bisect_left(coordinated_times, end) - bisect.bisect_left(
+            coordinated_times, start
+        )
         found.append(model.Burst(
-            start=iso(burst.start * MINUTE_MS), peak=iso(burst.peak * MINUTE_MS),
+            start=iso(start), peak=iso(burst.peak * MINUTE_MS),
             end=iso(burst.end * MINUTE_MS), posts=burst.posts, peak_posts=burst.peak_posts,
             peak_z=None if burst.peak_z == float("inf") else round(burst.peak_z, 2),
-            coordinated_share=round(share, 4),
+            coordinated_share=round(theirs / burst.posts, 4) if burst.posts else 0.0,
         ))  # fmt: skip
     return found
 
@@ -77,25 +85,22 @@ async def _bursts(activity: Activity, first_ms: int, coordinated: set[str]) -> l
 async def section(
     redis: Redis, tag: str, window: Window, first_ms: int, activity: Activity, top: int
 ) -> model.Coordination:
-    clustered = []
-    for behaviour in BEHAVIOURS:
-        found = await coordination.network(redis, tag, Query(behaviour), window)
-        clustered.append((found, found.clusters()))
-    shown = {m for _, clusters in clustered for c in clusters[:top] for m in c.members}
-    times = await activity.times_of(shown)  # for the co-activity baseline of the clusters shown
-    networks, coordinated, matched = [], set[str](), set[str]()
-    for found, clusters in clustered:
-        for cluster in clusters:
-            coordinated.update(cluster.members)
-        inside = {m for c in clusters for m in c.members}
-        matched.update(
-            post for p in found.pairs if p.a in inside and p.b in inside for post in (p.p, p.q)
+    found, matched = await activity.networks()
+    shown = {m for summary in found for c in summary.clusters[:top] for m in c.members}
+    handles = await activity.handles_of(shown)
+    coordinated = {m for summary in found for c in summary.clusters for m in c.members}
+    times = await activity.times_of(coordinated)  # for co-activity, shares and bursts
+    coordinated_times = sorted(t for posted in times.values() for t in posted)
+    networks = [
+        model.BehaviourNetwork(
+            behaviour=summary.query.behaviour,
+            edges=len(summary.edges),
+            accounts=sum(len(c.members) for c in summary.clusters),
+            clusters=[_cluster(tag, summary, c, times, handles) for c in summary.clusters[:top]],
+            unpaired_viral_posts=summary.unpaired,
         )
-        networks.append(model.BehaviourNetwork(
-            behaviour=found.query.behaviour, edges=len(found.edges()), accounts=len(inside),
-            clusters=[_cluster(tag, found, c, times) for c in clusters[:top]],
-            unpaired_viral_posts=found.unpaired,
-        ))  # fmt: skip
+        for summary in found
+    ]
     copies = await copypaste.clusters(redis, tag, window, min_accounts=COPY_PASTE_MIN_ACCOUNTS)
     total, persons = activity.total, activity.people
     default = Query("co-post")
@@ -114,8 +119,8 @@ async def section(
         networks=networks,
         coordinated_accounts=len(coordinated),
         people_share=round(len(coordinated) / persons, 4) if persons else 0.0,
-        posts_share=round(await activity.posts_of(coordinated) / total, 4) if total else 0.0,
-        matched_posts_share=round(len(matched) / total, 4) if total else 0.0,
+        posts_share=round(len(coordinated_times) / total, 4) if total else 0.0,
+        matched_posts_share=round(matched / total, 4) if total else 0.0,
         copy_paste=[
             model.CopyPasteCluster(
                 text=c.text,
@@ -128,7 +133,7 @@ async def section(
             )
             for c in copies[:top]
         ],
-        bursts=await _bursts(activity, first_ms, coordinated),
+        bursts=await _bursts(activity, first_ms, coordinated_times),
         cohorts=await _cohorts(activity),
     )
 

@@ -74,56 +74,63 @@ def _baselines(dense: np.ndarray, lo: int, hi: int) -> np.ndarray:
     return sliding_window_view(dense[lo - BASELINE_MINUTES : hi - 1], BASELINE_MINUTES)
 
 
-def stands_out(posts: Mapping[int, int], people: Mapping[int, int], first: int) -> dict[int, float]:
+@dataclass(frozen=True)
+class Series:
+    """Posts and people per minute, from ``first`` (the tag's oldest retained minute) on."""
+
+    first: int
+    posts: np.ndarray  # float64, one per minute
+    people: np.ndarray
+
+    @classmethod
+    def of(cls, posts: Mapping[int, int], people: Mapping[int, int], first: int) -> "Series":
+        """From the minutes that have posts."""
+        size = max(posts) - first + 1 if posts else 0
+        dense_posts, dense_people = np.zeros(size), np.zeros(size)
+        dense_posts[np.fromiter(posts, int, len(posts)) - first] = list(posts.values())
+        dense_people[np.fromiter(people, int, len(people)) - first] = list(people.values())
+        return cls(first, dense_posts, dense_people)
+
+
+def stands_out(series: Series) -> dict[int, float]:
     """Minute -> its posts' z-score, for the minutes that stand out (by posts or by people).
 
     Minutes with a whole baseline are scored together, ``_CHUNK`` at a time; the few within
-    ``BASELINE_MINUTES`` of ``first`` have shorter baselines and are scored one by one."""
-    if not posts:
-        return {}
-    last = max(posts)
-    dense_posts = np.zeros(last - first + 1)
-    dense_people = np.zeros(last - first + 1)
-    dense_posts[np.fromiter(posts, int) - first] = np.fromiter(posts.values(), float)
-    dense_people[np.fromiter(people, int) - first] = np.fromiter(people.values(), float)
-    judged = sorted(m for m, count in posts.items() if count >= MIN_POSTS)
-    short = [m for m in judged if MIN_BASELINE <= m - first < BASELINE_MINUTES]
+    ``BASELINE_MINUTES`` of the first have shorter baselines and are scored one by one."""
+    posts, people = series.posts, series.people
+    judged = np.flatnonzero(posts >= MIN_POSTS)
     found: dict[int, float] = {}
-    for minute in short:
-        baseline = slice(0, minute - first)
-        z = robust_z(posts[minute], dense_posts[baseline].tolist())
-        if (
-            z >= Z_THRESHOLD
-            or robust_z(people.get(minute, 0), dense_people[baseline].tolist()) >= Z_THRESHOLD
-        ):
-            found[minute] = z
-    whole = np.array([m - first for m in judged if m - first >= BASELINE_MINUTES], dtype=int)
-    for lo in range(BASELINE_MINUTES, len(dense_posts), _CHUNK):
-        hi = min(lo + _CHUNK, len(dense_posts))  # positions lo..hi-1, scored all at once
+    for at in judged[(judged >= MIN_BASELINE) & (judged < BASELINE_MINUTES)].tolist():
+        z = robust_z(posts[at].item(), posts[:at].tolist())
+        if z >= Z_THRESHOLD or robust_z(people[at].item(), people[:at].tolist()) >= Z_THRESHOLD:
+            found[series.first + at] = z
+    whole = judged[judged >= BASELINE_MINUTES]
+    for lo in range(BASELINE_MINUTES, len(posts), _CHUNK):
+        hi = min(lo + _CHUNK, len(posts))  # positions lo..hi-1, scored all at once
         at = whole[(whole >= lo) & (whole < hi)]
         if not len(at):
             continue
-        z_posts = _z_scores(dense_posts[lo:hi], _baselines(dense_posts, lo, hi))
-        z_people = _z_scores(dense_people[lo:hi], _baselines(dense_people, lo, hi))
-        picked = at - lo
-        out = (z_posts[picked] >= Z_THRESHOLD) | (z_people[picked] >= Z_THRESHOLD)
-        minutes = (at[out] + first).tolist()
-        found.update(zip(minutes, z_posts[picked][out].tolist(), strict=True))
+        z_posts = _z_scores(posts[lo:hi], _baselines(posts, lo, hi))[at - lo]
+        z_people = _z_scores(people[lo:hi], _baselines(people, lo, hi))[at - lo]
+        out = (z_posts >= Z_THRESHOLD) | (z_people >= Z_THRESHOLD)
+        found.update(zip((at[out] + series.first).tolist(), z_posts[out].tolist(), strict=True))
     return dict(sorted(found.items()))
 
 
-def bursts(posts: Mapping[int, int], people: Mapping[int, int], first: int) -> list[Burst]:
-    """Bursts in time order; ``first`` is the tag's oldest retained minute."""
-    marked = stands_out(posts, people, first)
+def bursts(series: Series) -> list[Burst]:
+    """Bursts in time order."""
+    marked = stands_out(series)
     runs: list[list[int]] = []
-    for minute in sorted(marked):
+    for minute in marked:
         if runs and minute - runs[-1][-1] <= MAX_GAP + 1:
             runs[-1].append(minute)
         else:
             runs.append([minute])
     found = []
     for run in runs:
-        peak = min(run, key=lambda m: (-posts[m], m))
-        total = sum(posts.get(m, 0) for m in range(run[0], run[-1] + 1))
-        found.append(Burst(run[0], peak, run[-1], total, posts[peak], marked[peak]))
+        start, end = run[0] - series.first, run[-1] - series.first
+        peak = min(run, key=lambda m: (-series.posts[m - series.first], m))
+        total = int(series.posts[start : end + 1].sum())
+        peak_posts = int(series.posts[peak - series.first])
+        found.append(Burst(run[0], peak, run[-1], total, peak_posts, marked[peak]))
     return found

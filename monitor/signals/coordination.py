@@ -25,7 +25,7 @@ whole among the copy-paste clusters. The counts cover every post applied to the 
 result does not depend on arrival order.
 """
 
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Literal, cast
@@ -133,6 +133,42 @@ class Cluster:
 
 
 @dataclass
+class Grouping:
+    """The connected components of kept edges, with the sum of their edges' weights."""
+
+    members: list[list[str]]  # each sorted
+    where: dict[str, int]  # account -> its component
+    weight: list[int]
+
+    @classmethod
+    def of(cls, edges: list[tuple[str, str, int]]) -> "Grouping":
+        graph: nx.Graph[str] = nx.Graph()
+        graph.add_edges_from((a, b) for a, b, _ in edges)
+        members = [sorted(component) for component in nx.connected_components(graph)]
+        where = {account: n for n, component in enumerate(members) for account in component}
+        weight = [0] * len(members)
+        for source, _, w in edges:
+            weight[where[source]] += w
+        return cls(members, where, weight)
+
+    def clusters(self, pairs: list[int], posts: list[int]) -> list[Cluster]:
+        """Clusters with their evidence, largest first."""
+        found = [Cluster(members, self.weight[n], pairs[n], posts[n])
+                 for n, members in enumerate(self.members)]  # fmt: skip
+        return sorted(found, key=lambda c: (-len(c.members), -c.weight, c.members[0]))
+
+
+@dataclass
+class Summary:
+    """What a report shows of one behaviour's network."""
+
+    query: Query
+    edges: list[tuple[str, str, int]]  # weight >= K, heaviest first, then by ids
+    clusters: list[Cluster]  # largest first
+    unpaired: int
+
+
+@dataclass
 class Network:
     """Directed weights of one behaviour; edges and clusters at the query's minimum weight."""
 
@@ -152,21 +188,18 @@ class Network:
 
     def clusters(self) -> list[Cluster]:
         """Connected components of the kept edges, largest first."""
-        graph: nx.Graph[str] = nx.Graph()
-        graph.add_edges_from((a, b) for a, b, _ in self.edges())
-        components = [sorted(members) for members in nx.connected_components(graph)]
-        where = {account: n for n, members in enumerate(components) for account in members}
-        weight, pairs = [0] * len(components), [0] * len(components)
-        posts: list[set[str]] = [set() for _ in components]
-        for source, _, w in self.edges():
-            weight[where[source]] += w
+        grouping = Grouping.of(self.edges())
+        where = grouping.where
+        pairs = [0] * len(grouping.members)
+        posts: list[set[str]] = [set() for _ in grouping.members]
         for pair in self.pairs:
             if pair.a in where and where[pair.a] == where.get(pair.b):
                 pairs[where[pair.a]] += 1
                 posts[where[pair.a]].update((pair.p, pair.q))
-        found = [Cluster(members, weight[n], pairs[n], len(posts[n]))
-                 for n, members in enumerate(components)]  # fmt: skip
-        return sorted(found, key=lambda c: (-len(c.members), -c.weight, c.members[0]))
+        return grouping.clusters(pairs, [len(found) for found in posts])
+
+    def summary(self) -> Summary:
+        return Summary(self.query, self.edges(), self.clusters(), self.unpaired)
 
 
 def weights(pairs: list[Pair]) -> dict[tuple[str, str], int]:
@@ -178,22 +211,39 @@ def weights(pairs: list[Pair]) -> dict[tuple[str, str], int]:
     return {edge: len(posts) for edge, posts in matched.items()}
 
 
-async def network(redis: Redis, tag: str, query: Query, window: Window) -> Network:
+async def network(
+    redis: Redis, tag: str, query: Query, window: Window, handles: bool = True
+) -> Network:
     pairs = await matching_pairs(redis, tag, query, window)
     found = Network(query, weights(pairs), pairs)
-    found.handles = await _handles(redis, tag, found)
-    found.unpaired = await unpaired(redis, tag, query.index, window)
+    if handles:
+        found.handles = await _handles(redis, tag, found)
+    found.unpaired = (await unpaired(redis, tag, window))[matching.namespace(query.index)]
     return found
 
 
-async def unpaired(redis: Redis, tag: str, index: str, window: Window) -> int:
-    """Posts in the window left unpaired under this index because their key was viral."""
+async def summaries(redis: Redis, tag: str, window: Window) -> tuple[list[Summary], int]:
+    """Each behaviour's network at its default query, and how many posts are matched between
+    accounts of its clusters (in any behaviour), from the pairs in the window."""
+    matched: set[str] = set()
+    found = []
+    for behaviour in BEHAVIOURS:
+        network_ = await network(redis, tag, Query(behaviour), window, handles=False)
+        summary = network_.summary()
+        inside = {m for c in summary.clusters for m in c.members}
+        matched.update(post for p in network_.pairs if p.a in inside and p.b in inside
+                       for post in (p.p, p.q))  # fmt: skip
+        found.append(summary)
+    return found, len(matched)
+
+
+async def unpaired(redis: Redis, tag: str, window: Window) -> Counter[str]:
+    """Posts in the window left unpaired because their key was viral, by index namespace."""
     members = cast(
         list[bytes],
         await redis.zrangebyscore(keys.cosaturated(tag), window.start_ms, window.end_ms),
     )
-    mine = matching.namespace(index).encode() + b"\0"
-    return sum(1 for member in members if member.startswith(mine))
+    return Counter(member.partition(b"\0")[0].decode() for member in members)
 
 
 async def _handles(redis: Redis, tag: str, found: Network) -> dict[str, str | None]:

@@ -7,8 +7,10 @@
 --                                      before (or with another level) is reported from its
 --                                      records while they catch up (catchup.lua): then it is
 --                                      TALLY_LEVEL .. '<', and they hold the posts up to
---   'upto'                             '<time, 13 digits>\0<post>' (nothing when empty),
---                                      counting those as they arrive and leave, not the others
+--   'upto'                             '<time, 13 digits>\0<post>' (nothing when empty, '~'
+--                                      when all), counting those as they arrive and leave,
+--                                      not the others; and the pairs up to
+--   'pairs\0<code>'                    '<time, 13 digits>\0<pairs row>' (see linked.lua)
 --   'h\0<account>'                     [time, post, handle] of the account's newest post
 --   'v\0<h|d>\0<bucket>\0<kind>'       posts by kind per hour or day (minutes: the volume hash)
 --   'b\0<m|h|d>\0<bucket>\0<account>'  an account's posts per minute, hour or day
@@ -30,19 +32,30 @@
 --   lexical range: an account's posts in time order, and all posts of an account id
 -- created (hash): creation day number -> accounts created that day; 'new': those of all of them
 --   whose first retained post came within NEW_DAYS of their creation
+-- series (string): posts and people of each minute from the minute in the counts field
+--   'series' on, as two big-endian u32 (BITFIELD #2i and #2i+1): what bursts are found in
 local Tally = {}
 Tally.__index = Tally
-local TALLY_LEVEL = '1'
+local TALLY_LEVEL = '2'
 local TALLY_SEP = '\0'
 local BUCKET_MS = {m = 60000, h = 3600000, d = 86400000}
 local DAY_MS, NEW_DAYS = 86400000, 30  -- monitor.signals.cohorts
+local SERIES_MARGIN, SERIES_BYTES = 10080, 8  -- a week of minutes; two u32 a minute
 
--- ctx: the keys above (counts, totals, accounts, talk, urls, cotags, minutes, times, created),
+-- Every tally key empty: this file's and linked.lua's. UNLINK frees them in the background,
+-- where DEL would hold the server for seconds on a tag of a million posts.
+local function tally_reset(ctx)
+  redis.call('UNLINK', ctx.counts, ctx.totals, ctx.accounts, ctx.talk, ctx.urls, ctx.cotags,
+             ctx.minutes, ctx.times, ctx.created, ctx.series, ctx.linked, ctx.edges, ctx.links,
+             ctx.signatures)
+end
+
+-- ctx: the keys above (counts, totals, accounts, talk, urls, cotags, minutes, times, created,
+-- series), linked.lua's (linked, edges, links, signatures) and the tag's timeline,
 -- the tag, and whether its timeline is empty (its first posts are arriving: tallies start over).
 function Tally.new(ctx)
   if ctx.empty then
-    redis.call('DEL', ctx.counts, ctx.totals, ctx.accounts, ctx.talk, ctx.urls, ctx.cotags,
-               ctx.minutes, ctx.times, ctx.created)
+    tally_reset(ctx)
     redis.call('HSET', ctx.counts, 'level', TALLY_LEVEL)
   end
   local level, upto = unpack(redis.call('HMGET', ctx.counts, 'level', 'upto'))
@@ -196,6 +209,49 @@ local function zcount(zset, member, step)
   return true
 end
 
+-- Moves the series' start to minute `to`, dropping minutes or adding empty ones before it.
+function Tally:rebase(base, to)
+  local series = self.ctx.series
+  if base and to < base then
+    local kept = redis.call('GET', series) or ''
+    redis.call('SET', series, string.rep('\0', (base - to) * SERIES_BYTES) .. kept)
+  elseif base then
+    redis.call('SET', series, redis.call('GETRANGE', series, (to - base) * SERIES_BYTES, -1))
+  end
+  redis.call('HSET', self.ctx.counts, 'series', string.format('%d', to))
+end
+
+-- Adds posts and people per minute (minute -> {posts, people}) to the series; it starts a
+-- margin before the earliest minute counted, and moves on as retention drops minutes.
+function Tally:count_series(deltas)
+  local ctx, ops, lowest = self.ctx, {}, nil
+  for minute in pairs(deltas) do
+    if not lowest or minute < lowest then lowest = minute end
+  end
+  if not lowest then return end
+  local base = tonumber(redis.call('HGET', ctx.counts, 'series'))
+  if not base or lowest < base then
+    self:rebase(base, lowest - SERIES_MARGIN)
+    base = lowest - SERIES_MARGIN
+  end
+  for minute, delta in pairs(deltas) do
+    for j, step in ipairs(delta) do
+      if step ~= 0 then
+        local at = string.format('#%d', 2 * (minute - base) + j - 1)
+        for _, arg in ipairs({'INCRBY', 'u32', at, step}) do ops[#ops + 1] = arg end
+      end
+    end
+  end
+  for first = 1, #ops, 1000 do
+    redis.call('BITFIELD', ctx.series, unpack(ops, first, math.min(first + 999, #ops)))
+  end
+  local oldest = redis.call('ZRANGE', ctx.timeline, 0, 0, 'WITHSCORES')[2]
+  local first_minute = oldest and math.floor(tonumber(oldest) / 60000)
+  if first_minute and first_minute - base > 2 * SERIES_MARGIN then
+    self:rebase(base, first_minute - SERIES_MARGIN)
+  end
+end
+
 function Tally:flush()
   if not (self.on or self.upto) then return end
   local ctx, turned = self.ctx, {}
@@ -216,9 +272,19 @@ function Tally:flush()
       end
     end
   end
+  local deltas = {}  -- minute -> {posts, people}, for the series
   for name, change in pairs(turned) do
     if change ~= 0 then hincr(ctx.counts, name, change) end
+    if string.sub(name, 1, 4) == 'n' .. TALLY_SEP .. 'm' .. TALLY_SEP then
+      deltas[tonumber(string.sub(name, 5))] = {0, change}
+    end
   end
+  for minute, step in pairs(self.minutes) do
+    local delta = deltas[tonumber(minute)] or {0, 0}
+    delta[1] = step
+    deltas[tonumber(minute)] = delta
+  end
+  self:count_series(deltas)
   for name, step in pairs(self.totals) do
     if step ~= 0 then hincr(ctx.totals, name, step) end
   end
