@@ -1,8 +1,8 @@
-"""Sorted-set reads in one server-side call each: many prefixes at once, where a pipeline pays
-a command's encoding and parsing per prefix, and scores as the server writes them, where
-redis-py converts each one in Python. A prefix's members are those that start with it and a
-NUL."""
+"""Lexical ranges of a sorted set under many prefixes in one server-side call, where a pipeline
+pays a command's encoding and parsing per prefix. A prefix's members are those that start with
+it and a NUL."""
 
+from collections.abc import Sequence
 from pathlib import Path
 from typing import cast
 
@@ -13,25 +13,25 @@ from monitor import connection
 _SCRIPT = (Path(__file__).parent / "zsets.lua").read_text()
 
 
-async def scored(
-    redis: Redis, key: str, low: float | str, high: float | str
-) -> list[tuple[bytes, int]]:
-    """Members scored from ``low`` to ``high``, with their (integer) scores, lowest first."""
-    flat = cast(list[bytes], await _read(redis, key, "scored", [str(low), str(high)]))
-    return [(flat[j], int(flat[j + 1])) for j in range(0, len(flat), 2)]
-
-
-async def members(redis: Redis, key: str, prefixes: list[str]) -> list[list[bytes]]:
+async def members(redis: Redis, key: str, prefixes: Sequence[str]) -> list[list[bytes]]:
     """The members under each prefix, in lexical order."""
     return cast(list[list[bytes]], await _read(redis, key, "members", prefixes))
 
 
-async def ends(redis: Redis, key: str, prefixes: list[str]) -> list[list[bytes]]:
+async def ends(redis: Redis, key: str, prefixes: Sequence[str]) -> list[list[bytes]]:
     """The first and last member under each prefix; none under it: b"" and b""."""
     return cast(list[list[bytes]], await _read(redis, key, "ends", prefixes))
 
 
-async def _read(redis: Redis, key: str, what: str, args: list[str]) -> list[object]:
+async def between(
+    redis: Redis, key: str, prefixes: Sequence[str | bytes], low: str, high: str
+) -> list[list[bytes]]:
+    """The members under each prefix whose rest lies from ``low`` to ``high`` (inclusive, and
+    any rest that starts with ``high``), in lexical order."""
+    return cast(list[list[bytes]], await _read(redis, key, "between", [low, high, *prefixes]))
+
+
+async def _read(redis: Redis, key: str, what: str, args: Sequence[str | bytes]) -> list[object]:
     if not args:
         return []
     read = connection.script(redis, _SCRIPT)

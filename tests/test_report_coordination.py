@@ -9,6 +9,7 @@ import redis as sync_redis
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from monitor.reports.coordination_section import coactivity, coactivity_of
 from monitor.signals import bursts, cohorts
 from monitor.signals.records import Record
 from seeds.make_sample_campaign import START
@@ -164,3 +165,23 @@ def test_cohorts_count_new_accounts_and_concentration() -> None:
     assert found.creation_spikes == {"2019-11-24": 6}
     assert (found.posts_per_account_max, found.posts_per_account_median) == (20, 1)
     assert found.top_1pct_share == round(20 / 30, 4) and found.top_10_share == round(29 / 30, 4)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    posted=st.lists(
+        st.lists(st.integers(0, 600_000), max_size=30).map(sorted), min_size=2, max_size=6
+    ),
+    window_ms=st.sampled_from([0, 1_000, 60_000]),
+)
+def test_co_activity_of_a_cluster_at_once_is_the_sum_over_its_edges(
+    posted: list[list[int]], window_ms: int
+) -> None:
+    members = [f"m{n}" for n in range(len(posted))]
+    times = dict(zip(members, posted, strict=True))
+    edges = [(a, b) for a in members for b in members if a != b]
+    expected = sum(coactivity(times, a, b, window_ms) for a, b in edges)
+    assert coactivity_of(times, members, edges, window_ms) == expected
+    assert coactivity_of(times, members, edges[:1], window_ms) == coactivity(
+        times, *edges[0], window_ms
+    )

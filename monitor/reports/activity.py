@@ -37,9 +37,9 @@ class Activity(Protocol):
     async def times_of(self, authors: set[str]) -> dict[str, list[int]]:
         """Each account id's post times (on any platform), in order."""
 
-    async def networks(self) -> tuple[list[coordination.Summary], int]:
-        """Each behaviour's network at its default query, and the posts matched between
-        accounts of its clusters."""
+    async def networks(self, top: int) -> tuple[list[coordination.Summary], int]:
+        """Each behaviour's network at its default query, with the evidence of its first
+        ``top`` clusters at least, and the posts matched between accounts of its clusters."""
 
     async def handles_of(self, authors: set[str]) -> dict[str, str | None]:
         """The handle each account id's newest post gives."""
@@ -78,7 +78,7 @@ class FromRecords:
                 times[r.author_id].append(r.t_ms)
         return dict(times)
 
-    async def networks(self) -> tuple[list[coordination.Summary], int]:
+    async def networks(self, top: int) -> tuple[list[coordination.Summary], int]:
         return await coordination.summaries(self.redis, self.tag, self.window)
 
     async def handles_of(self, authors: set[str]) -> dict[str, str | None]:
@@ -135,11 +135,11 @@ class FromTallies:
         found = {}
         for author, members in zip(ordered, listed, strict=True):
             if members:
-                found[author] = sorted(int(text(m).split(SEP)[2]) for m in members)
+                found[author] = sorted(int(m.split(b"\0", 3)[2]) for m in members)
         return found
 
-    async def networks(self) -> tuple[list[coordination.Summary], int]:
-        return await linked.summaries(self.redis, self.tag, self.window)
+    async def networks(self, top: int) -> tuple[list[coordination.Summary], int]:
+        return await linked.summaries(self.redis, self.tag, self.window, top)
 
     async def handles_of(self, authors: set[str]) -> dict[str, str | None]:
         """From the account's newest post: its platforms are in its 'times' members (ordered by

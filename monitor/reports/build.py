@@ -1,5 +1,6 @@
 """Builds reports from a tag's state: counters for volume, compact records for people and posts."""
 
+import asyncio
 from collections import Counter
 from collections.abc import Sequence
 
@@ -51,13 +52,19 @@ async def tag_report(
     everything = window.start_ms <= limits[0] and limits[1] <= window.end_ms
     activity: Activity
     if everything and await tallied.current(redis, tag):
-        head = await tallied.head(redis, tag, window, bucket, top)
-        activity = FromTallies(redis, tag, window, sum(head.kinds.values()), head.people)
+        activity = FromTallies(redis, tag, window, *await tallied.counts(redis, tag))
+        head, coordination = await asyncio.gather(  # the server reads while this parses
+            tallied.head(redis, tag, window, bucket, top),
+            coordination_section.section(redis, tag, window, limits[0], activity, top),
+        )
     else:
         minutes = await volume.minutes(redis, tag, window)
         records = await people.in_window(redis, tag, window)
         head = _head(tag, window, bucket, minutes, records, top)
         activity = FromRecords(redis, tag, window, records, minutes)
+        coordination = await coordination_section.section(
+            redis, tag, window, limits[0], activity, top
+        )
     total, persons = sum(head.kinds.values()), head.people
     return model.TagReport(
         tag=tag,
@@ -76,9 +83,7 @@ async def tag_report(
         cohashtags=head.cohashtags,
         parameters=model.Parameters(since=since, until=until, top=top),
         generated_by=GENERATED_BY,
-        coordination=await coordination_section.section(
-            redis, tag, window, limits[0], activity, top
-        ),
+        coordination=coordination,
     )
 
 

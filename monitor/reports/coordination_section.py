@@ -1,9 +1,12 @@
 """The report's coordination section: networks at the default parameters, copy-paste clusters,
 bursts and cohorts, each with what it was computed with."""
 
+import asyncio
 import bisect
+import itertools
 import shlex
 
+import numpy as np
 from redis.asyncio import Redis
 
 from monitor.reports import model
@@ -13,6 +16,7 @@ from monitor.signals.coordination import Cluster, Network, Query, Summary
 from monitor.timewindow import MINUTE_MS, Window, iso
 
 COPY_PASTE_MIN_ACCOUNTS = 3
+_TABLE_CELLS = 4_000_000  # posts x members in the co-activity table of one cluster, at most
 
 
 def coactivity(times: dict[str, list[int]], a: str, b: str, window_ms: int) -> int:
@@ -25,17 +29,59 @@ def coactivity(times: dict[str, list[int]], a: str, b: str, window_ms: int) -> i
     return count
 
 
+def coactivity_of(
+    times: dict[str, list[int]], members: list[str], edges: list[tuple[str, str]], window_ms: int
+) -> int:
+    """The sum of ``coactivity`` over the edges, for all pairs of members at once: for each
+    post, which members posted within the window of it (counts of their posts before each
+    position in time order). One edge at a time where that table would be too large."""
+    sizes = [len(times.get(m, [])) for m in members]
+    if sum(sizes) * len(members) > _TABLE_CELLS:
+        return sum(coactivity(times, a, b, window_ms) for a, b in edges)
+    stamps = np.fromiter(itertools.chain.from_iterable(times.get(m, []) for m in members), np.int64)
+    owners = np.repeat(np.arange(len(members)), sizes)
+    order = np.argsort(stamps, kind="stable")
+    stamps, owners = stamps[order], owners[order]
+    before = np.zeros((len(stamps) + 1, len(members)), np.int32)
+    before[np.arange(1, len(stamps) + 1), owners] = 1
+    before = before.cumsum(axis=0)  # row i: each member's posts among the first i
+    near = (
+        before[np.searchsorted(stamps, stamps + window_ms, "right")]
+        > before[np.searchsorted(stamps, stamps - window_ms, "left")]
+    )
+    counts = np.zeros((len(members), len(members)), np.int64)
+    np.add.at(counts, owners, near)  # counts[a, b]: posts of a with a post of b near them
+    index = {member: n for n, member in enumerate(members)}
+    return int(sum(counts[index[a], index[b]] for a, b in edges))
+
+
+def _clusters(
+    tag: str, found: Summary, top: int, times: dict[str, list[int]], handles: dict[str, str | None]
+) -> list[model.CoordinationCluster]:
+    """The first ``top`` clusters, each with its edges (heaviest first)."""
+    shown = found.clusters[:top]
+    where = {member: n for n, cluster in enumerate(shown) for member in cluster.members}
+    edges: list[list[tuple[str, str]]] = [[] for _ in shown]
+    for a, b, _ in found.edges:
+        if a in where and where[a] == where.get(b):
+            edges[where[a]].append((a, b))
+    return [
+        _cluster(tag, found, cluster, edges[n], times, handles) for n, cluster in enumerate(shown)
+    ]
+
+
 def _cluster(
     tag: str,
     found: Summary,
     cluster: Cluster,
+    edges: list[tuple[str, str]],
     times: dict[str, list[int]],
     handles: dict[str, str | None],
 ) -> model.CoordinationCluster:
     window_ms = found.query.window_s * 1000
-    edges = _edges(found, cluster)
-    baseline = sum(coactivity(times, a, b, window_ms) for a, b in edges)
+    baseline = coactivity_of(times, cluster.members, edges, window_ms)
     a, b = edges[0]  # the strongest tie: edges are heaviest first
+    assert cluster.pairs is not None and cluster.posts is not None  # counted for those shown
     return model.CoordinationCluster(
         size=len(cluster.members),
         members=[model.Member(id=m, handle=handles.get(m)) for m in cluster.members],
@@ -63,12 +109,10 @@ def _evidence(tag: str, behaviour: str, a: str, b: str) -> str:
     return shlex.join(["hashmon", "evidence", f"#{tag}", a, b, "--behaviour", behaviour])
 
 
-async def _bursts(
-    activity: Activity, first_ms: int, coordinated_times: list[int]
-) -> list[model.Burst]:
+def _bursts(series: bursts.Series, coordinated_times: list[int]) -> list[model.Burst]:
     """Bursts, each with the share of its posts that coordinated accounts posted."""
     found = []
-    for burst in bursts.bursts(await activity.series(first_ms // MINUTE_MS)):
+    for burst in bursts.bursts(series):
         start, end = burst.start * MINUTE_MS, (burst.end + 1) * MINUTE_MS
         theirs = bisect.bisect_left(coordinated_times, end) - bisect.bisect_left(
             coordinated_times, start
@@ -85,23 +129,29 @@ async def _bursts(
 async def section(
     redis: Redis, tag: str, window: Window, first_ms: int, activity: Activity, top: int
 ) -> model.Coordination:
-    found, matched = await activity.networks()
+    # Reads that do not wait on each other overlap, so the server works while this parses.
+    (found, matched), copies, series, found_cohorts = await asyncio.gather(
+        activity.networks(top),
+        copypaste.clusters(redis, tag, window, min_accounts=COPY_PASTE_MIN_ACCOUNTS, top=top),
+        activity.series(first_ms // MINUTE_MS),
+        activity.cohorts(),
+    )
     shown = {m for summary in found for c in summary.clusters[:top] for m in c.members}
-    handles = await activity.handles_of(shown)
     coordinated = {m for summary in found for c in summary.clusters for m in c.members}
-    times = await activity.times_of(coordinated)  # for co-activity, shares and bursts
+    handles, times = await asyncio.gather(  # times: for co-activity, shares and bursts
+        activity.handles_of(shown), activity.times_of(coordinated)
+    )
     coordinated_times = sorted(t for posted in times.values() for t in posted)
     networks = [
         model.BehaviourNetwork(
             behaviour=summary.query.behaviour,
             edges=len(summary.edges),
             accounts=sum(len(c.members) for c in summary.clusters),
-            clusters=[_cluster(tag, summary, c, times, handles) for c in summary.clusters[:top]],
+            clusters=_clusters(tag, summary, top, times, handles),
             unpaired_viral_posts=summary.unpaired,
         )
         for summary in found
     ]
-    copies = await copypaste.clusters(redis, tag, window, min_accounts=COPY_PASTE_MIN_ACCOUNTS)
     total, persons = activity.total, activity.people
     default = Query("co-post")
     return model.Coordination(
@@ -131,13 +181,8 @@ async def section(
                 last=iso(c.last_ms),
                 span_s=c.span_s,
             )
-            for c in copies[:top]
+            for c in copies
         ],
-        bursts=await _bursts(activity, first_ms, coordinated_times),
-        cohorts=await _cohorts(activity),
+        bursts=_bursts(series, coordinated_times),
+        cohorts=model.Cohorts(**vars(found_cohorts)) if found_cohorts else None,
     )
-
-
-async def _cohorts(activity: Activity) -> model.Cohorts | None:
-    found = await activity.cohorts()
-    return model.Cohorts(**vars(found)) if found else None

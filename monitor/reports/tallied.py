@@ -6,6 +6,7 @@ arrived before its tallies is reported from its records until the aggregators ha
 in (monitor.signals.catchup).
 """
 
+from asyncio import TaskGroup
 from collections import Counter
 from dataclasses import dataclass
 from typing import cast
@@ -44,7 +45,18 @@ async def current(redis: Redis, tag: str) -> bool:
     return bool(await redis.hget(keys.tally(tag, "counts"), "level") == LEVEL)
 
 
-async def head(redis: Redis, tag: str, window: Window, bucket: model.Bucket, top: int) -> Head:
+async def counts(redis: Redis, tag: str) -> tuple[int, int]:
+    """Posts and people."""
+    kinds, _ = await _totals(redis, tag)
+    return sum(kinds.values()), await _people(redis, tag)
+
+
+async def _people(redis: Redis, tag: str) -> int:
+    return await redis.zcard(keys.tally(tag, "accounts"))
+
+
+async def _totals(redis: Redis, tag: str) -> tuple[Counter[str], Counter[str]]:
+    """Posts by kind and by platform."""
     kinds, platforms = Counter[str](), Counter[str]()
     for raw, posts in (await redis.hgetall(keys.tally(tag, "totals"))).items():
         name = text(raw)
@@ -52,16 +64,28 @@ async def head(redis: Redis, tag: str, window: Window, bucket: model.Bucket, top
             platforms[name[1:]] = int(posts)
         else:
             kinds[name] = int(posts)
-    cotags = await _ranked(redis, keys.tally(tag, "cotags"), top)
+    return kinds, platforms
+
+
+async def head(redis: Redis, tag: str, window: Window, bucket: model.Bucket, top: int) -> Head:
+    async with TaskGroup() as reads:  # the server reads while this parses
+        totals = reads.create_task(_totals(redis, tag))
+        cotags = reads.create_task(_ranked(redis, keys.tally(tag, "cotags"), top))
+        people = reads.create_task(_people(redis, tag))
+        busiest = reads.create_task(_busiest(redis, tag))
+        volume = reads.create_task(_volume(redis, tag, window, bucket))
+        top_accounts = reads.create_task(_top_accounts(redis, tag, top))
+        top_posts = reads.create_task(_top_posts(redis, tag, top))
+    kinds, platforms = totals.result()
     return Head(
         kinds=kinds,
         platforms=platforms,
-        people=await redis.zcard(keys.tally(tag, "accounts")),
-        busiest_minute=await _busiest(redis, tag),
-        volume=await _volume(redis, tag, window, bucket),
-        top_accounts=await _top_accounts(redis, tag, top),
-        top_posts=await _top_posts(redis, tag, top),
-        cohashtags=[model.CoHashtag(tag=text(other), posts=-int(n)) for other, n in cotags],
+        people=people.result(),
+        busiest_minute=busiest.result(),
+        volume=volume.result(),
+        top_accounts=top_accounts.result(),
+        top_posts=top_posts.result(),
+        cohashtags=[model.CoHashtag(tag=text(o), posts=-int(n)) for o, n in cotags.result()],
     )
 
 

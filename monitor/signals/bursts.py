@@ -56,12 +56,14 @@ def _z_scores(values: np.ndarray, windows: np.ndarray) -> np.ndarray:
     """robust_z of each value against its row of ``windows`` (rows of BASELINE_MINUTES, an even
     count), with the same arithmetic."""
     middle = BASELINE_MINUTES // 2
-    ordered = np.sort(windows, axis=1)
-    centre = (ordered[:, middle - 1] + ordered[:, middle]) / 2
-    deviations = np.sort(np.abs(ordered - centre[:, None]), axis=1)
-    spread = 1.4826 * ((deviations[:, middle - 1] + deviations[:, middle]) / 2)
+    # Sorted as float32, twice as fast and exact: counts and their deviations from a median
+    # are multiples of 1/2 far below 2**23. The arithmetic after the sorts is float64.
+    ordered = np.sort(windows.astype(np.float32), axis=1)
+    centre = (ordered[:, middle - 1].astype(float) + ordered[:, middle]) / 2
+    deviations = np.sort(np.abs(ordered - centre[:, None].astype(np.float32)), axis=1)
+    spread = 1.4826 * ((deviations[:, middle - 1].astype(float) + deviations[:, middle]) / 2)
     flat = spread == 0
-    spread[flat] = 1.253314 * deviations[flat].mean(axis=1)  # exact: deviations are k/2
+    spread[flat] = 1.253314 * deviations[flat].mean(axis=1, dtype=float)  # an exact sum
     with np.errstate(divide="ignore", invalid="ignore"):
         z: np.ndarray = (values - centre) / spread
     still_flat = spread == 0

@@ -128,8 +128,8 @@ async def matching_pairs(redis: Redis, tag: str, query: Query, window: Window) -
 class Cluster:
     members: list[str]
     weight: int  # sum of the weights of its edges (those >= K)
-    pairs: int  # matching post pairs between its members: the evidence
-    posts: int  # distinct posts in those pairs
+    pairs: int | None  # matching post pairs between its members: the evidence
+    posts: int | None  # distinct posts in those pairs (None: not counted, see Grouping)
 
 
 @dataclass
@@ -151,11 +151,18 @@ class Grouping:
             weight[where[source]] += w
         return cls(members, where, weight)
 
-    def clusters(self, pairs: list[int], posts: list[int]) -> list[Cluster]:
-        """Clusters with their evidence, largest first."""
-        found = [Cluster(members, self.weight[n], pairs[n], posts[n])
-                 for n, members in enumerate(self.members)]  # fmt: skip
-        return sorted(found, key=lambda c: (-len(c.members), -c.weight, c.members[0]))
+    def ranked(self) -> list[int]:
+        """The components, largest first (then heaviest, then by their first account)."""
+        return sorted(
+            range(len(self.members)),
+            key=lambda n: (-len(self.members[n]), -self.weight[n], self.members[n][0]),
+        )
+
+    def clusters(self, pairs: dict[int, int], posts: dict[int, int]) -> list[Cluster]:
+        """Clusters, largest first, with the evidence counted for those components that have
+        it."""
+        return [Cluster(self.members[n], self.weight[n], pairs.get(n), posts.get(n))
+                for n in self.ranked()]  # fmt: skip
 
 
 @dataclass
@@ -196,7 +203,7 @@ class Network:
             if pair.a in where and where[pair.a] == where.get(pair.b):
                 pairs[where[pair.a]] += 1
                 posts[where[pair.a]].update((pair.p, pair.q))
-        return grouping.clusters(pairs, [len(found) for found in posts])
+        return grouping.clusters(dict(enumerate(pairs)), {n: len(p) for n, p in enumerate(posts)})
 
     def summary(self) -> Summary:
         return Summary(self.query, self.edges(), self.clusters(), self.unpaired)

@@ -11,7 +11,7 @@ from typing import cast
 import orjson
 from redis.asyncio import Redis
 
-from monitor import keys
+from monitor import keys, zsets
 from monitor.signals import matching
 from monitor.signals.contentkeys import Rule
 from monitor.timewindow import Window
@@ -33,22 +33,31 @@ class CopyPaste:
 
 
 async def clusters(
-    redis: Redis, tag: str, window: Window, rule: Rule = "extended", min_accounts: int = 3
+    redis: Redis,
+    tag: str,
+    window: Window,
+    rule: Rule = "extended",
+    min_accounts: int = 3,
+    top: int | None = None,
 ) -> list[CopyPaste]:
-    """Keys posted by >= min_accounts accounts in the window, most accounts first."""
+    """Keys posted by >= min_accounts accounts in the window, most accounts first (then the
+    earliest, then by text); the first ``top`` of them when it is given."""
     code = matching.RULE_CODES[rule].encode()
     scored = cast(list[bytes], await redis.zrangebyscore(keys.cocopies(tag), min_accounts, "+inf"))
-    prefixes = [b"p" + key[len(code) :] + _SEP for key in scored if key.startswith(code + _SEP)]
-    start, end = (f"{ms:013d}".encode() for ms in (window.start_ms, window.end_ms))
-    pipe = redis.pipeline(transaction=False)
-    for prefix in prefixes:  # one round trip for every candidate's posts
-        pipe.zrangebylex(keys.coindex(tag), b"[" + prefix + start, b"[" + prefix + end + b"\1")
+    prefixes = [b"p" + key[len(code) :] for key in scored if key.startswith(code + _SEP)]
+    start, end = (f"{ms:013d}" for ms in (window.start_ms, window.end_ms))
     kept = []
-    for prefix, hits in zip(prefixes, await pipe.execute() if prefixes else [], strict=True):
-        posts = _posts(hits, len(prefix), code.decode())
+    for prefix, hits in zip(
+        prefixes, await zsets.between(redis, keys.coindex(tag), prefixes, start, end), strict=True
+    ):
+        posts = _posts(hits, len(prefix) + 1, code.decode())
         accounts = sorted({author for _, _, author in posts})
         if len(accounts) >= min_accounts:
             kept.append((posts, accounts))
+    kept.sort(key=lambda found: (-len(found[1]), found[0][0][0]))
+    if top is not None and len(kept) > top:  # and those tied with the last one shown
+        last = (len(kept[top - 1][1]), kept[top - 1][0][0][0])
+        kept = kept[:top] + [k for k in kept[top:] if (len(k[1]), k[0][0][0]) == last]
     features = (
         await redis.hmget(keys.cofeatures(tag), [posts[0][1] for posts, _ in kept]) if kept else []
     )
@@ -57,7 +66,7 @@ async def clusters(
                   [post for _, post, _ in posts], posts[0][0], posts[-1][0])
         for (posts, accounts), raw in zip(kept, features, strict=True)
     ]  # fmt: skip
-    return sorted(found, key=lambda c: (-len(c.accounts), c.first_ms, c.text))
+    return sorted(found, key=lambda c: (-len(c.accounts), c.first_ms, c.text))[:top]
 
 
 def _posts(hits: list[bytes], at: int, code: str) -> list[tuple[int, str, str]]:

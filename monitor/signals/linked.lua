@@ -9,7 +9,9 @@
 --   'r\0<b>\0<p>\0<q>'   rows that hold the pair (p, q): found through two keys, it is one pair
 --   'c\0<b>\0<p>\0<c>'   pairs of post p with posts of account c
 --   's\0<p>'             p's signature: its partner accounts, sorted '<b>\1<c>' joined by '\2'
--- edges (zset): '<b>\0<a>\0<c>' -> w(a -> c), the posts of a with a matching post of c
+--   'w\0<b>\0<a>\0<c>'   w(a -> c): the posts of a with a matching post of c
+-- edges (zset): '<b>\0<a>\0<c>\0<w>' scored w: the weight in the member too, since reading
+--   scores costs the server more than the rest of the read
 -- links (zset): '<b>\0<x>\0<y>\0<pairs>' at score 0, x before y: pairs between two accounts
 -- signatures (zset): '<a>\0<signature>\0<posts>' at score 0: an account's posts by signature
 -- Rows count as tally.lua counts posts: all once the tallies are complete; while they catch up,
@@ -73,8 +75,12 @@ function Linked:partner(b, a, p, c, step)
   local pairs_with = hincr(self.ctx.linked, 'c' .. S .. b .. S .. p .. S .. c, step)
   if pairs_with ~= (step > 0 and 1 or 0) then return end
   local edge = b .. S .. a .. S .. c
-  if tonumber(redis.call('ZINCRBY', self.ctx.edges, step, edge)) <= 0 then
-    redis.call('ZREM', self.ctx.edges, edge)
+  local weight = hincr(self.ctx.linked, 'w' .. S .. edge, step)
+  if weight - step > 0 then
+    redis.call('ZREM', self.ctx.edges, edge .. S .. string.format('%d', weight - step))
+  end
+  if weight > 0 then
+    redis.call('ZADD', self.ctx.edges, weight, edge .. S .. string.format('%d', weight))
   end
   self:sign(a, p, b .. '\1' .. c, step)
 end

@@ -4,6 +4,7 @@ grouped by signature (the accounts their pairs are with). The figures are those
 ``coordination.summaries`` gives from the pairs themselves; tests compare the two."""
 
 from collections import defaultdict
+from typing import cast
 
 from redis.asyncio import Redis
 
@@ -27,13 +28,14 @@ def query_args() -> list[int]:
 Signature = tuple[dict[str, set[str]], int]  # partner accounts by behaviour letter; posts
 
 
-async def summaries(redis: Redis, tag: str, window: Window) -> tuple[list[Summary], int]:
-    """As coordination.summaries, for a window holding everything the tag retains."""
-    kept = await zsets.scored(redis, keys.tally(tag, "edges"), Query("co-post").min_weight, "+inf")
+async def summaries(redis: Redis, tag: str, window: Window, top: int) -> tuple[list[Summary], int]:
+    """As coordination.summaries, for a window holding everything the tag retains; the
+    evidence of the first ``top`` clusters of each behaviour only."""
+    kept = await redis.zrangebyscore(keys.tally(tag, "edges"), Query("co-post").min_weight, "+inf")
     by_letter: defaultdict[str, list[tuple[str, str, int]]] = defaultdict(list)
-    for member, weight in kept:
-        letter, source, target = text(member).split(SEP)
-        by_letter[letter].append((source, target, weight))
+    for member in cast(list[bytes], kept):
+        letter, source, target, weight = text(member).split(SEP)
+        by_letter[letter].append((source, target, int(weight)))
     groupings = {}
     for behaviour in BEHAVIOURS:
         letter = matching.namespace(Query(behaviour).index)
@@ -44,12 +46,13 @@ async def summaries(redis: Redis, tag: str, window: Window) -> tuple[list[Summar
     unpaired = await coordination.unpaired(redis, tag, window)
     found = []
     for behaviour, (letter, edges, grouping) in groupings.items():
-        pairs = await _pairs(redis, tag, letter, grouping)
-        posts = [0] * len(grouping.members)
-        for account, n in grouping.where.items():
+        shown = grouping.ranked()[:top]
+        pairs = await _pairs(redis, tag, letter, grouping, shown)
+        posts = {}
+        for n in shown:
             members = set(grouping.members[n])
-            posts[n] += sum(count for partners, count in signatures[account]
-                            if partners.get(letter, set()) & members)  # fmt: skip
+            posts[n] = sum(count for account in members for partners, count in signatures[account]
+                           if partners.get(letter, set()) & members)  # fmt: skip
         found.append(Summary(Query(behaviour), edges, grouping.clusters(pairs, posts),
                              unpaired[letter]))  # fmt: skip
     inside = {letter: grouping.where.keys() for letter, _, grouping in groupings.values()}
@@ -81,11 +84,13 @@ async def _signatures(redis: Redis, tag: str, accounts: list[str]) -> dict[str, 
     return found
 
 
-async def _pairs(redis: Redis, tag: str, letter: str, grouping: Grouping) -> list[int]:
-    """Matching post pairs between members of each cluster."""
-    accounts = list(grouping.where)
+async def _pairs(
+    redis: Redis, tag: str, letter: str, grouping: Grouping, shown: list[int]
+) -> dict[int, int]:
+    """Matching post pairs between members of each cluster shown."""
+    accounts = [account for n in shown for account in grouping.members[n]]
     prefixes = [f"{letter}{SEP}{account}" for account in accounts]
-    pairs = [0] * len(grouping.members)
+    pairs = dict.fromkeys(shown, 0)
     listed = await zsets.members(redis, keys.tally(tag, "links"), prefixes)
     for account, members in zip(accounts, listed, strict=True):
         for member in members:
