@@ -101,6 +101,7 @@ if #expired_with_times > 0 then
   bulk('HDEL', records, expired)
   redis.call('ZREMRANGEBYSCORE', timeline, '-inf', bound)
 end
+ctx.linked:flush()
 tally:flush()
 if #scored > 0 or #expired_with_times > 0 then redis.call('INCR', KEYS[#KEYS]) end
 return table.concat(verdicts)

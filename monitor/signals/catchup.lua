@@ -66,6 +66,7 @@ for j, code in ipairs(LINKED_ORDER) do
   if linked.marks[code] ~= LINKED_ALL then
     linked.marks[code] = LINKED_ALL  -- counts this chunk's rows
     step(KEYS[16 + j], field, function(row, first) linked:row(code, first, row, 1) end)
+    linked:flush()
     return 0
   end
 end

@@ -117,9 +117,10 @@ function Coordination:pair(entry, key, t, f, hit, found, done)
       end
       if similar then
         local pairs_code = entry[1] .. code
-        found[pairs_code] = found[pairs_code] or {}
+        found[pairs_code] = found[pairs_code] or {rows = {}}
         table.insert(found[pairs_code], math.min(t, tq))
         table.insert(found[pairs_code], cjson.encode(row))
+        table.insert(found[pairs_code].rows, row)
       end
     end
   end
@@ -239,7 +240,9 @@ function Coordination:add(key, t, raw)
   end
   for code, scored in pairs(found) do
     zadd(self.ctx.pairs[code], scored)
-    for j = 1, #scored, 2 do self.ctx.linked:row(code, scored[j], scored[j + 1], 1) end
+    for j = 1, #scored, 2 do
+      self.ctx.linked:row(code, scored[j], scored[j + 1], 1, scored.rows[(j + 1) / 2])
+    end
   end
   local indexed = {}
   for _, entry in ipairs(f.e) do

@@ -90,11 +90,17 @@ async def _pairs(
     """Matching post pairs between members of each cluster shown."""
     accounts = [account for n in shown for account in grouping.members[n]]
     prefixes = [f"{letter}{SEP}{account}" for account in accounts]
-    pairs = dict.fromkeys(shown, 0)
-    listed = await zsets.members(redis, keys.tally(tag, "links"), prefixes)
-    for account, members in zip(accounts, listed, strict=True):
-        for member in members:
-            _, _, other, count = text(member).split(SEP)
+    inside = []  # (cluster, link) of the links between two members of one cluster
+    for account, links in zip(
+        accounts, await zsets.members(redis, keys.tally(tag, "links"), prefixes), strict=True
+    ):
+        for link in links:
+            other = text(link).split(SEP)[2]
             if grouping.where.get(other) == grouping.where[account]:
-                pairs[grouping.where[account]] += int(count)
+                inside.append((grouping.where[account], b"l" + SEP.encode() + link))
+    names = [name for _, name in inside]
+    counts = await redis.hmget(keys.tally(tag, "linked"), names) if names else []
+    pairs = dict.fromkeys(shown, 0)
+    for (n, _), count in zip(inside, counts, strict=True):
+        pairs[n] += int(count or 0)
     return pairs
