@@ -18,7 +18,6 @@ from monitor.signals.records import Record
 from monitor.timewindow import Window
 
 SEP = "\0"
-Scored = list[tuple[bytes, float]]
 
 
 class Activity(Protocol):
@@ -98,7 +97,8 @@ class FromTallies:
         pipe.hget(keys.tally(self.tag, "counts"), "series")
         pipe.get(keys.tally(self.tag, "series"))
         base, raw = await pipe.execute()
-        raw = (raw or b"").ljust(-(-len(raw or b"") // 8) * 8, b"\0")  # whole minutes
+        raw = (raw or b"") + b"\0" * (-len(raw or b"") % 8)  # whole minutes: BITFIELD may stop
+        # after a minute's posts, before its people
         both = np.frombuffer(raw, dtype=">u4").reshape(-1, 2).astype(float)
         start = first - int(base or first)  # the series starts a margin before the oldest post
         both = both[start:] if start >= 0 else np.vstack([np.zeros((-start, 2)), both])

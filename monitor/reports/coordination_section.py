@@ -93,15 +93,11 @@ def _cluster(
     )
 
 
-def _edges(found: Summary, cluster: Cluster) -> list[tuple[str, str]]:
-    members = set(cluster.members)
-    return [(a, b) for a, b, _ in found.edges if a in members and b in members]
-
-
 def evidence_command(tag: str, found: Network, cluster: Cluster) -> str:
     """The command that lists the evidence of the cluster's strongest tie (edges are heaviest
     first)."""
-    a, b = _edges(found.summary(), cluster)[0]
+    members = set(cluster.members)
+    a, b = next((a, b) for a, b, _ in found.edges() if a in members and b in members)
     return _evidence(tag, found.query.behaviour, a, b)
 
 
