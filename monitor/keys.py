@@ -104,13 +104,12 @@ def report_claim(tag: str, revision: bytes) -> str:
 TALLIES = (
     *("counts", "totals", "accounts", "talk", "urls", "cotags", "minutes", "times", "created"),
     "series",
-    *("linked", "edges", "links", "signatures"),  # networks at the default queries
 )
 
 
 def tally(tag: str, what: str) -> str:
     """What a tag's report shows over everything it retains, kept as posts arrive and leave:
-    one of TALLIES (see monitor/signals/tally.lua and linked.lua)."""
+    one of TALLIES (see monitor/signals/tally.lua)."""
     return _tag(tag, f"tally:{what}")
 
 

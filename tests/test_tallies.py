@@ -5,7 +5,7 @@ import asyncio
 import contextlib
 import random
 from collections import Counter
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from datetime import timedelta
 from pathlib import Path
 
@@ -21,7 +21,6 @@ from monitor.settings import Settings
 from monitor.signals import bursts, catchup, people, volume
 from monitor.signals.apply import Limits, apply
 from monitor.timewindow import Window
-from seeds.make_sample_campaign import START
 from tests import bench_coordination as bench
 from tests.factories import arrivals
 from tests.test_aggregator import aggregate
@@ -35,25 +34,12 @@ WINDOWS = [(None, None), ("30d", None), ("20d", None)]  # all retained, in hour 
 
 def sample() -> list[Post]:
     """The sample campaign, where its most active account renamed itself for its newest post
-    (so that the handle shown is the newest, whatever order posts arrive in), with three
-    accounts sharing two links at once (a pair found through two keys is one pair)."""
+    (so that the handle shown is the newest, whatever order posts arrive in)."""
     posts = [parse_line(line) for line in SAMPLE.read_bytes().splitlines()]
     busiest = Counter(p.author_id for p in posts if "irgcoutofiraq" in p.tags).most_common(1)[0][0]
     newest = max((p for p in posts if p.author_id == busiest), key=lambda p: p.created_at)
     renamed = newest.model_copy(update={"author_handle": RENAMED})
-    return [renamed if p is newest else p for p in posts] + list(_two_links())
-
-
-def _two_links() -> Iterator[Post]:
-    for round_ in range(3):
-        for n in range(3):
-            yield Post(
-                platform="mastodon", id=f"two-links-{round_}-{n}", author_id=f"linker-{n}",
-                author_handle=f"linker{n}", created_at=START + timedelta(hours=round_, seconds=n),
-                text=f"{' '.join(['read'] * n)} round {round_} of {n} #IRGCOutOfIraq",
-                hashtags=["IRGCOutOfIraq"],
-                links=[f"https://a.example/{round_}", f"https://b.example/{round_}"],
-            )  # fmt: skip
+    return [renamed if p is newest else p for p in posts]
 
 
 @contextlib.asynccontextmanager
@@ -86,11 +72,9 @@ async def assert_tallies_agree(redis: Redis, buckets: set[str] | None = None) ->
                 buckets.add(report.bucket)
 
 
-@pytest.mark.parametrize("max_matches", [100, 3])  # 3: keys turn viral, and pairs are purged
 async def test_tallies_agree_with_records_whatever_the_arrival_order(
-    redis: Redis, settings: Settings, max_matches: int
+    redis: Redis, settings: Settings
 ) -> None:
-    settings = settings.model_copy(update={"coordination_max_matches": max_matches})
     await watchlist.add(redis, "default", TAGS)
     posts = sample()
     random.Random(7).shuffle(posts)
@@ -103,12 +87,7 @@ async def test_tallies_agree_with_records_whatever_the_arrival_order(
     assert report.posts.total == await redis.zcard(keys.timeline("irgcoutofiraq"))
     assert report.top_posts[0].people_talking > 1 and report.cohashtags
     assert report.top_accounts[0].handle == RENAMED
-    assert report.coordination is not None
-    networks = report.coordination.networks
-    assert report.coordination.matched_posts_share > 0
-    clusters = [c for n in networks for c in n.clusters]
-    assert clusters and all(c.evidence_pairs > 0 and c.posts > 1 for c in clusters)
-    assert (sum(n.unpaired_viral_posts for n in networks) > 0) == (max_matches == 3)
+    assert report.coordination is not None and report.coordination.bursts
 
 
 async def test_tallies_follow_retention_as_posts_leave(redis: Redis, settings: Settings) -> None:
@@ -181,26 +160,13 @@ async def test_tallies_catch_up_with_posts_from_before_them_while_posts_come_and
         await redis.delete(*(keys.tally(tag, what) for what in keys.TALLIES))
     late = posts[1500:]
     random.Random(3).shuffle(late)  # older and newer than the catch-up's mark, some expiring
-    steps, phases = 0, set()
+    steps = 0
     while not all([await catchup.step(redis, tag, chunk=37) for tag in TAGS]):
         steps += 1
-        upto = await redis.hget(keys.tally("irgcoutofiraq", "counts"), "upto")
-        phases.add("pairs" if upto == b"~" else "posts" if upto else "done")
-        await applied(redis, settings, late[steps * 12 : (steps + 1) * 12], batch=5)
-    assert {"posts", "pairs"} <= phases and (steps + 1) * 12 < len(late)  # arrivals in both
-    assert not await tallied.current(redis, "blacklistirgc")  # not watched
-    await applied(redis, settings, late[(steps + 1) * 12 :], batch=50)
+        await applied(redis, settings, late[steps * 60 : (steps + 1) * 60], batch=20)
+    assert steps > 5 and not await tallied.current(redis, "blacklistirgc")  # not watched
+    await applied(redis, settings, late[(steps + 1) * 60 :], batch=50)
     await assert_tallies_agree(redis)
-    last = max(posts, key=lambda p: p.created_at)
-    later = Post.model_validate(last.model_dump() | {
-        "id": "later", "created_at": last.created_at + timedelta(days=9),
-        "hashtags": ["IRGCOutOfIraq", "Iraq"],
-    })  # fmt: skip
-    await applied(redis, settings, [later], batch=1)  # every other post leaves
-    for tag in ("irgcoutofiraq", "iraq"):
-        assert await redis.zcard(keys.timeline(tag)) == 1
-        networks = ("linked", "edges", "links", "signatures")
-        assert not await redis.exists(*(keys.tally(tag, what) for what in networks)), tag
 
 
 async def test_aggregators_bring_tallies_up_to_date_by_themselves(

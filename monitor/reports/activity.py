@@ -13,7 +13,7 @@ from redis.asyncio import Redis
 
 from monitor import keys, zsets
 from monitor.connection import text
-from monitor.signals import bursts, cohorts, coordination, linked, people, volume
+from monitor.signals import bursts, cohorts, coordination, people, volume
 from monitor.signals.records import Record
 from monitor.timewindow import Window
 
@@ -36,9 +36,9 @@ class Activity(Protocol):
     async def times_of(self, authors: set[str]) -> dict[str, list[int]]:
         """Each account id's post times (on any platform), in order."""
 
-    async def networks(self, top: int) -> tuple[list[coordination.Summary], int]:
-        """Each behaviour's network at its default query, with the evidence of its first
-        ``top`` clusters at least, and the posts matched between accounts of its clusters."""
+    async def networks(self) -> tuple[list[coordination.Summary], int]:
+        """Each behaviour's network at its default query, and the posts matched between
+        accounts of its clusters (from the window's pairs, for either source)."""
 
     async def handles_of(self, authors: set[str]) -> dict[str, str | None]:
         """The handle each account id's newest post gives."""
@@ -77,7 +77,7 @@ class FromRecords:
                 times[r.author_id].append(r.t_ms)
         return dict(times)
 
-    async def networks(self, top: int) -> tuple[list[coordination.Summary], int]:
+    async def networks(self) -> tuple[list[coordination.Summary], int]:
         return await coordination.summaries(self.redis, self.tag, self.window)
 
     async def handles_of(self, authors: set[str]) -> dict[str, str | None]:
@@ -138,8 +138,8 @@ class FromTallies:
                 found[author] = sorted(int(m.split(b"\0", 3)[2]) for m in members)
         return found
 
-    async def networks(self, top: int) -> tuple[list[coordination.Summary], int]:
-        return await linked.summaries(self.redis, self.tag, self.window, top)
+    async def networks(self) -> tuple[list[coordination.Summary], int]:
+        return await coordination.summaries(self.redis, self.tag, self.window)
 
     async def handles_of(self, authors: set[str]) -> dict[str, str | None]:
         """From the account's newest post: its platforms are in its 'times' members (ordered by

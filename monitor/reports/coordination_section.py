@@ -81,7 +81,6 @@ def _cluster(
     window_ms = found.query.window_s * 1000
     baseline = coactivity_of(times, cluster.members, edges, window_ms)
     a, b = edges[0]  # the strongest tie: edges are heaviest first
-    assert cluster.pairs is not None and cluster.posts is not None  # counted for those shown
     return model.CoordinationCluster(
         size=len(cluster.members),
         members=[model.Member(id=m, handle=handles.get(m)) for m in cluster.members],
@@ -127,7 +126,7 @@ async def section(
 ) -> model.Coordination:
     # Reads that do not wait on each other overlap, so the server works while this parses.
     (found, matched), copies, series, found_cohorts = await asyncio.gather(
-        activity.networks(top),
+        activity.networks(),
         copypaste.clusters(redis, tag, window, min_accounts=COPY_PASTE_MIN_ACCOUNTS, top=top),
         activity.series(first_ms // MINUTE_MS),
         activity.cohorts(),

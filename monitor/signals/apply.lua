@@ -1,14 +1,13 @@
 -- Applies one batch of posts to one tag's state, atomically, in that tag's hash slot.
 -- KEYS: timeline, records, volume, spellings, coordination index, coordination features,
 -- unpaired (viral) posts, posts per (content key, author), accounts per content key, then one
--- pairs key per coordination index, the fourteen tally keys (keys.TALLIES: tally.lua's, then
--- linked.lua's), and last the tag's revision counter.
+-- pairs key per coordination index, the ten tally keys (see tally.lua), and last the tag's
+-- revision counter.
 -- ARGV: retention_ms, the batch's newest post time (ms), the posts as one JSON array of
 -- [post key, time ms, volume kind field, volume platform field, spelling, record, features
 -- JSON or null], the largest coordination window (ms), the lowest co-similar threshold as
 -- numerator and denominator, the codes of the pairs sets (JSON), in the order of KEYS, and the
--- most posts one key may have in one bucket before it is viral there, the tag, and the default
--- query's window (ms) and co-similar threshold as numerator and denominator.
+-- most posts one key may have in one bucket before it is viral there, and the tag.
 -- A post is applied only if its key is new to the timeline (exactly-once effect) and it is not
 -- older than the tag's newest post minus retention. Returns one letter per post, in order:
 -- n (new), d (seen before), o (too old to keep).
@@ -21,19 +20,14 @@ local ctx = {index = KEYS[5], features = KEYS[6], saturated = KEYS[7], authors =
              cap = tonumber(ARGV[8]), pairs = {}}
 for j, name in ipairs(cjson.decode(ARGV[7])) do ctx.pairs[name] = KEYS[9 + j] end
 local coordination = Coordination.new(ctx)
-local tallied = #KEYS - 14
-local tally_keys = {counts = KEYS[tallied], totals = KEYS[tallied + 1],
-                    accounts = KEYS[tallied + 2], talk = KEYS[tallied + 3],
-                    urls = KEYS[tallied + 4], cotags = KEYS[tallied + 5],
-                    minutes = KEYS[tallied + 6], times = KEYS[tallied + 7],
-                    created = KEYS[tallied + 8], series = KEYS[tallied + 9],
-                    linked = KEYS[tallied + 10], edges = KEYS[tallied + 11],
-                    links = KEYS[tallied + 12], signatures = KEYS[tallied + 13],
-                    timeline = timeline, tag = ARGV[9],
-                    window = tonumber(ARGV[10]), num = tonumber(ARGV[11]), den = tonumber(ARGV[12]),
-                    empty = redis.call('EXISTS', timeline) == 0}
-local tally = Tally.new(tally_keys)
-ctx.linked = Linked.new(tally_keys, tally.on)
+local tallied = #KEYS - 10
+local tally = Tally.new({counts = KEYS[tallied], totals = KEYS[tallied + 1],
+                         accounts = KEYS[tallied + 2], talk = KEYS[tallied + 3],
+                         urls = KEYS[tallied + 4], cotags = KEYS[tallied + 5],
+                         minutes = KEYS[tallied + 6], times = KEYS[tallied + 7],
+                         created = KEYS[tallied + 8], series = KEYS[tallied + 9],
+                         timeline = timeline, tag = ARGV[9],
+                         empty = redis.call('EXISTS', timeline) == 0})
 local CHUNK = 1000  -- arguments per bulk call stay far below Lua's stack limit
 
 local top = redis.call('ZREVRANGE', timeline, 0, 0, 'WITHSCORES')
@@ -101,7 +95,6 @@ if #expired_with_times > 0 then
   bulk('HDEL', records, expired)
   redis.call('ZREMRANGEBYSCORE', timeline, '-inf', bound)
 end
-ctx.linked:flush()
 tally:flush()
 if #scored > 0 or #expired_with_times > 0 then redis.call('INCR', KEYS[#KEYS]) end
 return table.concat(verdicts)

@@ -18,13 +18,11 @@ from redis.asyncio import Redis
 
 from monitor import connection, keys
 from monitor.settings import Settings
-from monitor.signals import linked, matching
+from monitor.signals import matching
 from monitor.signals.records import Arrival
 
 _HERE = Path(__file__).parent
-_SCRIPT = "".join(
-    (_HERE / f"{name}.lua").read_text() for name in ("coordinate", "tally", "linked", "apply")
-)
+_SCRIPT = "".join((_HERE / f"{name}.lua").read_text() for name in ("coordinate", "tally", "apply"))
 _VERDICTS = {"n": "new", "o": "too_old", "d": "duplicate"}
 _RANK = {"unwatched": 0, "duplicate": 1, "too_old": 2, "new": 3}  # a post new to any tag is new
 
@@ -139,8 +137,7 @@ async def apply(redis: Redis, batches: Batch, watched: set[str], limits: Limits)
             for start in range(0, len(share.rows), SCRIPT_POSTS):
                 rows = share.rows[start : start + SCRIPT_POSTS]
                 orders.append(share.order[start : start + SCRIPT_POSTS])
-                args = [limits.retention_ms, share.newest, orjson.dumps(rows), *limits.args(), tag,
-                        *linked.query_args()]  # fmt: skip
+                args = [limits.retention_ms, share.newest, orjson.dumps(rows), *limits.args(), tag]
                 calls.append((keys.tag_keys(tag, matching.INDEXES), args))
         for order, letters in zip(orders, await _run(redis, calls), strict=True):
             for index, letter in zip(order, letters.decode(), strict=True):

@@ -1,26 +1,20 @@
 """Tallies for a tag whose posts arrived before them (an upgrade): the aggregators count its
-retained posts, then its pairs, into them a chunk at a time, oldest first, while new posts keep
-arriving; the tag's reports read its records until they are complete (see tally.lua, linked.lua
-and catchup.lua)."""
+retained posts into them a chunk at a time, oldest first, while new posts keep arriving; the
+tag's reports read its records until they are complete (see tally.lua and catchup.lua)."""
 
 from pathlib import Path
 
 from redis.asyncio import Redis
 
 from monitor import connection, keys
-from monitor.signals import linked
 
 CHUNK = 500  # posts a call: each holds the server for some 50 ms, as an apply call may
 _HERE = Path(__file__).parent
-_SCRIPT = "".join((_HERE / f"{name}.lua").read_text() for name in ("tally", "linked", "catchup"))
+_SCRIPT = (_HERE / "tally.lua").read_text() + (_HERE / "catchup.lua").read_text()
 
 
 async def step(redis: Redis, tag: str, chunk: int = CHUNK) -> bool:
-    """Count the next chunk of the tag's posts or pairs; True once its tallies are complete."""
-    names = [
-        *(keys.timeline(tag), keys.records(tag)),
-        *(keys.tally(tag, what) for what in keys.TALLIES),
-        *(keys.copairs(tag, index) for index in linked.INDEXES),
-    ]
+    """Count the next chunk of the tag's posts; True once its tallies are complete."""
+    names = [keys.timeline(tag), keys.records(tag), *(keys.tally(tag, t) for t in keys.TALLIES)]
     counted = connection.script(redis, _SCRIPT)
-    return bool(await counted(keys=names, args=[tag, chunk, *linked.query_args()], client=redis))
+    return bool(await counted(keys=names, args=[tag, chunk], client=redis))

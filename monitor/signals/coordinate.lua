@@ -42,8 +42,7 @@ local Coordination = {}
 Coordination.__index = Coordination
 
 -- ctx: the keys (index, features, saturated, authors, copies, pairs by '<namespace><rule
--- code>'), the window W in ms, the lowest co-similar threshold as num/den, cap, and `linked`,
--- told of each pair row added and removed (see linked.lua).
+-- code>'), the window W in ms, the lowest co-similar threshold as num/den, and cap.
 function Coordination.new(ctx)
   return setmetatable({ctx = ctx, cache = {}, loads = {}, hits = {}, sets = {}}, Coordination)
 end
@@ -116,11 +115,10 @@ function Coordination:pair(entry, key, t, f, hit, found, done)
         row[8], row[9] = shared, union
       end
       if similar then
-        local pairs_code = entry[1] .. code
-        found[pairs_code] = found[pairs_code] or {rows = {}}
-        table.insert(found[pairs_code], math.min(t, tq))
-        table.insert(found[pairs_code], cjson.encode(row))
-        table.insert(found[pairs_code].rows, row)
+        local pairs_key = self.ctx.pairs[entry[1] .. code]
+        found[pairs_key] = found[pairs_key] or {}
+        table.insert(found[pairs_key], math.min(t, tq))
+        table.insert(found[pairs_key], cjson.encode(row))
       end
     end
   end
@@ -166,9 +164,8 @@ function Coordination:purge(entry, bucket)
     local t = tonumber(string.sub(hit, AT, AT + 12))
     redis.call('ZADD', self.ctx.saturated, t, entry[1] .. SEP .. cjson.decode(string.sub(hit, AT + 14))[1])
   end
-  for _, rule in ipairs(entry[3] == '-' and {'-'} or {'t', 'e'}) do
-    local code = entry[1] .. rule
-    local pairs_key, drop = self.ctx.pairs[code], {}
+  for _, code in ipairs(entry[3] == '-' and {'-'} or {'t', 'e'}) do
+    local pairs_key, drop = self.ctx.pairs[entry[1] .. code], {}
     local gone = redis.call('ZRANGEBYSCORE', pairs_key, start - window, stop, 'WITHSCORES')
     local named = '"' .. entry[2] .. '"'  -- hex digests need no escaping in JSON
     for j = 1, #gone, 2 do
@@ -179,13 +176,10 @@ function Coordination:purge(entry, bucket)
         local inside = (first >= start and first <= stop) or (second >= start and second <= stop)
         if pair[6] == entry[2] and inside then
           table.insert(drop, gone[j])
-          self.ctx.linked:row(code, first, gone[j], -1)
-          local other = entry[1] == 's' and self:other_token(pair, rule, entry[2])
+          local other = entry[1] == 's' and self:other_token(pair, code, entry[2])
           if other then
             pair[6] = other
-            local again = cjson.encode(pair)
-            redis.call('ZADD', pairs_key, first, again)
-            self.ctx.linked:row(code, first, again, 1)
+            redis.call('ZADD', pairs_key, first, cjson.encode(pair))
           end
         end
       end
@@ -238,12 +232,7 @@ function Coordination:add(key, t, raw)
       end
     end
   end
-  for code, scored in pairs(found) do
-    zadd(self.ctx.pairs[code], scored)
-    for j = 1, #scored, 2 do
-      self.ctx.linked:row(code, scored[j], scored[j + 1], 1, scored.rows[(j + 1) / 2])
-    end
-  end
+  for pairs_key, scored in pairs(found) do zadd(pairs_key, scored) end
   local indexed = {}
   for _, entry in ipairs(f.e) do
     table.insert(indexed, 0)
@@ -294,11 +283,7 @@ function Coordination:expire(expired_with_times, cutoff)
       self:count_copies(f, -1)
     end
   end
-  for code, pairs_key in pairs(self.ctx.pairs) do
-    if self.ctx.linked:watches(code) then
-      local gone = redis.call('ZRANGEBYSCORE', pairs_key, '-inf', bound, 'WITHSCORES')
-      for j = 1, #gone, 2 do self.ctx.linked:row(code, tonumber(gone[j + 1]), gone[j], -1) end
-    end
+  for _, pairs_key in pairs(self.ctx.pairs) do
     redis.call('ZREMRANGEBYSCORE', pairs_key, '-inf', bound)
   end
   redis.call('ZREMRANGEBYSCORE', self.ctx.saturated, '-inf', bound)

@@ -128,41 +128,8 @@ async def matching_pairs(redis: Redis, tag: str, query: Query, window: Window) -
 class Cluster:
     members: list[str]
     weight: int  # sum of the weights of its edges (those >= K)
-    pairs: int | None  # matching post pairs between its members: the evidence
-    posts: int | None  # distinct posts in those pairs (None: not counted, see Grouping)
-
-
-@dataclass
-class Grouping:
-    """The connected components of kept edges, with the sum of their edges' weights."""
-
-    members: list[list[str]]  # each sorted
-    where: dict[str, int]  # account -> its component
-    weight: list[int]
-
-    @classmethod
-    def of(cls, edges: list[tuple[str, str, int]]) -> "Grouping":
-        graph: nx.Graph[str] = nx.Graph()
-        graph.add_edges_from((a, b) for a, b, _ in edges)
-        members = [sorted(component) for component in nx.connected_components(graph)]
-        where = {account: n for n, component in enumerate(members) for account in component}
-        weight = [0] * len(members)
-        for source, _, w in edges:
-            weight[where[source]] += w
-        return cls(members, where, weight)
-
-    def ranked(self) -> list[int]:
-        """The components, largest first (then heaviest, then by their first account)."""
-        return sorted(
-            range(len(self.members)),
-            key=lambda n: (-len(self.members[n]), -self.weight[n], self.members[n][0]),
-        )
-
-    def clusters(self, pairs: dict[int, int], posts: dict[int, int]) -> list[Cluster]:
-        """Clusters, largest first, with the evidence counted for those components that have
-        it."""
-        return [Cluster(self.members[n], self.weight[n], pairs.get(n), posts.get(n))
-                for n in self.ranked()]  # fmt: skip
+    pairs: int  # matching post pairs between its members: the evidence
+    posts: int  # distinct posts in those pairs
 
 
 @dataclass
@@ -195,15 +162,21 @@ class Network:
 
     def clusters(self) -> list[Cluster]:
         """Connected components of the kept edges, largest first."""
-        grouping = Grouping.of(self.edges())
-        where = grouping.where
-        pairs = [0] * len(grouping.members)
-        posts: list[set[str]] = [set() for _ in grouping.members]
+        graph: nx.Graph[str] = nx.Graph()
+        graph.add_edges_from((a, b) for a, b, _ in self.edges())
+        components = [sorted(members) for members in nx.connected_components(graph)]
+        where = {account: n for n, members in enumerate(components) for account in members}
+        weight, pairs = [0] * len(components), [0] * len(components)
+        posts: list[set[str]] = [set() for _ in components]
+        for source, _, w in self.edges():
+            weight[where[source]] += w
         for pair in self.pairs:
             if pair.a in where and where[pair.a] == where.get(pair.b):
                 pairs[where[pair.a]] += 1
                 posts[where[pair.a]].update((pair.p, pair.q))
-        return grouping.clusters(dict(enumerate(pairs)), {n: len(p) for n, p in enumerate(posts)})
+        found = [Cluster(members, weight[n], pairs[n], len(posts[n]))
+                 for n, members in enumerate(components)]  # fmt: skip
+        return sorted(found, key=lambda c: (-len(c.members), -c.weight, c.members[0]))
 
     def summary(self) -> Summary:
         return Summary(self.query, self.edges(), self.clusters(), self.unpaired)

@@ -7,10 +7,8 @@
 --                                      before (or with another level) is reported from its
 --                                      records while they catch up (catchup.lua): then it is
 --                                      TALLY_LEVEL .. '<', and they hold the posts up to
---   'upto'                             '<time, 13 digits>\0<post>' (nothing when empty, '~'
---                                      when all), counting those as they arrive and leave,
---                                      not the others; and the pairs up to
---   'pairs\0<code>'                    '<time, 13 digits>\0<pairs row>' (see linked.lua)
+--   'upto'                             '<time, 13 digits>\0<post>' (nothing when empty),
+--                                      counting those as they arrive and leave, not the others
 --   'h\0<account>'                     [time, post, handle] of the account's newest post
 --   'v\0<h|d>\0<bucket>\0<kind>'       posts by kind per hour or day (minutes: the volume hash)
 --   'b\0<m|h|d>\0<bucket>\0<account>'  an account's posts per minute, hour or day
@@ -42,16 +40,15 @@ local BUCKET_MS = {m = 60000, h = 3600000, d = 86400000}
 local DAY_MS, NEW_DAYS = 86400000, 30  -- monitor.signals.cohorts
 local SERIES_MARGIN, SERIES_BYTES = 10080, 8  -- a week of minutes; two u32 a minute
 
--- Every tally key empty: this file's and linked.lua's. UNLINK frees them in the background,
--- where DEL would hold the server for seconds on a tag of a million posts.
+-- Every tally key empty. UNLINK frees them in the background, where DEL would hold the server
+-- for seconds on a tag of a million posts.
 local function tally_reset(ctx)
   redis.call('UNLINK', ctx.counts, ctx.totals, ctx.accounts, ctx.talk, ctx.urls, ctx.cotags,
-             ctx.minutes, ctx.times, ctx.created, ctx.series, ctx.linked, ctx.edges, ctx.links,
-             ctx.signatures)
+             ctx.minutes, ctx.times, ctx.created, ctx.series)
 end
 
 -- ctx: the keys above (counts, totals, accounts, talk, urls, cotags, minutes, times, created,
--- series), linked.lua's (linked, edges, links, signatures) and the tag's timeline,
+-- series) and the tag's timeline,
 -- the tag, and whether its timeline is empty (its first posts are arriving: tallies start over).
 function Tally.new(ctx)
   if ctx.empty then
