@@ -203,11 +203,11 @@ async def test_the_minute_series_follows_posts_from_months_apart(
         await aggregate(redis, settings, batch, batch=100)
         first = (await build.span(redis, tag) or (0, 0))[0] // 60_000
         window = Window(0, 2**42)
-        kept = await FromTallies(redis, tag, window, 0, 0).series(first)
+        kept = await FromTallies(redis, tag, 0, 0).series(first)
         async with records_only(redis, tag):
             minutes = await volume.minutes(redis, tag, window)
             records = await people.in_window(redis, tag, window)
-        counted = await FromRecords(redis, tag, window, records, minutes).series(first)
+        counted = await FromRecords(records, minutes).series(first)
         assert len(records) == retained * 1500
         assert kept.first == counted.first and len(kept.posts) == len(counted.posts) > 10_000
         assert (kept.posts == counted.posts).all() and (kept.people == counted.people).all()

@@ -13,9 +13,8 @@ from redis.asyncio import Redis
 
 from monitor import keys, zsets
 from monitor.connection import text
-from monitor.signals import bursts, cohorts, coordination, people, volume
+from monitor.signals import bursts, cohorts, people, volume
 from monitor.signals.records import Record
-from monitor.timewindow import Window
 
 SEP = "\0"
 
@@ -36,19 +35,12 @@ class Activity(Protocol):
     async def times_of(self, authors: set[str]) -> dict[str, list[int]]:
         """Each account id's post times (on any platform), in order."""
 
-    async def networks(self) -> tuple[list[coordination.Summary], int]:
-        """Each behaviour's network at its default query, and the posts matched between
-        accounts of its clusters (from the window's pairs, for either source)."""
-
     async def handles_of(self, authors: set[str]) -> dict[str, str | None]:
         """The handle each account id's newest post gives."""
 
 
 @dataclass
 class FromRecords:
-    redis: Redis
-    tag: str
-    window: Window
     records: Sequence[Record]  # oldest first
     by_minute: dict[int, volume.Minute]
 
@@ -77,9 +69,6 @@ class FromRecords:
                 times[r.author_id].append(r.t_ms)
         return dict(times)
 
-    async def networks(self) -> tuple[list[coordination.Summary], int]:
-        return await coordination.summaries(self.redis, self.tag, self.window)
-
     async def handles_of(self, authors: set[str]) -> dict[str, str | None]:
         return {r.author_id: r.handle for r in self.records if r.author_id in authors}
 
@@ -88,7 +77,6 @@ class FromRecords:
 class FromTallies:
     redis: Redis
     tag: str
-    window: Window  # holds everything the tag retains
     total: int
     people: int
 
@@ -137,9 +125,6 @@ class FromTallies:
             if members:
                 found[author] = sorted(int(m.split(b"\0", 3)[2]) for m in members)
         return found
-
-    async def networks(self) -> tuple[list[coordination.Summary], int]:
-        return await coordination.summaries(self.redis, self.tag, self.window)
 
     async def handles_of(self, authors: set[str]) -> dict[str, str | None]:
         """From the account's newest post: its platforms are in its 'times' members (ordered by

@@ -52,7 +52,7 @@ async def tag_report(
     everything = window.start_ms <= limits[0] and limits[1] <= window.end_ms
     activity: Activity
     if everything and await tallied.current(redis, tag):
-        activity = FromTallies(redis, tag, window, *await tallied.counts(redis, tag))
+        activity = FromTallies(redis, tag, *await tallied.counts(redis, tag))
         head, coordination = await asyncio.gather(  # the server reads while this parses
             tallied.head(redis, tag, window, bucket, top),
             coordination_section.section(redis, tag, window, limits[0], activity, top),
@@ -61,7 +61,7 @@ async def tag_report(
         minutes = await volume.minutes(redis, tag, window)
         records = await people.in_window(redis, tag, window)
         head = _head(tag, window, bucket, minutes, records, top)
-        activity = FromRecords(redis, tag, window, records, minutes)
+        activity = FromRecords(records, minutes)
         coordination = await coordination_section.section(
             redis, tag, window, limits[0], activity, top
         )
