@@ -191,15 +191,16 @@ def weights(pairs: list[Pair]) -> dict[tuple[str, str], int]:
     return {edge: len(posts) for edge, posts in matched.items()}
 
 
-async def network(
-    redis: Redis, tag: str, query: Query, window: Window, handles: bool = True
-) -> Network:
-    pairs = await matching_pairs(redis, tag, query, window)
-    found = Network(query, weights(pairs), pairs)
-    if handles:
-        found.handles = await _handles(redis, tag, found)
+async def network(redis: Redis, tag: str, query: Query, window: Window) -> Network:
+    found = await _from_pairs(redis, tag, query, window)
+    found.handles = await _handles(redis, tag, found)
     found.unpaired = (await unpaired(redis, tag, window))[matching.namespace(query.index)]
     return found
+
+
+async def _from_pairs(redis: Redis, tag: str, query: Query, window: Window) -> Network:
+    pairs = await matching_pairs(redis, tag, query, window)
+    return Network(query, weights(pairs), pairs)
 
 
 async def summaries(redis: Redis, tag: str, window: Window) -> tuple[list[Summary], int]:
@@ -207,8 +208,11 @@ async def summaries(redis: Redis, tag: str, window: Window) -> tuple[list[Summar
     accounts of its clusters (in any behaviour), from the pairs in the window."""
     matched: set[str] = set()
     found = []
+    viral = await unpaired(redis, tag, window)
     for behaviour in BEHAVIOURS:
-        network_ = await network(redis, tag, Query(behaviour), window, handles=False)
+        query = Query(behaviour)
+        network_ = await _from_pairs(redis, tag, query, window)
+        network_.unpaired = viral[matching.namespace(query.index)]
         summary = network_.summary()
         inside = {m for c in summary.clusters for m in c.members}
         matched.update(post for p in network_.pairs if p.a in inside and p.b in inside

@@ -54,10 +54,14 @@ async def clusters(
         accounts = sorted({author for _, _, author in posts})
         if len(accounts) >= min_accounts:
             kept.append((posts, accounts))
-    kept.sort(key=lambda found: (-len(found[1]), found[0][0][0]))
-    if top is not None and len(kept) > top:  # and those tied with the last one shown
-        last = (len(kept[top - 1][1]), kept[top - 1][0][0][0])
-        kept = kept[:top] + [k for k in kept[top:] if (len(k[1]), k[0][0][0]) == last]
+
+    def rank(found: tuple[list[tuple[int, str, str]], list[str]]) -> tuple[int, int]:
+        posts, accounts = found
+        return -len(accounts), posts[0][0]  # most accounts, then the earliest
+
+    kept.sort(key=rank)
+    if top is not None and len(kept) > top:  # texts for those shown, and any tied with the last
+        kept = kept[:top] + [k for k in kept[top:] if rank(k) == rank(kept[top - 1])]
     features = (
         await redis.hmget(keys.cofeatures(tag), [posts[0][1] for posts, _ in kept]) if kept else []
     )

@@ -231,7 +231,9 @@ function Tally:count_series(deltas)
     self:rebase(base, lowest - SERIES_MARGIN)
     base = lowest - SERIES_MARGIN
   end
+  local left = false
   for minute, delta in pairs(deltas) do
+    left = left or delta[1] < 0
     for j, step in ipairs(delta) do
       if step ~= 0 then
         local at = string.format('#%d', 2 * (minute - base) + j - 1)
@@ -242,6 +244,7 @@ function Tally:count_series(deltas)
   for first = 1, #ops, 1000 do
     redis.call('BITFIELD', ctx.series, unpack(ops, first, math.min(first + 999, #ops)))
   end
+  if not left then return end  -- only posts leaving move the oldest minute on
   local oldest = redis.call('ZRANGE', ctx.timeline, 0, 0, 'WITHSCORES')[2]
   local first_minute = oldest and math.floor(tonumber(oldest) / 60000)
   if first_minute and first_minute - base > 2 * SERIES_MARGIN then
