@@ -101,9 +101,11 @@ def report_claim(tag: str, revision: bytes) -> str:
     return _tag(tag, f"reports:claim:{revision.decode()}")
 
 
+# The coordination indexes a report's networks read, as pair logs (monitor/signals/pairlog.lua).
+LOGGED = ("co-post:extended", "co-repost", "co-link:extended", "co-reply", "co-similar:extended")
 TALLIES = (
     *("counts", "totals", "accounts", "talk", "urls", "cotags", "minutes", "times", "created"),
-    "series",
+    *("series", "names", *(f"log:{index}" for index in LOGGED)),
 )
 
 

@@ -3,6 +3,7 @@ the same report built from the tag's records, however the posts arrive and leave
 
 import asyncio
 import contextlib
+import itertools
 import random
 from collections import Counter
 from collections.abc import AsyncIterator
@@ -18,7 +19,7 @@ from monitor.models import Post
 from monitor.reports import build, model, tallied
 from monitor.reports.activity import FromRecords, FromTallies
 from monitor.settings import Settings
-from monitor.signals import bursts, catchup, people, volume
+from monitor.signals import bursts, catchup, coordination, pairlog, people, volume
 from monitor.signals.apply import Limits, apply
 from monitor.timewindow import Window
 from tests import bench_coordination as bench
@@ -149,8 +150,9 @@ async def test_a_tag_without_current_tallies_is_reported_from_records(
     assert await build.tag_report(redis, "irgcoutofiraq") != report
 
 
+@pytest.mark.parametrize("chunk", [37, 5])  # 5: fewer than the pairs sharing one score
 async def test_tallies_catch_up_with_posts_from_before_them_while_posts_come_and_go(
-    redis: Redis, settings: Settings
+    redis: Redis, settings: Settings, chunk: int
 ) -> None:
     settings = settings.model_copy(update={"retention_days": 1.5})
     await watchlist.add(redis, "default", TAGS)
@@ -160,12 +162,16 @@ async def test_tallies_catch_up_with_posts_from_before_them_while_posts_come_and
         await redis.delete(*(keys.tally(tag, what) for what in keys.TALLIES))
     late = posts[1500:]
     random.Random(3).shuffle(late)  # older and newer than the catch-up's mark, some expiring
-    steps = 0
-    while not all([await catchup.step(redis, tag, chunk=37) for tag in TAGS]):
+    steps, while_pairs_convert = 0, 0
+    counts = keys.tally("irgcoutofiraq", "counts")
+    while not all([await catchup.step(redis, tag, chunk=chunk) for tag in TAGS]):
         steps += 1
-        await applied(redis, settings, late[steps * 60 : (steps + 1) * 60], batch=20)
+        arriving = late[steps * 12 : (steps + 1) * 12]
+        while_pairs_convert += bool(arriving and await redis.hget(counts, "logs"))
+        await applied(redis, settings, arriving, batch=5)
     assert steps > 5 and not await tallied.current(redis, "blacklistirgc")  # not watched
-    await applied(redis, settings, late[(steps + 1) * 60 :], batch=50)
+    assert while_pairs_convert > 3 or chunk == 5
+    await applied(redis, settings, late[(steps + 1) * 12 :], batch=50)
     await assert_tallies_agree(redis)
 
 
@@ -213,3 +219,50 @@ async def test_the_minute_series_follows_posts_from_months_apart(
         assert (kept.posts == counted.posts).all() and (kept.people == counted.people).all()
         assert bursts.bursts(kept), "the planted cells burst"
         assert await build.tag_report(redis, tag, top=25) == await from_records(redis, tag, None)
+
+
+async def assert_logs_agree(redis: Redis, tag: str) -> None:
+    """The networks from the pair logs are those from the pairs sets, over all a tag retains
+    and over its last six hours."""
+    oldest, newest = await build.span(redis, tag) or (0, 0)
+    for window in (Window(oldest, newest), Window(newest - 6 * 3_600_000, newest)):
+        from_logs = await pairlog.summaries(redis, tag, window, oldest)
+        assert from_logs == await coordination.summaries(redis, tag, window), (tag, window)
+
+
+async def test_pair_logs_follow_viral_keys_and_retention(redis: Redis, settings: Settings) -> None:
+    """Pairs dropped as their key turns viral are logged as dropped; the logs are rewritten once
+    dead records outnumber live ones, and never hold more than that."""
+    settings = settings.model_copy(update={"coordination_max_matches": 4, "retention_days": 1.0})
+    await watchlist.add(redis, "default", TAGS)
+    posts = sorted(sample(), key=lambda p: p.created_at)
+    held: list[int] = []
+    for start in range(0, len(posts), 300):
+        await aggregate(redis, settings, posts[start : start + 300][::-1], batch=41)
+        logged = [keys.tally("irgcoutofiraq", f"log:{index}") for index in keys.LOGGED]
+        held.append(sum([await redis.strlen(log) for log in logged]) // pairlog.RECORD.itemsize)
+        live = sum([await redis.zcard(keys.copairs("irgcoutofiraq", i)) for i in keys.LOGGED])
+        assert live <= held[-1] <= 2 * live + pairlog.RECORD.itemsize
+        for tag in TAGS:
+            await assert_logs_agree(redis, tag)
+    assert any(later < earlier for earlier, later in itertools.pairwise(held))  # rewritten
+    assert await redis.zcard(keys.cosaturated("irgcoutofiraq"))  # keys turned viral
+    await assert_tallies_agree(redis)
+
+
+async def test_a_pair_exactly_the_window_apart_is_in_the_network(
+    redis: Redis, settings: Settings
+) -> None:
+    tag = bench.TAG.casefold()
+    await watchlist.add(redis, "default", [tag])
+    posts = [
+        bench._post(n, author, bench.START + timedelta(seconds=at), text)
+        for n, (author, at, text) in enumerate([
+            ("a", 0, "one"), ("b", 60, "one"), ("a", 600, "two"), ("b", 660, "two"),
+            ("c", 0, "three"), ("d", 60.001, "three"), ("c", 600, "four"), ("d", 660.001, "four"),
+        ])
+    ]  # fmt: skip
+    await aggregate(redis, settings, posts, batch=3)
+    found, matched = await pairlog.summaries(redis, tag, Window(0, 2**42), 0)
+    assert found[0].edges == [("a", "b", 2), ("b", "a", 2)] and matched == 4
+    await assert_logs_agree(redis, tag)

@@ -11,7 +11,7 @@ from redis.asyncio import Redis
 
 from monitor.reports import model
 from monitor.reports.activity import Activity
-from monitor.signals import bursts, coordination, copypaste
+from monitor.signals import bursts, copypaste, pairlog
 from monitor.signals.coordination import Cluster, Network, Query, Summary
 from monitor.timewindow import MINUTE_MS, Window, iso
 
@@ -126,7 +126,7 @@ async def section(
 ) -> model.Coordination:
     # Reads that do not wait on each other overlap, so the server works while this parses.
     (found, matched), copies, series, found_cohorts = await asyncio.gather(
-        coordination.summaries(redis, tag, window),
+        pairlog.summaries(redis, tag, window, first_ms),
         copypaste.clusters(redis, tag, window, min_accounts=COPY_PASTE_MIN_ACCOUNTS, top=top),
         activity.series(first_ms // MINUTE_MS),
         activity.cohorts(),

@@ -1,7 +1,7 @@
 -- Applies one batch of posts to one tag's state, atomically, in that tag's hash slot.
 -- KEYS: timeline, records, volume, spellings, coordination index, coordination features,
 -- unpaired (viral) posts, posts per (content key, author), accounts per content key, then one
--- pairs key per coordination index, the ten tally keys (see tally.lua), and last the tag's
+-- pairs key per coordination index, the sixteen tally keys (see tally.lua), and last the tag's
 -- revision counter.
 -- ARGV: retention_ms, the batch's newest post time (ms), the posts as one JSON array of
 -- [post key, time ms, volume kind field, volume platform field, spelling, record, features
@@ -19,15 +19,13 @@ local ctx = {index = KEYS[5], features = KEYS[6], saturated = KEYS[7], authors =
              window = tonumber(ARGV[4]), num = tonumber(ARGV[5]), den = tonumber(ARGV[6]),
              cap = tonumber(ARGV[8]), pairs = {}}
 for j, name in ipairs(cjson.decode(ARGV[7])) do ctx.pairs[name] = KEYS[9 + j] end
-local coordination = Coordination.new(ctx)
-local tallied = #KEYS - 10
-local tally = Tally.new({counts = KEYS[tallied], totals = KEYS[tallied + 1],
-                         accounts = KEYS[tallied + 2], talk = KEYS[tallied + 3],
-                         urls = KEYS[tallied + 4], cotags = KEYS[tallied + 5],
-                         minutes = KEYS[tallied + 6], times = KEYS[tallied + 7],
-                         created = KEYS[tallied + 8], series = KEYS[tallied + 9],
-                         timeline = timeline, tag = ARGV[9],
-                         empty = redis.call('EXISTS', timeline) == 0})
+local tally_ctx = tally_keys(#KEYS - #TALLY_NAMES - #LOG_CODES)
+tally_ctx.timeline, tally_ctx.tag = timeline, ARGV[9]
+tally_ctx.empty = redis.call('EXISTS', timeline) == 0
+local tally = Tally.new(tally_ctx)
+local log = PairLog.new({logs = tally_ctx.logs, names = tally_ctx.names, pairs = ctx.pairs,
+                         counts = tally_ctx.counts}, TALLY_LEVEL)
+local coordination = Coordination.new(ctx, log)
 local CHUNK = 1000  -- arguments per bulk call stay far below Lua's stack limit
 
 local top = redis.call('ZREVRANGE', timeline, 0, 0, 'WITHSCORES')
@@ -96,5 +94,6 @@ if #expired_with_times > 0 then
   redis.call('ZREMRANGEBYSCORE', timeline, '-inf', bound)
 end
 tally:flush()
+log:flush(cutoff)
 if #scored > 0 or #expired_with_times > 0 then redis.call('INCR', KEYS[#KEYS]) end
 return table.concat(verdicts)

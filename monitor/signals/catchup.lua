@@ -1,13 +1,13 @@
 -- Counts into a tag's tallies the posts that arrived before them, a chunk a call, oldest first,
--- while the apply script keeps counting arrivals and departures up to the same mark.
--- KEYS: timeline, records, then the tally keys in keys.TALLIES order.
--- ARGV: the tag, and how many posts one call counts.
--- Returns 1 once the tallies hold every retained post, 0 while some remain.
+-- while the apply script keeps counting arrivals and departures up to the same mark; then
+-- converts its pairs sets into the pair logs (pairlog.lua) the same way, in score order.
+-- KEYS: timeline, records, the tally keys in keys.TALLIES order, then the pairs sets of the pair
+-- logs, in LOG_CODES order.
+-- ARGV: the tag, and how many posts (or pairs) one call counts.
+-- Returns 1 once the tallies hold every retained post and pair, 0 while some remain.
 local timeline, records = KEYS[1], KEYS[2]
-local ctx = {counts = KEYS[3], totals = KEYS[4], accounts = KEYS[5], talk = KEYS[6],
-             urls = KEYS[7], cotags = KEYS[8], minutes = KEYS[9], times = KEYS[10],
-             created = KEYS[11], series = KEYS[12], timeline = timeline, tag = ARGV[1],
-             empty = false}
+local ctx = tally_keys(3)
+ctx.timeline, ctx.tag, ctx.empty = timeline, ARGV[1], false
 local chunk = tonumber(ARGV[2])
 local level = redis.call('HGET', ctx.counts, 'level')
 if level == TALLY_LEVEL then return 1 end
@@ -15,6 +15,44 @@ if level ~= TALLY_LEVEL .. '<' then  -- none yet, or another level's: start from
   tally_reset(ctx)
   redis.call('HSET', ctx.counts, 'level', TALLY_LEVEL .. '<', 'upto', '')
 end
+local ALL_POSTS = '\255'  -- after every '<time>\0<post>' mark: the posts are all counted
+
+-- The pairs, then done.
+local mark = redis.call('HGET', ctx.counts, 'logs')
+if mark then
+  local position, score = string.match(mark, '^(%d+):(.+)$')
+  position = tonumber(position)
+  local pairs_key = KEYS[2 + #TALLY_NAMES + #LOG_CODES + position]
+  local rows = redis.call('ZRANGEBYSCORE', pairs_key, '(' .. score, '+inf', 'WITHSCORES',
+                          'LIMIT', 0, chunk)
+  local full = #rows == 2 * chunk
+  if full then  -- more may share the last score: a score's pairs are converted together
+    local last, cut = rows[#rows], #rows
+    while cut > 0 and rows[cut] == last do cut = cut - 2 end
+    if cut > 0 then
+      for j = #rows, cut + 1, -1 do rows[j] = nil end
+    else
+      rows = redis.call('ZRANGEBYSCORE', pairs_key, last, last, 'WITHSCORES')
+    end
+  end
+  local log = PairLog.new({logs = ctx.logs, names = ctx.names, counts = ctx.counts}, TALLY_LEVEL)
+  local converted = {}
+  for j = 1, #rows, 2 do converted[#converted + 1] = log:record(cjson.decode(rows[j]), 1) end
+  if #converted > 0 then
+    redis.call('APPEND', ctx.logs[LOG_CODES[position]], table.concat(converted))
+  end
+  if full then
+    redis.call('HSET', ctx.counts, 'logs', position .. ':' .. rows[#rows])
+  elseif position < #LOG_CODES then
+    redis.call('HSET', ctx.counts, 'logs', (position + 1) .. ':-1')
+  else
+    redis.call('HSET', ctx.counts, 'level', TALLY_LEVEL)
+    redis.call('HDEL', ctx.counts, 'upto', 'logs')
+    return 1
+  end
+  return 0
+end
+
 local tally = Tally.new(ctx)
 local start = 0
 if tally.upto ~= '' then  -- the post after the mark; if the mark expired, so did all before it
@@ -27,10 +65,9 @@ for j = 1, #posts, 2 do
   if raw then tally:count(posts[j], cjson.decode(raw), 1) end
 end
 tally:flush()
-if #posts < 2 * chunk then
-  redis.call('HSET', ctx.counts, 'level', TALLY_LEVEL)
-  redis.call('HDEL', ctx.counts, 'upto')
-  return 1
+if #posts < 2 * chunk then  -- every post counted: the pairs next
+  redis.call('HSET', ctx.counts, 'upto', ALL_POSTS, 'logs', '1:-1')
+  return 0
 end
 redis.call('HSET', ctx.counts, 'upto', tally_stamp(tonumber(posts[#posts]), posts[#posts - 1]))
 return 0

@@ -10,11 +10,12 @@ from monitor import connection, keys
 
 CHUNK = 500  # posts a call: each holds the server for some 50 ms, as an apply call may
 _HERE = Path(__file__).parent
-_SCRIPT = (_HERE / "tally.lua").read_text() + (_HERE / "catchup.lua").read_text()
+_SCRIPT = "".join((_HERE / f"{name}.lua").read_text() for name in ("pairlog", "tally", "catchup"))
 
 
 async def step(redis: Redis, tag: str, chunk: int = CHUNK) -> bool:
     """Count the next chunk of the tag's posts; True once its tallies are complete."""
     names = [keys.timeline(tag), keys.records(tag), *(keys.tally(tag, t) for t in keys.TALLIES)]
+    names += [keys.copairs(tag, index) for index in keys.LOGGED]
     counted = connection.script(redis, _SCRIPT)
     return bool(await counted(keys=names, args=[tag, chunk], client=redis))

@@ -42,9 +42,11 @@ local Coordination = {}
 Coordination.__index = Coordination
 
 -- ctx: the keys (index, features, saturated, authors, copies, pairs by '<namespace><rule
--- code>'), the window W in ms, the lowest co-similar threshold as num/den, and cap.
-function Coordination.new(ctx)
-  return setmetatable({ctx = ctx, cache = {}, loads = {}, hits = {}, sets = {}}, Coordination)
+-- code>'), the window W in ms, the lowest co-similar threshold as num/den, and cap; log: the
+-- PairLog that pairs made and dropped go to.
+function Coordination.new(ctx, log)
+  return setmetatable({ctx = ctx, log = log, cache = {}, loads = {}, hits = {}, sets = {}},
+                      Coordination)
 end
 
 function Coordination:features(key)
@@ -119,6 +121,7 @@ function Coordination:pair(entry, key, t, f, hit, found, done)
         found[pairs_key] = found[pairs_key] or {}
         table.insert(found[pairs_key], math.min(t, tq))
         table.insert(found[pairs_key], cjson.encode(row))
+        self.log:add(entry[1] .. code, row, 1)
       end
     end
   end
@@ -176,10 +179,12 @@ function Coordination:purge(entry, bucket)
         local inside = (first >= start and first <= stop) or (second >= start and second <= stop)
         if pair[6] == entry[2] and inside then
           table.insert(drop, gone[j])
+          self.log:add(entry[1] .. code, pair, -1)
           local other = entry[1] == 's' and self:other_token(pair, code, entry[2])
           if other then
             pair[6] = other
             redis.call('ZADD', pairs_key, first, cjson.encode(pair))
+            self.log:add(entry[1] .. code, pair, 1)
           end
         end
       end

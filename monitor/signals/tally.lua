@@ -34,22 +34,35 @@
 --   'series' on, as two big-endian u32 (BITFIELD #2i and #2i+1): what bursts are found in
 local Tally = {}
 Tally.__index = Tally
-local TALLY_LEVEL = '2'
+local TALLY_LEVEL = '3'
 local TALLY_SEP = '\0'
 local BUCKET_MS = {m = 60000, h = 3600000, d = 86400000}
 local DAY_MS, NEW_DAYS = 86400000, 30  -- monitor.signals.cohorts
 local SERIES_MARGIN, SERIES_BYTES = 10080, 8  -- a week of minutes; two u32 a minute
 
+local TALLY_NAMES = {'counts', 'totals', 'accounts', 'talk', 'urls', 'cotags', 'minutes',
+                     'times', 'created', 'series', 'names'}
+
+-- The tally keys, in keys.TALLIES order from KEYS[first] on: those above, the pair logs' names,
+-- then the pair logs (pairlog.lua) as `logs`, by pairs code.
+local function tally_keys(first)
+  local ctx = {logs = {}}
+  for j, name in ipairs(TALLY_NAMES) do ctx[name] = KEYS[first + j - 1] end
+  for j, code in ipairs(LOG_CODES) do ctx.logs[code] = KEYS[first + #TALLY_NAMES + j - 1] end
+  return ctx
+end
+
 -- Every tally key empty. UNLINK frees them in the background, where DEL would hold the server
 -- for seconds on a tag of a million posts.
 local function tally_reset(ctx)
-  redis.call('UNLINK', ctx.counts, ctx.totals, ctx.accounts, ctx.talk, ctx.urls, ctx.cotags,
-             ctx.minutes, ctx.times, ctx.created, ctx.series)
+  local all = {}
+  for _, name in ipairs(TALLY_NAMES) do all[#all + 1] = ctx[name] end
+  for _, code in ipairs(LOG_CODES) do all[#all + 1] = ctx.logs[code] end
+  redis.call('UNLINK', unpack(all))
 end
 
--- ctx: the keys above (counts, totals, accounts, talk, urls, cotags, minutes, times, created,
--- series) and the tag's timeline,
--- the tag, and whether its timeline is empty (its first posts are arriving: tallies start over).
+-- ctx: the keys above (tally_keys), the tag's timeline, the tag, and whether its timeline is
+-- empty (its first posts are arriving: tallies start over).
 function Tally.new(ctx)
   if ctx.empty then
     tally_reset(ctx)

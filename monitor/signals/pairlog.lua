@@ -1,0 +1,130 @@
+-- Pair logs: the pairs of the indexes a report's networks read, one 64-byte record each,
+-- appended to one string per index, so that a report reads a whole network with one GET
+-- (monitor/signals/pairlog.py) instead of decoding every member of the pairs sets.
+--
+-- A record is big-endian: the digests of a, p, b and q (the first 8 bytes of their SHA-1), the
+-- earlier post's time (double), dt ms (u32), the key's digest, the shared and union tokens (u32,
+-- co-similar only), and +1 for a pair made or -1 for one dropped as its key turned viral.
+-- names (hash): account digest -> account id, for the accounts of the logged pairs.
+-- Records of expired pairs stay until the logs hold more dead records than live ones; then the
+-- logs and names are rewritten without them.
+--
+-- A tag whose pairs came before its logs (an upgrade) has them converted from the pairs sets
+-- after its other tallies have caught up (catchup.lua): counts field 'logs' is then
+-- '<position>:<score>', and the logs hold the pairs of the earlier positions in LOG_CODES, and of
+-- this one up to that score.
+local LOG_CODES = {'pe', 'r-', 'le', 'y-', 'se'}  -- monitor.signals.pairlog.INDEXES
+local LOG_BYTES = 64
+local LOG_POSITION = {}
+for position, code in ipairs(LOG_CODES) do LOG_POSITION[code] = position end
+
+local PairLog = {}
+PairLog.__index = PairLog
+
+-- ctx: logs (code -> key), names, pairs (code -> pairs set), counts; the logs are written when
+-- the tallies are complete, or up to the catch-up's mark.
+function PairLog.new(ctx, level)
+  local state, mark = unpack(redis.call('HMGET', ctx.counts, 'level', 'logs'))
+  local upto = state == level or nil
+  if state == level .. '<' and mark then
+    local position, score = string.match(mark, '^(%d+):(.+)$')
+    upto = {tonumber(position), tonumber(score)}
+  end
+  return setmetatable({ctx = ctx, upto = upto, digests = {}, named = {}, pending = {}}, PairLog)
+end
+
+local function hex_bytes(hex)
+  return struct.pack('>I4I4', tonumber(string.sub(hex, 1, 8), 16),
+                     tonumber(string.sub(hex, 9, 16), 16))
+end
+
+function PairLog:digest(id)
+  local found = self.digests[id]
+  if not found then
+    found = hex_bytes(redis.sha1hex(id))
+    self.digests[id] = found
+  end
+  return found
+end
+
+function PairLog:account(id)
+  local found = self:digest(id)
+  if not self.named[id] then
+    redis.call('HSET', self.ctx.names, found, id)
+    self.named[id] = true
+  end
+  return found
+end
+
+-- The record of a pairs-set row [a, p, b, q, dt, key, first(, shared, union)].
+function PairLog:record(row, sign)
+  return self:account(row[1]) .. self:digest(row[2]) .. self:account(row[3]) ..
+    self:digest(row[4]) .. struct.pack('>dI4', row[7], row[5]) .. hex_bytes(row[6]) ..
+    struct.pack('>I4I4i4', row[8] or 0, row[9] or 0, sign)
+end
+
+-- A row added to (sign 1) or dropped from (-1) the pairs set of `code`, logged if the log
+-- holds that part of the set.
+function PairLog:add(code, row, sign)
+  local position, upto = LOG_POSITION[code], self.upto
+  if not position or not upto then return end
+  if upto ~= true and (position > upto[1] or (position == upto[1] and row[7] > upto[2])) then
+    return
+  end
+  local pending = self.pending[code] or {}
+  pending[#pending + 1] = self:record(row, sign)
+  self.pending[code] = pending
+end
+
+-- Appends what was logged, then rewrites the logs once dead records (expired before `cutoff`,
+-- or dropped) outnumber live ones.
+function PairLog:flush(cutoff)
+  for code, records in pairs(self.pending) do
+    redis.call('APPEND', self.ctx.logs[code], table.concat(records))
+  end
+  if self.upto ~= true then return end
+  local held, live = 0, 0
+  for code, key in pairs(self.ctx.logs) do
+    held = held + redis.call('STRLEN', key) / LOG_BYTES
+    live = live + redis.call('ZCARD', self.ctx.pairs[code])
+  end
+  if held > 2 * live + LOG_BYTES then self:compact(cutoff) end
+end
+
+-- A pair ([p, q, key]: bytes 9 to 32 and 45 to 52) may be made, dropped and made again: it is
+-- live when its signs add up to more than zero.
+local function log_pair(raw, at)
+  return string.sub(raw, at + 8, at + 31) .. string.sub(raw, at + 44, at + 51)
+end
+
+function PairLog:compact(cutoff)
+  local accounts = {}
+  for _, key in pairs(self.ctx.logs) do
+    local raw = redis.call('GET', key) or ''
+    local net, kept = {}, {}
+    for at = 1, #raw, LOG_BYTES do
+      local pair = log_pair(raw, at)
+      net[pair] = (net[pair] or 0) + struct.unpack('>i4', raw, at + 60)
+    end
+    for at = 1, #raw, LOG_BYTES do
+      local pair = log_pair(raw, at)
+      if net[pair] > 0 and struct.unpack('>d', raw, at + 32) >= cutoff then
+        net[pair] = 0  -- kept once
+        kept[#kept + 1] = string.sub(raw, at, at + LOG_BYTES - 1)
+        accounts[string.sub(raw, at, at + 7)] = true
+        accounts[string.sub(raw, at + 16, at + 23)] = true
+      end
+    end
+    redis.call('DEL', key)
+    for first = 1, #kept, 1000 do
+      redis.call('APPEND', key, table.concat(kept, '', first, math.min(first + 999, #kept)))
+    end
+  end
+  local gone = {}
+  for _, digest in ipairs(redis.call('HKEYS', self.ctx.names)) do
+    if not accounts[digest] then gone[#gone + 1] = digest end
+  end
+  for first = 1, #gone, 1000 do
+    redis.call('HDEL', self.ctx.names, unpack(gone, first, math.min(first + 999, #gone)))
+  end
+end

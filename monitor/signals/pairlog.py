@@ -1,0 +1,201 @@
+"""A report's coordination networks read from the pair logs (pairlog.lua): one GET per behaviour
+and array arithmetic, where the pairs sets need each pair decoded on its own. The networks are
+the ones ``coordination.summaries`` builds from the pairs sets; the tally tests build reports
+both ways and compare them.
+
+The logs tell posts and accounts apart by 64-bit digests of their ids. Two of n ids share a
+digest with a chance of about n²/2^65: 3 in 100 million for a million posts.
+"""
+
+import asyncio
+from dataclasses import dataclass
+from typing import cast
+
+import networkx as nx
+import numpy as np
+from numpy.typing import NDArray
+from redis.asyncio import Redis
+
+from monitor import connection, keys
+from monitor.reports import tallied
+from monitor.signals import coordination, matching
+from monitor.signals.coordination import BEHAVIOURS, Cluster, Query, Summary
+from monitor.timewindow import Window
+
+RECORD = np.dtype([
+    ("a", ">u8"), ("p", ">u8"), ("b", ">u8"), ("q", ">u8"), ("first", ">f8"), ("dt", ">u4"),
+    ("key", ">u8"), ("shared", ">u4"), ("union", ">u4"), ("sign", ">i4"),
+])  # fmt: skip
+_READ = """
+if redis.call('HGET', KEYS[1], 'level') ~= ARGV[1] then return false end
+local logs = {}
+for j = 2, #KEYS do logs[j - 1] = redis.call('GET', KEYS[j]) or '' end
+return logs
+"""
+Digests = NDArray[np.uint64]
+Ids = NDArray[np.int64]
+
+
+def _distinct(values: Ids) -> Ids:
+    """The distinct values, sorted (np.unique's sorting path: its hashing path is slower here)."""
+    return np.unique(values, return_counts=True)[0]
+
+
+def _dense(digests: Digests) -> tuple[Digests, Ids]:
+    """The distinct digests, sorted, and each digest's place among them."""
+    distinct, places = np.unique(digests, return_inverse=True)
+    return distinct, places.astype(np.int64)
+
+
+def _rows(log: NDArray[np.void], fields: tuple[str, ...]) -> NDArray[np.void]:
+    """The fields of each record as one value, for np.unique."""
+    columns = np.stack([log[name].astype(np.uint64) for name in fields], axis=1)
+    return np.ascontiguousarray(columns).view(f"V{8 * len(fields)}").ravel()
+
+
+@dataclass
+class Pairs:
+    """Matching pairs (a, p, b, q), with accounts and posts numbered by their places in the
+    sorted digests."""
+
+    accounts: Digests
+    posts: Digests
+    a: Ids
+    p: Ids
+    b: Ids
+    q: Ids
+
+
+def pairs_in(raw: bytes, query: Query, window: Window, oldest_ms: int) -> Pairs:
+    """The query's pairs in the window, once each, as ``coordination.matching_pairs`` finds them;
+    records before the oldest retained post are of expired pairs."""
+    log = np.frombuffer(raw, RECORD)
+    first, dt = log["first"], log["dt"].astype(np.int64)
+    shared, union = log["shared"].astype(np.int64), log["union"].astype(np.int64)
+    num, den = query.threshold.numerator, query.threshold.denominator
+    log = log[
+        (first >= max(window.start_ms, oldest_ms)) & (first + dt <= window.end_ms)
+        & (dt <= query.window_s * 1000) & (shared * den >= num * union)
+    ]  # fmt: skip
+    if (log["sign"] < 0).any():  # made, dropped, maybe made again: live if the signs add up
+        _, group, inverse = np.unique(
+            _rows(log, ("p", "q", "key")), return_index=True, return_inverse=True
+        )
+        log = log[group[np.bincount(inverse.ravel(), weights=log["sign"]) > 0]]
+    size = len(log)
+    posts, places = _dense(np.concatenate([log["p"], log["q"]]))
+    pair = places[:size] * len(posts) + places[size:]
+    order = np.argsort(pair)  # one record of each pair: some are found through two keys
+    first_of_each = np.ones(size, bool)
+    first_of_each[1:] = pair[order][1:] != pair[order][:-1]
+    once = order[first_of_each]
+    accounts, named = _dense(np.concatenate([log["a"][once], log["b"][once]]))
+    kept = len(once)
+    return Pairs(accounts, posts, named[:kept], places[:size][once], named[kept:],
+                 places[size:][once])  # fmt: skip
+
+
+@dataclass
+class Found:
+    """One behaviour's network over account numbers: its kept edges and clusters."""
+
+    query: Query
+    accounts: Digests
+    edges: tuple[Ids, Ids, Ids]  # source, target, weight
+    clusters: list[list[int]]
+    weight: Ids
+    pairs: Ids
+    posts: Ids
+    inside: Digests  # posts of pairs whose two accounts are in clusters
+
+
+def network(pairs: Pairs, query: Query) -> Found:
+    """Weights, kept edges, clusters and their evidence, as ``coordination.Network`` has them.
+    Numbered edges and posts combine into one int64 key, so that each count is one sort."""
+    n, many = max(len(pairs.accounts), 1), max(len(pairs.posts), 1)
+    a, b, p, q = pairs.a, pairs.b, pairs.p, pairs.q
+    edges, edge = np.unique(np.concatenate([a * n + b, b * n + a]), return_inverse=True)
+    matched = _distinct(edge.astype(np.int64) * many + np.concatenate([p, q]))
+    weights = np.bincount(matched // many, minlength=len(edges))  # w(a -> b): distinct posts
+    kept = weights >= query.min_weight
+    source, target, weight = edges[kept] // n, edges[kept] % n, weights[kept]
+    ties = _distinct(np.minimum(source, target) * n + np.maximum(source, target))
+    graph: nx.Graph[int] = nx.Graph()  # undirected: each tie once
+    graph.add_edges_from(zip((ties // n).tolist(), (ties % n).tolist(), strict=True))
+    clusters = [sorted(members) for members in nx.connected_components(graph)]
+    label = np.full(n, -1, np.int64)
+    for number, members in enumerate(clusters):
+        label[members] = number
+    la, lb = label[a], label[b]
+    same, inside = (la >= 0) & (la == lb), (la >= 0) & (lb >= 0)
+    in_cluster = _distinct(np.concatenate([la[same] * many + p[same], la[same] * many + q[same]]))
+    return Found(
+        query=query,
+        accounts=pairs.accounts,
+        edges=(source, target, weight.astype(np.int64)),
+        clusters=clusters,
+        weight=np.bincount(label[source], weights=weight, minlength=len(clusters)).astype(np.int64),
+        pairs=np.bincount(la[same], minlength=len(clusters)),
+        posts=np.bincount(in_cluster // many, minlength=len(clusters)),
+        inside=pairs.posts[np.concatenate([p[inside], q[inside]])],
+    )
+
+
+def summary(found: Found, names: dict[int, str], unpaired: int) -> Summary:
+    named = {m: names[int(found.accounts[m])] for members in found.clusters for m in members}
+    rank = np.zeros(len(found.accounts), np.int64)  # of each member's name
+    for place, member in enumerate(sorted(named, key=named.__getitem__)):
+        rank[member] = place
+    source, target, weight = found.edges
+    order = np.lexsort((rank[target], rank[source], -weight))  # heaviest first, then by ids
+    edges = [
+        (named[s], named[t], w)
+        for s, t, w in zip(*(column[order].tolist() for column in found.edges), strict=True)
+    ]
+    clusters = [
+        Cluster(sorted(named[m] for m in members), int(found.weight[n]), int(found.pairs[n]),
+                int(found.posts[n]))
+        for n, members in enumerate(found.clusters)
+    ]  # fmt: skip
+    clusters.sort(key=lambda c: (-len(c.members), -c.weight, c.members[0]))
+    return Summary(found.query, edges, clusters, unpaired)
+
+
+async def _names(redis: Redis, tag: str, digests: Digests) -> dict[int, str]:
+    wanted = np.unique(digests, return_counts=True)[0].tolist()
+    if not wanted:
+        return {}
+    found = cast(
+        list[bytes | None],
+        await redis.hmget(keys.tally(tag, "names"), [d.to_bytes(8, "big") for d in wanted]),
+    )
+    if None in found:
+        raise LookupError(f"#{tag}: a logged account has no name; its tallies need a reset")
+    return {digest: cast(bytes, name).decode() for digest, name in zip(wanted, found, strict=True)}
+
+
+async def logs(redis: Redis, tag: str) -> list[bytes] | None:
+    """The pair logs, in BEHAVIOURS order; None while they do not hold every pair."""
+    read = connection.script(redis, _READ)
+    names = [keys.tally(tag, "counts"), *(keys.tally(tag, f"log:{i}") for i in keys.LOGGED)]
+    found = await read(keys=names, args=[tallied.LEVEL], client=redis)
+    return cast(list[bytes], found) if found else None
+
+
+async def summaries(
+    redis: Redis, tag: str, window: Window, oldest_ms: int
+) -> tuple[list[Summary], int]:
+    """``coordination.summaries`` from the pair logs, or from the pairs sets while the logs
+    catch up."""
+    raws, viral = await asyncio.gather(logs(redis, tag), coordination.unpaired(redis, tag, window))
+    if raws is None:
+        return await coordination.summaries(redis, tag, window)
+    queries = [Query(behaviour) for behaviour in BEHAVIOURS]
+    found = [
+        network(pairs_in(raw, query, window, oldest_ms), query)
+        for raw, query in zip(raws, queries, strict=True)
+    ]
+    kept = [f.accounts[np.concatenate(f.clusters or [[]]).astype(np.int64)] for f in found]
+    names = await _names(redis, tag, np.concatenate([*kept, np.array([], np.uint64)]))
+    matched = len(np.unique(np.concatenate([f.inside for f in found]), return_counts=True)[0])
+    return [summary(f, names, viral[matching.namespace(f.query.index)]) for f in found], matched
