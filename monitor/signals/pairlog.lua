@@ -30,7 +30,8 @@ function PairLog.new(ctx, level)
     local position, score = string.match(mark, '^(%d+):(.+)$')
     upto = {tonumber(position), tonumber(score)}
   end
-  return setmetatable({ctx = ctx, upto = upto, digests = {}, named = {}, pending = {}}, PairLog)
+  return setmetatable({ctx = ctx, upto = upto, accounts = {}, posts = {}, keys = {},
+                       pending = {}}, PairLog)
 end
 
 local function hex_bytes(hex)
@@ -38,29 +39,34 @@ local function hex_bytes(hex)
                      tonumber(string.sub(hex, 9, 16), 16))
 end
 
-function PairLog:digest(id)
-  local found = self.digests[id]
+-- The digests of an account and of one of its posts, named and computed once per call.
+function PairLog:posted(account, post)
+  local found = self.posts[post]
   if not found then
-    found = hex_bytes(redis.sha1hex(id))
-    self.digests[id] = found
+    local digest = self.accounts[account]
+    if not digest then
+      digest = hex_bytes(redis.sha1hex(account))
+      self.accounts[account] = digest
+      redis.call('HSET', self.ctx.names, digest, account)
+    end
+    found = digest .. hex_bytes(redis.sha1hex(post))
+    self.posts[post] = found
   end
   return found
 end
 
-function PairLog:account(id)
-  local found = self:digest(id)
-  if not self.named[id] then
-    redis.call('HSET', self.ctx.names, found, id)
-    self.named[id] = true
-  end
-  return found
-end
+local LOG_PLAIN = {[1] = struct.pack('>I4I4i4', 0, 0, 1), [-1] = struct.pack('>I4I4i4', 0, 0, -1)}
 
 -- The record of a pairs-set row [a, p, b, q, dt, key, first(, shared, union)].
 function PairLog:record(row, sign)
-  return self:account(row[1]) .. self:digest(row[2]) .. self:account(row[3]) ..
-    self:digest(row[4]) .. struct.pack('>dI4', row[7], row[5]) .. hex_bytes(row[6]) ..
-    struct.pack('>I4I4i4', row[8] or 0, row[9] or 0, sign)
+  local key = self.keys[row[6]]
+  if not key then
+    key = hex_bytes(row[6])
+    self.keys[row[6]] = key
+  end
+  local tail = row[8] and struct.pack('>I4I4i4', row[8], row[9], sign) or LOG_PLAIN[sign]
+  return self:posted(row[1], row[2]) .. self:posted(row[3], row[4]) ..
+    struct.pack('>dI4', row[7], row[5]) .. key .. tail
 end
 
 -- A row added to (sign 1) or dropped from (-1) the pairs set of `code`, logged if the log
