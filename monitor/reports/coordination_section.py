@@ -104,10 +104,15 @@ def _evidence(tag: str, behaviour: str, a: str, b: str) -> str:
     return shlex.join(["hashmon", "evidence", f"#{tag}", a, b, "--behaviour", behaviour])
 
 
-def _bursts(series: bursts.Series, coordinated_times: list[int]) -> list[model.Burst]:
+async def _bursts_of(activity: Activity, first_minute: int) -> list[bursts.Burst]:
+    """The bursts of the tag's series, scored in a thread while the networks are read."""
+    return await asyncio.to_thread(bursts.bursts, await activity.series(first_minute))
+
+
+def _bursts(found_bursts: list[bursts.Burst], coordinated_times: list[int]) -> list[model.Burst]:
     """Bursts, each with the share of its posts that coordinated accounts posted."""
     found = []
-    for burst in bursts.bursts(series):
+    for burst in found_bursts:
         start, end = burst.start * MINUTE_MS, (burst.end + 1) * MINUTE_MS
         theirs = bisect.bisect_left(coordinated_times, end) - bisect.bisect_left(
             coordinated_times, start
@@ -125,10 +130,10 @@ async def section(
     redis: Redis, tag: str, window: Window, first_ms: int, activity: Activity, top: int
 ) -> model.Coordination:
     # Reads that do not wait on each other overlap, so the server works while this parses.
-    (found, matched), copies, series, found_cohorts = await asyncio.gather(
+    (found, matched), copies, found_bursts, found_cohorts = await asyncio.gather(
         pairlog.summaries(redis, tag, window, first_ms),
         copypaste.clusters(redis, tag, window, min_accounts=COPY_PASTE_MIN_ACCOUNTS, top=top),
-        activity.series(first_ms // MINUTE_MS),
+        _bursts_of(activity, first_ms // MINUTE_MS),
         activity.cohorts(),
     )
     shown = {m for summary in found for c in summary.clusters[:top] for m in c.members}
@@ -137,15 +142,20 @@ async def section(
         activity.handles_of(shown), activity.times_of(coordinated)
     )
     coordinated_times = sorted(t for posted in times.values() for t in posted)
+    shown_clusters = await asyncio.gather(
+        *(  # co-activity: numpy, in threads
+            asyncio.to_thread(_clusters, tag, summary, top, times, handles) for summary in found
+        )
+    )
     networks = [
         model.BehaviourNetwork(
             behaviour=summary.query.behaviour,
             edges=len(summary.edges),
             accounts=sum(len(c.members) for c in summary.clusters),
-            clusters=_clusters(tag, summary, top, times, handles),
+            clusters=clusters,
             unpaired_viral_posts=summary.unpaired,
         )
-        for summary in found
+        for summary, clusters in zip(found, shown_clusters, strict=True)
     ]
     total, persons = activity.total, activity.people
     default = Query("co-post")
@@ -178,6 +188,6 @@ async def section(
             )
             for c in copies
         ],
-        bursts=_bursts(series, coordinated_times),
+        bursts=_bursts(found_bursts, coordinated_times),
         cohorts=model.Cohorts(**vars(found_cohorts)) if found_cohorts else None,
     )

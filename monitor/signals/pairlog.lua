@@ -2,9 +2,10 @@
 -- appended to one string per index, so that a report reads a whole network with one GET
 -- (monitor/signals/pairlog.py) instead of decoding every member of the pairs sets.
 --
--- A record is big-endian: the digests of a, p, b and q (the first 8 bytes of their SHA-1), the
--- earlier post's time (double), dt ms (u32), the key's digest, the shared and union tokens (u32,
--- co-similar only), and +1 for a pair made or -1 for one dropped as its key turned viral.
+-- A record is little-endian (numpy's native order on the usual machines): the digests of a, p,
+-- b and q (the first 64 bits of their SHA-1), the earlier post's time (double), dt ms (u32), the
+-- key's digest, the shared and union tokens (u32, co-similar only), and +1 for a pair made or -1
+-- for one dropped as its key turned viral.
 -- names (hash): account digest -> account id, for the accounts of the logged pairs.
 -- Records of expired pairs stay until the logs hold more dead records than live ones; then the
 -- logs and names are rewritten without them.
@@ -34,9 +35,10 @@ function PairLog.new(ctx, level)
                        pending = {}}, PairLog)
 end
 
+-- 16 hex digits as a little-endian u64.
 local function hex_bytes(hex)
-  return struct.pack('>I4I4', tonumber(string.sub(hex, 1, 8), 16),
-                     tonumber(string.sub(hex, 9, 16), 16))
+  return struct.pack('<I4I4', tonumber(string.sub(hex, 9, 16), 16),
+                     tonumber(string.sub(hex, 1, 8), 16))
 end
 
 -- The digests of an account and of one of its posts, named and computed once per call.
@@ -55,7 +57,7 @@ function PairLog:posted(account, post)
   return found
 end
 
-local LOG_PLAIN = {[1] = struct.pack('>I4I4i4', 0, 0, 1), [-1] = struct.pack('>I4I4i4', 0, 0, -1)}
+local LOG_PLAIN = {[1] = struct.pack('<I4I4i4', 0, 0, 1), [-1] = struct.pack('<I4I4i4', 0, 0, -1)}
 
 -- The record of a pairs-set row [a, p, b, q, dt, key, first(, shared, union)].
 function PairLog:record(row, sign)
@@ -64,9 +66,9 @@ function PairLog:record(row, sign)
     key = hex_bytes(row[6])
     self.keys[row[6]] = key
   end
-  local tail = row[8] and struct.pack('>I4I4i4', row[8], row[9], sign) or LOG_PLAIN[sign]
+  local tail = row[8] and struct.pack('<I4I4i4', row[8], row[9], sign) or LOG_PLAIN[sign]
   return self:posted(row[1], row[2]) .. self:posted(row[3], row[4]) ..
-    struct.pack('>dI4', row[7], row[5]) .. key .. tail
+    struct.pack('<dI4', row[7], row[5]) .. key .. tail
 end
 
 -- A row added to (sign 1) or dropped from (-1) the pairs set of `code`, logged if the log
@@ -110,11 +112,11 @@ function PairLog:compact(cutoff)
     local net, kept = {}, {}
     for at = 1, #raw, LOG_BYTES do
       local pair = log_pair(raw, at)
-      net[pair] = (net[pair] or 0) + struct.unpack('>i4', raw, at + 60)
+      net[pair] = (net[pair] or 0) + struct.unpack('<i4', raw, at + 60)
     end
     for at = 1, #raw, LOG_BYTES do
       local pair = log_pair(raw, at)
-      if net[pair] > 0 and struct.unpack('>d', raw, at + 32) >= cutoff then
+      if net[pair] > 0 and struct.unpack('<d', raw, at + 32) >= cutoff then
         net[pair] = 0  -- kept once
         kept[#kept + 1] = string.sub(raw, at, at + LOG_BYTES - 1)
         accounts[string.sub(raw, at, at + 7)] = true

@@ -23,8 +23,8 @@ from monitor.signals.coordination import BEHAVIOURS, Cluster, Query, Summary
 from monitor.timewindow import Window
 
 RECORD = np.dtype([
-    ("a", ">u8"), ("p", ">u8"), ("b", ">u8"), ("q", ">u8"), ("first", ">f8"), ("dt", ">u4"),
-    ("key", ">u8"), ("shared", ">u4"), ("union", ">u4"), ("sign", ">i4"),
+    ("a", "<u8"), ("p", "<u8"), ("b", "<u8"), ("q", "<u8"), ("first", "<f8"), ("dt", "<u4"),
+    ("key", "<u8"), ("shared", "<u4"), ("union", "<u4"), ("sign", "<i4"),
 ])  # fmt: skip
 _READ = """
 if redis.call('HGET', KEYS[1], 'level') ~= ARGV[1] then return false end
@@ -141,6 +141,10 @@ def network(pairs: Pairs, query: Query) -> Found:
     )
 
 
+def _network(raw: bytes, query: Query, window: Window, oldest_ms: int) -> Found:
+    return network(pairs_in(raw, query, window, oldest_ms), query)
+
+
 def summary(found: Found, names: dict[int, str], unpaired: int) -> Summary:
     named = {m: names[int(found.accounts[m])] for members in found.clusters for m in members}
     rank = np.zeros(len(found.accounts), np.int64)  # of each member's name
@@ -167,7 +171,7 @@ async def _names(redis: Redis, tag: str, digests: Digests) -> dict[int, str]:
         return {}
     found = cast(
         list[bytes | None],
-        await redis.hmget(keys.tally(tag, "names"), [d.to_bytes(8, "big") for d in wanted]),
+        await redis.hmget(keys.tally(tag, "names"), [d.to_bytes(8, "little") for d in wanted]),
     )
     if None in found:
         raise LookupError(f"#{tag}: a logged account has no name; its tallies need a reset")
@@ -191,10 +195,12 @@ async def summaries(
     if raws is None:
         return await coordination.summaries(redis, tag, window)
     queries = [Query(behaviour) for behaviour in BEHAVIOURS]
-    found = [
-        network(pairs_in(raw, query, window, oldest_ms), query)
-        for raw, query in zip(raws, queries, strict=True)
-    ]
+    found = await asyncio.gather(
+        *(  # in threads: numpy's sorts run on several cores at once
+            asyncio.to_thread(_network, raw, query, window, oldest_ms)
+            for raw, query in zip(raws, queries, strict=True)
+        )
+    )
     kept = [f.accounts[np.concatenate(f.clusters or [[]]).astype(np.int64)] for f in found]
     names = await _names(redis, tag, np.concatenate([*kept, np.array([], np.uint64)]))
     matched = len(np.unique(np.concatenate([f.inside for f in found]), return_counts=True)[0])
