@@ -8,7 +8,10 @@
 --                                      records while they catch up (catchup.lua): then it is
 --                                      TALLY_LEVEL .. '<', and they hold the posts up to
 --   'upto'                             '<time, 13 digits>\0<post>' (nothing when empty),
---                                      counting those as they arrive and leave, not the others
+--                                      counting those as they arrive and leave, not the others;
+--                                      '\255' once every post is counted and the pairs follow:
+--   'logs'                             '<position>:<score>', how far the pair logs hold the
+--                                      pairs (pairlog.lua)
 --   'h\0<account>'                     [time, post, handle] of the account's newest post
 --   'v\0<h|d>\0<bucket>\0<kind>'       posts by kind per hour or day (minutes: the volume hash)
 --   'b\0<m|h|d>\0<bucket>\0<account>'  an account's posts per minute, hour or day
@@ -32,6 +35,7 @@
 --   whose first retained post came within NEW_DAYS of their creation
 -- series (string): posts and people of each minute from the minute in the counts field
 --   'series' on, as two big-endian u32 (BITFIELD #2i and #2i+1): what bursts are found in
+-- names (hash) and one log (string) per behaviour: the pair logs (pairlog.lua)
 local Tally = {}
 Tally.__index = Tally
 local TALLY_LEVEL = '3'
