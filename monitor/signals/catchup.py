@@ -1,6 +1,7 @@
 """Tallies for a tag whose posts arrived before them (an upgrade): the aggregators count its
-retained posts into them a chunk at a time, oldest first, while new posts keep arriving; the
-tag's reports read its records until they are complete (see tally.lua and catchup.lua)."""
+retained posts into them a chunk at a time, oldest first, while new posts keep arriving, then
+convert its pairs into pair logs; the tag's reports read its records until they are complete
+(see tally.lua, pairlog.lua and catchup.lua)."""
 
 from pathlib import Path
 
@@ -14,7 +15,7 @@ _SCRIPT = "".join((_HERE / f"{name}.lua").read_text() for name in ("pairlog", "t
 
 
 async def step(redis: Redis, tag: str, chunk: int = CHUNK) -> bool:
-    """Count the next chunk of the tag's posts; True once its tallies are complete."""
+    """Count the next chunk of the tag's posts (or pairs); True once its tallies are complete."""
     names = [keys.timeline(tag), keys.records(tag), *(keys.tally(tag, t) for t in keys.TALLIES)]
     names += [keys.copairs(tag, index) for index in keys.LOGGED]
     counted = connection.script(redis, _SCRIPT)

@@ -203,12 +203,15 @@ async def _from_pairs(redis: Redis, tag: str, query: Query, window: Window) -> N
     return Network(query, weights(pairs), pairs)
 
 
-async def summaries(redis: Redis, tag: str, window: Window) -> tuple[list[Summary], int]:
+async def summaries(
+    redis: Redis, tag: str, window: Window, viral: Counter[str] | None = None
+) -> tuple[list[Summary], int]:
     """Each behaviour's network at its default query, and how many posts are matched between
-    accounts of its clusters (in any behaviour), from the pairs in the window."""
+    accounts of its clusters (in any behaviour), from the pairs in the window; ``viral``: the
+    window's ``unpaired`` posts, when they have been read."""
     matched: set[str] = set()
     found = []
-    viral = await unpaired(redis, tag, window)
+    viral = viral if viral is not None else await unpaired(redis, tag, window)
     for behaviour in BEHAVIOURS:
         query = Query(behaviour)
         network_ = await _from_pairs(redis, tag, query, window)

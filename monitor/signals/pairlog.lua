@@ -14,7 +14,7 @@
 -- after its other tallies have caught up (catchup.lua): counts field 'logs' is then
 -- '<position>:<score>', and the logs hold the pairs of the earlier positions in LOG_CODES, and of
 -- this one up to that score.
-local LOG_CODES = {'pe', 'r-', 'le', 'y-', 'se'}  -- monitor.signals.pairlog.INDEXES
+local LOG_CODES = {'pe', 'r-', 'le', 'y-', 'se'}  -- keys.LOGGED, in BEHAVIOURS order
 local LOG_BYTES = 64
 local LOG_POSITION = {}
 for position, code in ipairs(LOG_CODES) do LOG_POSITION[code] = position end

@@ -193,7 +193,7 @@ async def summaries(
     catch up."""
     raws, viral = await asyncio.gather(logs(redis, tag), coordination.unpaired(redis, tag, window))
     if raws is None:
-        return await coordination.summaries(redis, tag, window)
+        return await coordination.summaries(redis, tag, window, viral)
     queries = [Query(behaviour) for behaviour in BEHAVIOURS]
     found = await asyncio.gather(
         *(  # in threads: numpy's sorts run on several cores at once
