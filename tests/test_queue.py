@@ -129,12 +129,8 @@ async def test_entry_whose_script_fails_is_set_aside_and_the_rest_applies(
     )
     assert await redis.zrange(keys.timeline("fine"), 0, -1) == [b"x:2"]
     assert (await redis.xpending(keys.INGEST, keys.AGGREGATORS))["pending"] == 0
-    assert (
-        await redis.hget(keys.tally("fine", "counts"), "level") == tallied.LEVEL
-    )  # caught up, unlike
-    assert (
-        await redis.hget(keys.tally("broken", "counts"), "level") != tallied.LEVEL
-    )  # the damaged tag
+    levels = [await redis.hget(keys.tally(tag, "counts"), "level") for tag in ("fine", "broken")]
+    assert levels[0] == tallied.LEVEL != levels[1]  # caught up, unlike the damaged tag
 
 
 async def test_aggregator_leaves_the_stream_trimmed(redis: Redis, settings: Settings) -> None:

@@ -94,6 +94,6 @@ if #expired_with_times > 0 then
   redis.call('ZREMRANGEBYSCORE', timeline, '-inf', bound)
 end
 tally:flush()
-log:flush(cutoff)
+log:flush(cutoff, #expired_with_times > 0)
 if #scored > 0 or #expired_with_times > 0 then redis.call('INCR', KEYS[#KEYS]) end
 return table.concat(verdicts)

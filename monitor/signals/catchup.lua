@@ -15,44 +15,23 @@ if level ~= TALLY_LEVEL .. '<' then  -- none yet, or another level's: start from
   tally_reset(ctx)
   redis.call('HSET', ctx.counts, 'level', TALLY_LEVEL .. '<', 'upto', '')
 end
-local ALL_POSTS = '\255'  -- after every '<time>\0<post>' mark: the posts are all counted
-
 -- The pairs, then done.
 local mark = redis.call('HGET', ctx.counts, 'logs')
 if mark then
-  local position, score = string.match(mark, '^(%d+):(.+)$')
-  position = tonumber(position)
-  local pairs_key = KEYS[2 + #TALLY_NAMES + #LOG_CODES + position]
-  local rows = redis.call('ZRANGEBYSCORE', pairs_key, '(' .. score, '+inf', 'WITHSCORES',
-                          'LIMIT', 0, chunk)
-  local full = #rows == 2 * chunk
-  if full then  -- more may share the last score: a score's pairs are converted together
-    local last, cut = rows[#rows], #rows
-    while cut > 0 and rows[cut] == last do cut = cut - 2 end
-    if cut > 0 then
-      for j = #rows, cut + 1, -1 do rows[j] = nil end
-    else
-      rows = redis.call('ZRANGEBYSCORE', pairs_key, last, last, 'WITHSCORES')
-    end
-  end
+  local pairs_keys = {}
+  for j = 1, #LOG_CODES do pairs_keys[j] = KEYS[2 + #TALLY_NAMES + #LOG_CODES + j] end
   local log = PairLog.new({logs = ctx.logs, names = ctx.names, counts = ctx.counts}, TALLY_LEVEL)
-  local converted = {}
-  for j = 1, #rows, 2 do converted[#converted + 1] = log:record(cjson.decode(rows[j]), 1) end
-  if #converted > 0 then
-    redis.call('APPEND', ctx.logs[LOG_CODES[position]], table.concat(converted))
+  local next_mark = log:convert(mark, pairs_keys, chunk)
+  if next_mark then
+    redis.call('HSET', ctx.counts, 'logs', next_mark)
+    return 0
   end
-  if full then
-    redis.call('HSET', ctx.counts, 'logs', position .. ':' .. rows[#rows])
-  elseif position < #LOG_CODES then
-    redis.call('HSET', ctx.counts, 'logs', (position + 1) .. ':-1')
-  else
-    redis.call('HSET', ctx.counts, 'level', TALLY_LEVEL)
-    redis.call('HDEL', ctx.counts, 'upto', 'logs')
-    return 1
-  end
-  return 0
+  redis.call('HSET', ctx.counts, 'level', TALLY_LEVEL)
+  redis.call('HDEL', ctx.counts, 'upto', 'logs')
+  return 1
 end
 
+local ALL_POSTS = '\255'  -- after every '<time>\0<post>' mark: the posts are all counted
 local tally = Tally.new(ctx)
 local start = 0
 if tally.upto ~= '' then  -- the post after the mark; if the mark expired, so did all before it

@@ -24,15 +24,18 @@ PairLog.__index = PairLog
 
 -- ctx: logs (code -> key), names, pairs (code -> pairs set), counts; the logs are written when
 -- the tallies are complete, or up to the catch-up's mark.
+-- The catch-up's mark, '<position>:<score>', as {position, score}.
+local function log_mark(mark)
+  local position, score = string.match(mark, '^(%d+):(.+)$')
+  return {tonumber(position), tonumber(score)}
+end
+
 function PairLog.new(ctx, level)
   local state, mark = unpack(redis.call('HMGET', ctx.counts, 'level', 'logs'))
   local upto = state == level or nil
-  if state == level .. '<' and mark then
-    local position, score = string.match(mark, '^(%d+):(.+)$')
-    upto = {tonumber(position), tonumber(score)}
-  end
+  if state == level .. '<' and mark then upto = log_mark(mark) end
   return setmetatable({ctx = ctx, upto = upto, accounts = {}, posts = {}, keys = {},
-                       pending = {}}, PairLog)
+                       pending = {}, dropped = false}, PairLog)
 end
 
 -- 16 hex digits as a little-endian u64.
@@ -82,15 +85,16 @@ function PairLog:add(code, row, sign)
   local pending = self.pending[code] or {}
   pending[#pending + 1] = self:record(row, sign)
   self.pending[code] = pending
+  self.dropped = self.dropped or sign < 0
 end
 
--- Appends what was logged, then rewrites the logs once dead records (expired before `cutoff`,
--- or dropped) outnumber live ones.
-function PairLog:flush(cutoff)
+-- Appends what was logged, then, when pairs expired (before `cutoff`) or were dropped, rewrites
+-- the logs once their dead records outnumber live ones.
+function PairLog:flush(cutoff, expired)
   for code, records in pairs(self.pending) do
     redis.call('APPEND', self.ctx.logs[code], table.concat(records))
   end
-  if self.upto ~= true then return end
+  if self.upto ~= true or not (expired or self.dropped) then return end
   local held, live = 0, 0
   for code, key in pairs(self.ctx.logs) do
     held = held + redis.call('STRLEN', key) / LOG_BYTES
@@ -135,4 +139,32 @@ function PairLog:compact(cutoff)
   for first = 1, #gone, 1000 do
     redis.call('HDEL', self.ctx.names, unpack(gone, first, math.min(first + 999, #gone)))
   end
+end
+
+-- Converts the next `chunk` pairs of a pairs set into its log, for the catch-up at `mark`;
+-- returns the next mark, or nil once every log holds every pair. A score's pairs are converted
+-- together: the apply script logs the pairs up to the mark's score.
+function PairLog:convert(mark, pairs_keys, chunk)
+  local position, score = unpack(log_mark(mark))
+  local pairs_key = pairs_keys[position]
+  local rows = redis.call('ZRANGEBYSCORE', pairs_key, '(' .. score, '+inf', 'WITHSCORES',
+                          'LIMIT', 0, chunk)
+  local full = #rows == 2 * chunk
+  if full then  -- more may share the last score
+    local last, cut = rows[#rows], #rows
+    while cut > 0 and rows[cut] == last do cut = cut - 2 end
+    if cut > 0 then
+      for j = #rows, cut + 1, -1 do rows[j] = nil end
+    else
+      rows = redis.call('ZRANGEBYSCORE', pairs_key, last, last, 'WITHSCORES')
+    end
+  end
+  local converted = {}
+  for j = 1, #rows, 2 do converted[#converted + 1] = self:record(cjson.decode(rows[j]), 1) end
+  if #converted > 0 then
+    redis.call('APPEND', self.ctx.logs[LOG_CODES[position]], table.concat(converted))
+  end
+  if full then return position .. ':' .. rows[#rows] end
+  if position < #LOG_CODES then return (position + 1) .. ':-1' end
+  return nil
 end
