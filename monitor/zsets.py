@@ -23,6 +23,11 @@ async def ends(redis: Redis, key: str, prefixes: Sequence[str]) -> list[list[byt
     return cast(list[list[bytes]], await _read(redis, key, "ends", prefixes))
 
 
+async def firsts(redis: Redis, key: str, prefixes: Sequence[str | bytes]) -> list[bytes]:
+    """The first member under each prefix; none under it: b""."""
+    return cast(list[bytes], await _read(redis, key, "first", prefixes))
+
+
 async def between(
     redis: Redis, key: str, prefixes: Sequence[str | bytes], low: str, high: str
 ) -> list[list[bytes]]:

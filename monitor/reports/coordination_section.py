@@ -127,12 +127,22 @@ def _bursts(found_bursts: list[bursts.Burst], coordinated_times: list[int]) -> l
 
 
 async def section(
-    redis: Redis, tag: str, window: Window, first_ms: int, activity: Activity, top: int
+    redis: Redis,
+    tag: str,
+    window: Window,
+    limits: tuple[int, int],
+    activity: Activity,
+    top: int,
 ) -> model.Coordination:
+    """``limits``: the tag's oldest and newest retained post times."""
+    first_ms = limits[0]
+    everything = window.start_ms <= first_ms and limits[1] <= window.end_ms
     # Reads that do not wait on each other overlap, so the server works while this parses.
     (found, matched), copies, found_bursts, found_cohorts = await asyncio.gather(
         pairlog.summaries(redis, tag, window, first_ms),
-        copypaste.clusters(redis, tag, window, min_accounts=COPY_PASTE_MIN_ACCOUNTS, top=top),
+        copypaste.clusters(
+            redis, tag, window, min_accounts=COPY_PASTE_MIN_ACCOUNTS, top=top, everything=everything
+        ),
         _bursts_of(activity, first_ms // MINUTE_MS),
         activity.cohorts(),
     )

@@ -39,12 +39,23 @@ async def clusters(
     rule: Rule = "extended",
     min_accounts: int = 3,
     top: int | None = None,
+    everything: bool = False,
 ) -> list[CopyPaste]:
     """Keys posted by >= min_accounts accounts in the window, most accounts first (then the
-    earliest, then by text); the first ``top`` of them when it is given."""
+    earliest, then by text); the first ``top`` of them when it is given. ``everything``: the
+    window holds every retained post, so a key's live count is its count in the window."""
     code = matching.RULE_CODES[rule].encode()
-    scored = cast(list[bytes], await redis.zrangebyscore(keys.cocopies(tag), min_accounts, "+inf"))
-    prefixes = [b"p" + key[len(code) :] for key in scored if key.startswith(code + _SEP)]
+    scored = cast(
+        list[tuple[bytes, float]],
+        await redis.zrevrangebyscore(keys.cocopies(tag), "+inf", min_accounts, withscores=True),
+    )
+    counted = [
+        (b"p" + key[len(code) :], int(n)) for key, n in scored if key.startswith(code + _SEP)
+    ]
+    if everything and top is not None and len(counted) > top:
+        prefixes = await _contenders(redis, tag, counted, top, code.decode())
+    else:
+        prefixes = [prefix for prefix, _ in counted]
     start, end = (f"{ms:013d}" for ms in (window.start_ms, window.end_ms))
     kept = []
     for prefix, hits in zip(
@@ -71,6 +82,28 @@ async def clusters(
         for (posts, accounts), raw in zip(kept, features, strict=True)
     ]  # fmt: skip
     return sorted(found, key=lambda c: (-len(c.accounts), c.first_ms, c.text))[:top]
+
+
+async def _contenders(
+    redis: Redis, tag: str, counted: list[tuple[bytes, int]], top: int, code: str
+) -> list[bytes]:
+    """Of keys ranked by their live counts (most first), those that can be among the first
+    ``top``: every key counted more often than the top-th, and of those counted as often, the
+    ones whose first post comes early enough. Only their posts are read then."""
+    least = counted[top - 1][1]
+    above = [prefix for prefix, n in counted if n > least]
+    tied = [prefix for prefix, n in counted if n == least]
+    firsts = await zsets.firsts(redis, keys.coindex(tag), tied)
+    earliest = []  # a key's first index entry: when, and whether it holds the rule's text
+    for prefix, first in zip(tied, firsts, strict=True):
+        if first:  # none: its posts left since the counts were read
+            at = len(prefix) + 1
+            earliest.append((prefix, int(first[at : at + 13]), bool(_posts([first], at, code))))
+    # An entry with the other rule's text only: the key's first post is later, never earlier.
+    known = sorted(t for _, t, holds in earliest if holds)
+    wanted = top - len(above)
+    cutoff = known[wanted - 1] if len(known) >= wanted else None
+    return above + [prefix for prefix, t, _ in earliest if cutoff is None or t <= cutoff]
 
 
 def _posts(hits: list[bytes], at: int, code: str) -> list[tuple[int, str, str]]:

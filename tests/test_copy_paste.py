@@ -1,0 +1,69 @@
+"""Copy-paste clusters: the same text from at least k accounts in a window, most accounts first,
+then the earliest. A window that holds every retained post reads only the keys that can rank
+among those shown; it must find what reading every key finds."""
+
+import pytest
+from redis.asyncio import Redis
+
+from monitor.models import Post
+from monitor.settings import Settings
+from monitor.signals import copypaste
+from monitor.timewindow import Window
+from tests.factories import T0, post
+from tests.test_coordination import TAG, aggregate
+
+EVERYTHING = Window(0, 10**13 - 1)  # times are 13-digit in the index
+SHORT = "https://t.co/a"
+
+
+def copies(text: str, accounts: int, at: float, key: str) -> list[Post]:
+    """``text`` from ``accounts`` accounts, a second apart from ``at`` on."""
+    return [
+        post(f"{key}-{n}", f"{key}{n}", [TAG], text=f"{text} #{TAG}", at=at + n)
+        for n in range(accounts)
+    ]
+
+
+def campaign() -> list[Post]:
+    """Two texts from five accounts; five from four accounts (more than are shown, so their
+    first posts decide), two of them starting at the same second; one from three.
+
+    'late' is posted first with a short link that the extended rule expands: its first index
+    entry holds that text under the toolkit rule only, so under the extended rule the text
+    starts at 300 s, not 0 s."""
+    found = [*copies("five a", 5, 200, "fa"), *copies("five b", 5, 100, "fb")]
+    for n, at in enumerate([50, 60, 60, 70, 90]):
+        found += copies(f"four {n}", 4, at, f"f{n}")
+    found += [*copies("three", 3, 10, "th"), *copies(f"late {SHORT}", 4, 300, "lt")]
+    expanded = post("lt-short", "lt-x", [TAG], text=f"late {SHORT} #{TAG}", at=0)
+    return [*found, expanded.model_copy(update={"short_links": {SHORT: "https://long.example/a"}})]
+
+
+def shown(found: list[copypaste.CopyPaste]) -> list[tuple[str, int, float]]:
+    """Text, accounts, and the first post's second from T0."""
+    return [(c.text, len(c.accounts), c.first_ms / 1000 - T0.timestamp()) for c in found]
+
+
+@pytest.mark.parametrize("rule", ["extended", "toolkit"])
+async def test_a_window_of_everything_ranks_as_reading_every_key(
+    redis: Redis, settings: Settings, rule: str
+) -> None:
+    await aggregate(redis, settings, campaign(), batch=5)
+    every = await copypaste.clusters(redis, TAG, EVERYTHING, rule, top=None)  # type: ignore[arg-type]
+    assert len(every) == 9
+    for top in range(1, 11):
+        quick = await copypaste.clusters(redis, TAG, EVERYTHING, rule, top=top, everything=True)  # type: ignore[arg-type]
+        read = await copypaste.clusters(redis, TAG, EVERYTHING, rule, top=top)  # type: ignore[arg-type]
+        assert quick == read == every[:top]
+
+
+async def test_the_first_post_under_the_rule_ranks_a_text(redis: Redis, settings: Settings) -> None:
+    await aggregate(redis, settings, campaign(), batch=5)
+    found = await copypaste.clusters(redis, TAG, EVERYTHING, top=8, everything=True)
+    assert shown(found) == [
+        (f"five b #{TAG}", 5, 100), (f"five a #{TAG}", 5, 200), (f"four 0 #{TAG}", 4, 50),
+        (f"four 1 #{TAG}", 4, 60), (f"four 2 #{TAG}", 4, 60), (f"four 3 #{TAG}", 4, 70),
+        (f"four 4 #{TAG}", 4, 90), (f"late {SHORT} #{TAG}", 4, 300),
+    ]  # fmt: skip
+    toolkit = await copypaste.clusters(redis, TAG, EVERYTHING, "toolkit", top=1, everything=True)
+    assert shown(toolkit) == [(f"late {SHORT} #{TAG}", 5, 0)]  # the link as written counts
