@@ -11,12 +11,13 @@ import asyncio
 from dataclasses import dataclass
 from typing import cast
 
-import networkx as nx
 import numpy as np
 from numpy.typing import NDArray
 from redis.asyncio import Redis
+from scipy.sparse import coo_array
+from scipy.sparse.csgraph import connected_components
 
-from monitor import connection, keys
+from monitor import keys
 from monitor.reports import tallied
 from monitor.signals import coordination, matching
 from monitor.signals.coordination import BEHAVIOURS, Cluster, Query, Summary
@@ -26,12 +27,6 @@ RECORD = np.dtype([
     ("a", "<u8"), ("p", "<u8"), ("b", "<u8"), ("q", "<u8"), ("first", "<f8"), ("dt", "<u4"),
     ("key", "<u8"), ("shared", "<u4"), ("union", "<u4"), ("sign", "<i4"),
 ])  # fmt: skip
-_READ = """
-if redis.call('HGET', KEYS[1], 'level') ~= ARGV[1] then return false end
-local logs = {}
-for j = 2, #KEYS do logs[j - 1] = redis.call('GET', KEYS[j]) or '' end
-return logs
-"""
 Digests = NDArray[np.uint64]
 Ids = NDArray[np.int64]
 
@@ -119,13 +114,7 @@ def network(pairs: Pairs, query: Query) -> Found:
     weights = np.bincount(matched // many, minlength=len(edges))  # w(a -> b): distinct posts
     kept = weights >= query.min_weight
     source, target, weight = edges[kept] // n, edges[kept] % n, weights[kept]
-    ties = _distinct(np.minimum(source, target) * n + np.maximum(source, target))
-    graph: nx.Graph[int] = nx.Graph()  # undirected: each tie once
-    graph.add_edges_from(zip((ties // n).tolist(), (ties % n).tolist(), strict=True))
-    clusters = [sorted(members) for members in nx.connected_components(graph)]
-    label = np.full(n, -1, np.int64)
-    for number, members in enumerate(clusters):
-        label[members] = number
+    label, clusters = _components(source, target, n)
     la, lb = label[a], label[b]
     same, inside = (la >= 0) & (la == lb), (la >= 0) & (lb >= 0)
     in_cluster = _distinct(np.concatenate([la[same] * many + p[same], la[same] * many + q[same]]))
@@ -139,6 +128,22 @@ def network(pairs: Pairs, query: Query) -> Found:
         posts=np.bincount(in_cluster // many, minlength=len(clusters)),
         inside=pairs.posts[np.concatenate([p[inside], q[inside]])],
     )
+
+
+def _components(source: Ids, target: Ids, n: int) -> tuple[Ids, list[list[int]]]:
+    """The clusters, the connected components of the accounts with ties (undirected), and each
+    account's cluster number (-1: it has no tie)."""
+    ties = coo_array((np.ones(len(source), np.int8), (source, target)), shape=(n, n))
+    _, component = connected_components(ties, directed=False)
+    tied = np.zeros(n, bool)
+    tied[source], tied[target] = True, True
+    members = np.flatnonzero(tied)
+    _, number = np.unique(component[members], return_inverse=True)
+    label = np.full(n, -1, np.int64)
+    label[members] = number
+    order = np.argsort(number, kind="stable")  # members of a cluster stay in ascending order
+    ends = np.flatnonzero(np.diff(number[order])) + 1
+    return label, [c.tolist() for c in np.split(members[order], ends)] if len(members) else []
 
 
 def _network(raw: bytes, query: Query, window: Window, oldest_ms: int) -> Found:
@@ -179,11 +184,14 @@ async def _names(redis: Redis, tag: str, digests: Digests) -> dict[int, str]:
 
 
 async def logs(redis: Redis, tag: str) -> list[bytes] | None:
-    """The pair logs, in BEHAVIOURS order; None while they do not hold every pair."""
-    read = connection.script(redis, _READ)
-    names = [keys.tally(tag, "counts"), *(keys.tally(tag, f"log:{i}") for i in keys.LOGGED)]
-    found = await read(keys=names, args=[tallied.LEVEL], client=redis)
-    return cast(list[bytes], found) if found else None
+    """The pair logs, in BEHAVIOURS order; None while they do not hold every pair. One
+    transaction: a script would copy them into its own memory first."""
+    pipe = redis.pipeline(transaction=True)
+    pipe.hget(keys.tally(tag, "counts"), "level")
+    for index in keys.LOGGED:
+        pipe.get(keys.tally(tag, f"log:{index}"))
+    level, *found = await pipe.execute()
+    return [raw or b"" for raw in found] if level == tallied.LEVEL else None
 
 
 async def summaries(
