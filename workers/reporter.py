@@ -13,6 +13,7 @@ from monitor import keys, watchlist
 from monitor.connection import connect
 from monitor.reports import ready
 from workers.role import Role
+from workers.serve import settle
 
 log = logging.getLogger(__name__)
 
@@ -41,7 +42,8 @@ class Reporter(Role):
             raise ValueError("the reporter needs the Redis URL in its settings")
         if self._pool is None:
             spawn = multiprocessing.get_context("spawn")
-            self._pool = ProcessPoolExecutor(max_workers=1, mp_context=spawn)
+            # settle: before its first build, the child has imported all that builds use
+            self._pool = ProcessPoolExecutor(max_workers=1, mp_context=spawn, initializer=settle)
 
     async def step(self) -> int:
         built = 0

@@ -1,6 +1,7 @@
 """Runs roles until a signal: the first SIGINT/SIGTERM drains, a second one cancels."""
 
 import asyncio
+import gc
 import logging
 import signal
 from collections.abc import Sequence
@@ -50,8 +51,16 @@ async def _tell_systemd(roles: Sequence[Role]) -> None:
         await asyncio.sleep(every)
 
 
+def settle() -> None:
+    """Move every object alive now, the imported modules' above all, out of the garbage
+    collector's sight (gc.freeze): they live as long as the process, and each full collection
+    walked them all, about 30 ms every few report builds."""
+    gc.freeze()
+
+
 async def serve(roles: Sequence[Role], grace_s: float) -> None:
     """Run every role until all have stopped; a crash in one stops the others and is re-raised."""
+    settle()  # the roles are made
     loop = asyncio.get_running_loop()
     runs = [asyncio.create_task(role.run(), name=role.name) for role in roles]
     systemd = asyncio.create_task(_tell_systemd(roles))
