@@ -186,11 +186,11 @@ async def _names(redis: Redis, tag: str, digests: Digests) -> dict[int, str]:
 async def logs(redis: Redis, tag: str) -> list[bytes] | None:
     """The pair logs, in BEHAVIOURS order; None while they do not hold every pair. One
     transaction: a script would copy them into its own memory first."""
-    pipe = redis.pipeline(transaction=True)
-    pipe.hget(keys.tally(tag, "counts"), "level")
-    for index in keys.LOGGED:
-        pipe.get(keys.tally(tag, f"log:{index}"))
-    level, *found = await pipe.execute()
+    async with redis.pipeline(transaction=True) as pipe:
+        pipe.hget(keys.tally(tag, "counts"), "level")
+        for index in keys.LOGGED:
+            pipe.get(keys.tally(tag, f"log:{index}"))
+        level, *found = await pipe.execute()
     return [raw or b"" for raw in found] if level == tallied.LEVEL else None
 
 
