@@ -30,6 +30,7 @@ from monitor.importers.files import open_archive
 from monitor.reports import build, ready
 from monitor.settings import Settings
 from tests.bench_coordination import CELL_SIZE, CELLS, ROUNDS, TAG, fresh_posts, generate, write
+from tests.benchmark import aof_idle
 from tests.test_tallies import records_only
 from workers.api import ApiServer
 from workers.importer import import_archives
@@ -85,6 +86,10 @@ async def measure(directory: Path, posts: int) -> Table:
             started = time.perf_counter()
             await import_archives(redis, settings, [open_archive(sample, "jsonl")])
             table.add_row("import + aggregation", f"{time.perf_counter() - started:,.1f} s")
+            waited = time.perf_counter()
+            await aof_idle(redis, limit_s=600)
+            table.add_row("waited for the server's AOF rewrite after the import",
+                          f"{time.perf_counter() - waited:,.1f} s")  # fmt: skip
             settle()  # as the reporter's build process does before its first build
             [first_build] = await timed(lambda: build.tag_report(redis, tag), 1)
             table.add_row("first build in this process (starts its threads)",

@@ -187,7 +187,7 @@ async def _xadd_runs(redis: Redis, command: list[str]) -> list[float]:
     rates: list[float] = []
     for _ in range(BASELINE_RUNS):
         await redis.delete(BENCH_STREAM)
-        await _aof_idle(redis)
+        await aof_idle(redis)
         try:
             rates.append(_xadd_rate(await _output(*command)))
         finally:
@@ -195,7 +195,7 @@ async def _xadd_runs(redis: Redis, command: list[str]) -> list[float]:
     return rates
 
 
-async def _aof_idle(redis: Redis, limit_s: float = 60.0) -> None:
+async def aof_idle(redis: Redis, limit_s: float = 60.0) -> None:
     """Let a rewrite the import set off finish first: its fork competes for the same CPUs."""
     for _ in range(int(limit_s / 0.1)):
         if not (await redis.info("persistence"))["aof_rewrite_in_progress"]:
