@@ -45,10 +45,10 @@ def test_a_cluster_gives_the_same_report_as_one_redis(
     assert code == 0 and json.loads(out)["watched_tags"] == 2
     assert len(json.loads(out)["shard_lengths"]) == 3
 
-    client = sync_redis.RedisCluster.from_url(cluster.replace("redis+cluster", "redis"))
     shards = [keys.ingest(shard) for shard in range(3)]
-    holders = {client.get_node_from_key(shard).name for shard in shards}  # type: ignore[no-untyped-call]
-    assert len(holders) == 3  # a node each
-    for shard in shards:  # each was published to, and its entries were all applied
-        [group] = client.xinfo_groups(shard)
-        assert group["last-delivered-id"] != b"0-0" and group["pending"] == 0
+    with sync_redis.RedisCluster.from_url(cluster.replace("redis+cluster", "redis")) as client:
+        holders = {client.get_node_from_key(shard).name for shard in shards}
+        assert len(holders) == 3  # a node each
+        for shard in shards:  # each was published to, and its entries were all applied
+            [group] = client.xinfo_groups(shard)
+            assert group["last-delivered-id"] != b"0-0" and group["pending"] == 0

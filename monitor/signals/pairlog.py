@@ -55,6 +55,7 @@ class Pairs:
 
     accounts: Digests
     posts: Digests
+    by: Ids  # each post's account
     a: Ids
     p: Ids
     b: Ids
@@ -79,15 +80,16 @@ def pairs_in(raw: bytes, query: Query, window: Window, oldest_ms: int) -> Pairs:
         log = log[group[np.bincount(inverse.ravel(), weights=log["sign"]) > 0]]
     size = len(log)
     posts, places = _dense(np.concatenate([log["p"], log["q"]]))
+    author = np.zeros(len(posts), np.uint64)  # a post has one account: number the few posts'
+    author[places[:size]], author[places[size:]] = log["a"], log["b"]
+    accounts, by = _dense(author)
     pair = places[:size] * len(posts) + places[size:]
     order = np.argsort(pair)  # one record of each pair: some are found through two keys
     first_of_each = np.ones(size, bool)
     first_of_each[1:] = pair[order][1:] != pair[order][:-1]
     once = order[first_of_each]
-    accounts, named = _dense(np.concatenate([log["a"][once], log["b"][once]]))
-    kept = len(once)
-    return Pairs(accounts, posts, named[:kept], places[:size][once], named[kept:],
-                 places[size:][once])  # fmt: skip
+    p, q = places[:size][once], places[size:][once]
+    return Pairs(accounts, posts, by, by[p], p, by[q], q)
 
 
 @dataclass
@@ -106,12 +108,12 @@ class Found:
 
 def network(pairs: Pairs, query: Query) -> Found:
     """Weights, kept edges, clusters and their evidence, as ``coordination.Network`` has them.
-    Numbered edges and posts combine into one int64 key, so that each count is one sort."""
+    Numbered posts and accounts combine into one int64 key, so that each count is one sort."""
     n, many = max(len(pairs.accounts), 1), max(len(pairs.posts), 1)
     a, b, p, q = pairs.a, pairs.b, pairs.p, pairs.q
-    edges, edge = np.unique(np.concatenate([a * n + b, b * n + a]), return_inverse=True)
-    matched = _distinct(edge.astype(np.int64) * many + np.concatenate([p, q]))
-    weights = np.bincount(matched // many, minlength=len(edges))  # w(a -> b): distinct posts
+    matched = _distinct(np.concatenate([p * n + b, q * n + a]))  # a post, an account it met
+    # w(a -> b): the distinct posts of a that met b
+    edges, weights = np.unique(pairs.by[matched // n] * n + matched % n, return_counts=True)
     kept = weights >= query.min_weight
     source, target, weight = edges[kept] // n, edges[kept] % n, weights[kept]
     label, clusters = _components(source, target, n)
