@@ -16,7 +16,8 @@ for j = first_prefix, #ARGV do
     if what == 'first' then
       found[#found + 1] = first
     else
-      found[#found + 1] = {first, redis.call('ZREVRANGEBYLEX', key, high, low, 'LIMIT', 0, 1)[1] or ''}
+      local last = redis.call('ZREVRANGEBYLEX', key, high, low, 'LIMIT', 0, 1)[1] or ''
+      found[#found + 1] = {first, last}
     end
   else
     found[#found + 1] = redis.call('ZRANGEBYLEX', key, low, high)

@@ -4,8 +4,8 @@ Run as ``python -m tests.bench_report [--posts N]`` (``make bench-report``); not
 It prints p50/p95 of the JSON report read from the API while the reporter keeps it current,
 and of a fresh build of the same report (what a read costs between a change and the reporter's
 rebuild; the process's first build, which starts its threads, is shown apart), beside the same
-run's baselines: that build from every record instead of the tallies,
-the API's smallest read (/api/watchlists) and a Redis PING. Then how long 1,000 new posts take
+run's baselines: that build from every record instead of the tallies, the API's smallest read
+(/api/watchlists) and a Redis PING. Then how long 1,000 new posts take
 to show up in the kept report.
 """
 

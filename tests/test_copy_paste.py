@@ -8,6 +8,7 @@ from redis.asyncio import Redis
 from monitor.models import Post
 from monitor.settings import Settings
 from monitor.signals import copypaste
+from monitor.signals.contentkeys import Rule
 from monitor.timewindow import Window
 from tests.factories import T0, post
 from tests.test_coordination import TAG, aggregate
@@ -46,14 +47,14 @@ def shown(found: list[copypaste.CopyPaste]) -> list[tuple[str, int, float]]:
 
 @pytest.mark.parametrize("rule", ["extended", "toolkit"])
 async def test_a_window_of_everything_ranks_as_reading_every_key(
-    redis: Redis, settings: Settings, rule: str
+    redis: Redis, settings: Settings, rule: Rule
 ) -> None:
     await aggregate(redis, settings, campaign(), batch=5)
-    every = await copypaste.clusters(redis, TAG, EVERYTHING, rule, top=None)  # type: ignore[arg-type]
+    every = await copypaste.clusters(redis, TAG, EVERYTHING, rule, top=None)
     assert len(every) == 9
     for top in range(1, 11):
-        quick = await copypaste.clusters(redis, TAG, EVERYTHING, rule, top=top, everything=True)  # type: ignore[arg-type]
-        read = await copypaste.clusters(redis, TAG, EVERYTHING, rule, top=top)  # type: ignore[arg-type]
+        quick = await copypaste.clusters(redis, TAG, EVERYTHING, rule, top=top, everything=True)
+        read = await copypaste.clusters(redis, TAG, EVERYTHING, rule, top=top)
         assert quick == read == every[:top]
 
 

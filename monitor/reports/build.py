@@ -55,14 +55,16 @@ async def tag_report(
         activity = FromTallies(redis, tag, *await tallied.counts(redis, tag))
         head, coordination = await asyncio.gather(  # the server reads while this parses
             tallied.head(redis, tag, window, bucket, top),
-            coordination_section.section(redis, tag, window, limits, activity, top),
+            coordination_section.section(redis, tag, window, limits[0], activity, top, everything),
         )
     else:
         minutes = await volume.minutes(redis, tag, window)
         records = await people.in_window(redis, tag, window)
         head = _head(tag, window, bucket, minutes, records, top)
         activity = FromRecords(records, minutes)
-        coordination = await coordination_section.section(redis, tag, window, limits, activity, top)
+        coordination = await coordination_section.section(
+            redis, tag, window, limits[0], activity, top, everything
+        )
     total, persons = sum(head.kinds.values()), head.people
     return model.TagReport(
         tag=tag,

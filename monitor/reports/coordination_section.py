@@ -130,13 +130,12 @@ async def section(
     redis: Redis,
     tag: str,
     window: Window,
-    limits: tuple[int, int],
+    first_ms: int,
     activity: Activity,
     top: int,
+    everything: bool,
 ) -> model.Coordination:
-    """``limits``: the tag's oldest and newest retained post times."""
-    first_ms = limits[0]
-    everything = window.start_ms <= first_ms and limits[1] <= window.end_ms
+    """``first_ms``: the tag's oldest retained post; ``everything``: the window holds them all."""
     # Reads that do not wait on each other overlap, so the server works while this parses.
     (found, matched), copies, found_bursts, found_cohorts = await asyncio.gather(
         pairlog.summaries(redis, tag, window, first_ms),

@@ -80,7 +80,7 @@ def pairs_in(raw: bytes, query: Query, window: Window, oldest_ms: int) -> Pairs:
         log = log[group[np.bincount(inverse.ravel(), weights=log["sign"]) > 0]]
     size = len(log)
     posts, places = _dense(np.concatenate([log["p"], log["q"]]))
-    author = np.zeros(len(posts), np.uint64)  # a post has one account: number the few posts'
+    author = np.zeros(len(posts), np.uint64)  # a post has one account: number those of posts
     author[places[:size]], author[places[size:]] = log["a"], log["b"]
     accounts, by = _dense(author)
     pair = places[:size] * len(posts) + places[size:]
