@@ -5,6 +5,7 @@ import json
 import signal
 from pathlib import Path
 
+import psutil
 import redis as sync_redis
 
 from monitor import keys, queue
@@ -81,6 +82,36 @@ def test_run_follows_watchlist_changes_and_drains_on_sigterm(
     again.send_signal(signal.SIGINT)
     again.communicate(timeout=30)
     assert again.returncode == 0
+
+
+def _ended(process: psutil.Process) -> bool:
+    """Gone, or a zombie that nobody reaps (the tests' init may not)."""
+    try:
+        return process.status() == psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return True
+
+
+def test_a_daemon_killed_outright_leaves_no_build_process(
+    redis_url: str, sync_client: sync_redis.Redis, tmp_path: Path
+) -> None:
+    env = environment(redis_url=redis_url, data_dir=str(tmp_path), read_block_ms="50",
+                      report_refresh_s="0.1")  # fmt: skip
+    added = hashmon("watch", "add", "#IraqProtests", env=env)
+    assert added.communicate(timeout=60)[0].startswith("default: 1 added")
+    # its output to a file: a child left behind would hold a pipe open, and reading it would hang
+    daemon = hashmon("run", "--roles", "aggregator,reporter", env=env, log=tmp_path / "run.log")
+    asyncio.run(publish(redis_url, [post(str(i), f"u{i}", ["IraqProtests"]) for i in range(10)]))
+    revision, kept = keys.revision("iraqprotests"), keys.reports("iraqprotests")
+    wait_for(lambda: sync_client.hget(kept, "revision") == sync_client.get(revision) is not None,
+             what="the reporter's first build")  # fmt: skip
+    children = psutil.Process(daemon.pid).children(recursive=True)
+    assert any("spawn_main" in " ".join(child.cmdline()) for child in children)  # the builder
+
+    daemon.send_signal(signal.SIGKILL)
+    daemon.communicate(timeout=30)
+    wait_for(lambda: all(_ended(child) for child in children), timeout=15,
+             what="the build process to end with the daemon")  # fmt: skip
 
 
 def test_embedded_server_is_shared_and_leaves_no_orphan(tmp_path: Path) -> None:

@@ -7,6 +7,9 @@ otherwise stall the aggregators, collectors and API sharing this process's event
 import asyncio
 import logging
 import multiprocessing
+import os
+import threading
+import time
 from concurrent.futures import ProcessPoolExecutor
 
 from monitor import keys, watchlist
@@ -33,6 +36,20 @@ def _build(url: str, tag: str, params: ready.Params) -> None:
     asyncio.run(main())
 
 
+def _start_child(parent: int) -> None:
+    """The build process's start: settled (it has imported all that builds use), and watching
+    its parent, whose pool cannot end it when the daemon is killed outright (SIGKILL, OOM):
+    it would wait for work forever."""
+    settle()
+    threading.Thread(target=_exit_without, args=(parent,), name="parent", daemon=True).start()
+
+
+def _exit_without(parent: int) -> None:
+    while os.getppid() == parent:
+        time.sleep(1)
+    os._exit(1)
+
+
 class Reporter(Role):
     role = "reporter"
     _pool: ProcessPoolExecutor | None = None
@@ -42,8 +59,9 @@ class Reporter(Role):
             raise ValueError("the reporter needs the Redis URL in its settings")
         if self._pool is None:
             spawn = multiprocessing.get_context("spawn")
-            # settle: before its first build, the child has imported all that builds use
-            self._pool = ProcessPoolExecutor(max_workers=1, mp_context=spawn, initializer=settle)
+            self._pool = ProcessPoolExecutor(
+                max_workers=1, mp_context=spawn, initializer=_start_child, initargs=(os.getpid(),)
+            )
 
     async def step(self) -> int:
         built = 0
