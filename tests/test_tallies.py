@@ -226,8 +226,10 @@ async def assert_logs_agree(redis: Redis, tag: str) -> None:
     and over its last six hours."""
     oldest, newest = await build.span(redis, tag) or (0, 0)
     for window in (Window(oldest, newest), Window(newest - 6 * 3_600_000, newest)):
-        from_logs = await pairlog.summaries(redis, tag, window, oldest)
-        assert from_logs == await coordination.summaries(redis, tag, window), (tag, window)
+        for listed in (1, 2**20):  # the first cluster's edges, then every edge
+            from_logs = await pairlog.summaries(redis, tag, window, oldest, listed)
+            from_sets = await coordination.summaries(redis, tag, window, listed)
+            assert from_logs == from_sets, (tag, window, listed)
 
 
 async def test_pair_logs_follow_viral_keys_and_retention(redis: Redis, settings: Settings) -> None:
@@ -263,6 +265,6 @@ async def test_a_pair_exactly_the_window_apart_is_in_the_network(
         ])
     ]  # fmt: skip
     await aggregate(redis, settings, posts, batch=3)
-    found, matched = await pairlog.summaries(redis, tag, Window(0, 2**42), 0)
-    assert found[0].edges == [("a", "b", 2), ("b", "a", 2)] and matched == 4
+    found, matched = await pairlog.summaries(redis, tag, Window(0, 2**42), 0, 10)
+    assert (found[0].edges, found[0].ties, matched) == (2, [[("a", "b"), ("b", "a")]], 4)
     await assert_logs_agree(redis, tag)

@@ -49,24 +49,19 @@ def coactivity_of(
         before[np.searchsorted(stamps, stamps + window_ms, "right")]
         > before[np.searchsorted(stamps, stamps - window_ms, "left")]
     )
-    counts = np.zeros((len(members), len(members)), np.int64)
-    np.add.at(counts, owners, near)  # counts[a, b]: posts of a with a post of b near them
+    mine = owners[:, None] == np.arange(len(members))  # row i: the owner of post i
+    counts = mine.T.astype(np.int64) @ near  # counts[a, b]: posts of a with a post of b near them
     index = {member: n for n, member in enumerate(members)}
-    return int(sum(counts[index[a], index[b]] for a, b in edges))
+    return int(counts[[index[a] for a, _ in edges], [index[b] for _, b in edges]].sum())
 
 
 def _clusters(
-    tag: str, found: Summary, top: int, times: dict[str, list[int]], handles: dict[str, str | None]
+    tag: str, found: Summary, times: dict[str, list[int]], handles: dict[str, str | None]
 ) -> list[model.CoordinationCluster]:
-    """The first ``top`` clusters, each with its edges (heaviest first)."""
-    shown = found.clusters[:top]
-    where = {member: n for n, cluster in enumerate(shown) for member in cluster.members}
-    edges: list[list[tuple[str, str]]] = [[] for _ in shown]
-    for a, b, _ in found.edges:
-        if a in where and where[a] == where.get(b):
-            edges[where[a]].append((a, b))
+    """The clusters whose edges the summary lists: the first ``top``."""
     return [
-        _cluster(tag, found, cluster, edges[n], times, handles) for n, cluster in enumerate(shown)
+        _cluster(tag, found, cluster, ties, times, handles)
+        for cluster, ties in zip(found.clusters[: len(found.ties)], found.ties, strict=True)
     ]
 
 
@@ -138,7 +133,7 @@ async def section(
     """``first_ms``: the tag's oldest retained post; ``everything``: the window holds them all."""
     # Reads that do not wait on each other overlap, so the server works while this parses.
     (found, matched), copies, found_bursts, found_cohorts = await asyncio.gather(
-        pairlog.summaries(redis, tag, window, first_ms),
+        pairlog.summaries(redis, tag, window, first_ms, top),
         copypaste.clusters(
             redis, tag, window, min_accounts=COPY_PASTE_MIN_ACCOUNTS, top=top, everything=everything
         ),
@@ -153,13 +148,13 @@ async def section(
     coordinated_times = sorted(t for posted in times.values() for t in posted)
     shown_clusters = await asyncio.gather(
         *(  # co-activity: numpy, in threads
-            asyncio.to_thread(_clusters, tag, summary, top, times, handles) for summary in found
+            asyncio.to_thread(_clusters, tag, summary, times, handles) for summary in found
         )
     )
     networks = [
         model.BehaviourNetwork(
             behaviour=summary.query.behaviour,
-            edges=len(summary.edges),
+            edges=summary.edges,
             accounts=sum(len(c.members) for c in summary.clusters),
             clusters=clusters,
             unpaired_viral_posts=summary.unpaired,

@@ -134,11 +134,13 @@ class Cluster:
 
 @dataclass
 class Summary:
-    """What a report shows of one behaviour's network."""
+    """What a report shows of one behaviour's network: its clusters, and the edges of the first
+    few (those it lists)."""
 
     query: Query
-    edges: list[tuple[str, str, int]]  # weight >= K, heaviest first, then by ids
+    edges: int  # how many have weight >= K
     clusters: list[Cluster]  # largest first
+    ties: list[list[tuple[str, str]]]  # each listed cluster's edges: heaviest first, then by ids
     unpaired: int
 
 
@@ -178,8 +180,15 @@ class Network:
                  for n, members in enumerate(components)]  # fmt: skip
         return sorted(found, key=lambda c: (-len(c.members), -c.weight, c.members[0]))
 
-    def summary(self) -> Summary:
-        return Summary(self.query, self.edges(), self.clusters(), self.unpaired)
+    def summary(self, listed: int) -> Summary:
+        """With the edges of the first ``listed`` clusters (every edge lies in one cluster)."""
+        clusters = self.clusters()
+        where = {member: n for n, c in enumerate(clusters[:listed]) for member in c.members}
+        ties: list[list[tuple[str, str]]] = [[] for _ in clusters[:listed]]
+        for a, b, _ in self.edges():
+            if a in where:
+                ties[where[a]].append((a, b))
+        return Summary(self.query, len(self.edges()), clusters, ties, self.unpaired)
 
 
 def weights(pairs: list[Pair]) -> dict[tuple[str, str], int]:
@@ -204,11 +213,12 @@ async def _from_pairs(redis: Redis, tag: str, query: Query, window: Window) -> N
 
 
 async def summaries(
-    redis: Redis, tag: str, window: Window, viral: Counter[str] | None = None
+    redis: Redis, tag: str, window: Window, listed: int, viral: Counter[str] | None = None
 ) -> tuple[list[Summary], int]:
-    """Each behaviour's network at its default query, and how many posts are matched between
-    accounts of its clusters (in any behaviour), from the pairs in the window; ``viral``: the
-    window's ``unpaired`` posts, when they have been read."""
+    """Each behaviour's network at its default query, with the edges of its first ``listed``
+    clusters, and how many posts are matched between accounts of its clusters (in any
+    behaviour), from the pairs in the window; ``viral``: the window's ``unpaired`` posts, when
+    they have been read."""
     matched: set[str] = set()
     found = []
     viral = viral if viral is not None else await unpaired(redis, tag, window)
@@ -216,7 +226,7 @@ async def summaries(
         query = Query(behaviour)
         network_ = await _from_pairs(redis, tag, query, window)
         network_.unpaired = viral[matching.namespace(query.index)]
-        summary = network_.summary()
+        summary = network_.summary(listed)
         inside = {m for c in summary.clusters for m in c.members}
         matched.update(post for p in network_.pairs if p.a in inside and p.b in inside
                        for post in (p.p, p.q))  # fmt: skip

@@ -100,10 +100,11 @@ class Found:
     accounts: Digests
     edges: tuple[Ids, Ids, Ids]  # source, target, weight
     clusters: list[list[int]]
+    label: Ids  # each account's cluster (-1: none)
     weight: Ids
     pairs: Ids
     posts: Ids
-    inside: Digests  # posts of pairs whose two accounts are in clusters
+    inside: Digests  # posts of pairs whose two accounts are in clusters, once each
 
 
 def network(pairs: Pairs, query: Query) -> Found:
@@ -125,10 +126,11 @@ def network(pairs: Pairs, query: Query) -> Found:
         accounts=pairs.accounts,
         edges=(source, target, weight.astype(np.int64)),
         clusters=clusters,
+        label=label,
         weight=np.bincount(label[source], weights=weight, minlength=len(clusters)).astype(np.int64),
         pairs=np.bincount(la[same], minlength=len(clusters)),
         posts=np.bincount(in_cluster // many, minlength=len(clusters)),
-        inside=pairs.posts[np.concatenate([p[inside], q[inside]])],
+        inside=pairs.posts[_distinct(np.concatenate([p[inside], q[inside]]))],
     )
 
 
@@ -152,24 +154,35 @@ def _network(raw: bytes, query: Query, window: Window, oldest_ms: int) -> Found:
     return network(pairs_in(raw, query, window, oldest_ms), query)
 
 
-def summary(found: Found, names: dict[int, str], unpaired: int) -> Summary:
-    named = {m: names[int(found.accounts[m])] for members in found.clusters for m in members}
-    rank = np.zeros(len(found.accounts), np.int64)  # of each member's name
-    for place, member in enumerate(sorted(named, key=named.__getitem__)):
-        rank[member] = place
-    source, target, weight = found.edges
-    order = np.lexsort((rank[target], rank[source], -weight))  # heaviest first, then by ids
-    edges = [
-        (named[s], named[t], w)
-        for s, t, w in zip(*(column[order].tolist() for column in found.edges), strict=True)
-    ]
+def summary(found: Found, names: dict[int, str], unpaired: int, listed: int) -> Summary:
+    """With the edges of the first ``listed`` clusters: the others' are only counted."""
+    digests = found.accounts.tolist()
+    named = {m: names[digests[m]] for members in found.clusters for m in members}
     clusters = [
         Cluster(sorted(named[m] for m in members), int(found.weight[n]), int(found.pairs[n]),
                 int(found.posts[n]))
         for n, members in enumerate(found.clusters)
     ]  # fmt: skip
-    clusters.sort(key=lambda c: (-len(c.members), -c.weight, c.members[0]))
-    return Summary(found.query, edges, clusters, unpaired)
+    ranked = sorted(range(len(clusters)), key=lambda n: _rank(clusters[n]))
+    place = np.full(len(clusters), -1)  # a listed cluster's place among them
+    place[ranked[:listed]] = np.arange(len(ranked[:listed]))
+    source, target, weight = found.edges
+    at = place[found.label[source]]
+    source, target, weight, at = source[at >= 0], target[at >= 0], weight[at >= 0], at[at >= 0]
+    rank = np.zeros(len(found.accounts), np.int64)  # of each listed member's name
+    listed_members = np.unique(np.concatenate([source, target]), return_counts=True)[0].tolist()
+    for n, member in enumerate(sorted(listed_members, key=named.__getitem__)):
+        rank[member] = n
+    order = np.lexsort((rank[target], rank[source], -weight))  # heaviest first, then by ids
+    ties: list[list[tuple[str, str]]] = [[] for _ in ranked[:listed]]
+    for n, s, t in zip(*(column[order].tolist() for column in (at, source, target)), strict=True):
+        ties[n].append((named[s], named[t]))
+    return Summary(found.query, len(found.edges[0]), [clusters[n] for n in ranked], ties, unpaired)
+
+
+def _rank(cluster: Cluster) -> tuple[int, int, str]:
+    """Largest first, then heaviest, then by the first member's id."""
+    return -len(cluster.members), -cluster.weight, cluster.members[0]
 
 
 async def _names(redis: Redis, tag: str, digests: Digests) -> dict[int, str]:
@@ -197,13 +210,13 @@ async def logs(redis: Redis, tag: str) -> list[bytes] | None:
 
 
 async def summaries(
-    redis: Redis, tag: str, window: Window, oldest_ms: int
+    redis: Redis, tag: str, window: Window, oldest_ms: int, listed: int
 ) -> tuple[list[Summary], int]:
     """``coordination.summaries`` from the pair logs, or from the pairs sets while the logs
     catch up."""
     raws, viral = await asyncio.gather(logs(redis, tag), coordination.unpaired(redis, tag, window))
     if raws is None:
-        return await coordination.summaries(redis, tag, window, viral)
+        return await coordination.summaries(redis, tag, window, listed, viral)
     queries = [Query(behaviour) for behaviour in BEHAVIOURS]
     found = await asyncio.gather(
         *(  # in threads: numpy's sorts run on several cores at once
@@ -214,4 +227,6 @@ async def summaries(
     kept = [f.accounts[np.concatenate(f.clusters or [[]]).astype(np.int64)] for f in found]
     names = await _names(redis, tag, np.concatenate([*kept, np.array([], np.uint64)]))
     matched = len(np.unique(np.concatenate([f.inside for f in found]), return_counts=True)[0])
-    return [summary(f, names, viral[matching.namespace(f.query.index)]) for f in found], matched
+    return [
+        summary(f, names, viral[matching.namespace(f.query.index)], listed) for f in found
+    ], matched
