@@ -55,6 +55,22 @@ def hashmon(
     return process
 
 
+def ended(process: subprocess.Popen[str], timeout: float) -> tuple[str, str]:
+    """Its output once it ends. One still running after ``timeout`` is asked what it is doing
+    (SIGUSR1: monitor.stacks), then killed, and the failure shows its stacks."""
+    try:
+        return process.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        process.send_signal(signal.SIGUSR1)
+        time.sleep(2)
+        process.kill()
+        _, err = process.communicate()
+        said = err[-20_000:] if err else "(its output went to its log file)"
+        command = " ".join(map(str, process.args[3:]))  # type: ignore[index]  # a list here
+        late = f"hashmon {command}: still running after {timeout:.0f} s"
+        raise AssertionError(f"{late}\n{said}") from None
+
+
 def wait_for(condition: Callable[[], bool], timeout: float = 30.0, what: str = "condition") -> None:
     deadline = time.monotonic() + timeout
     while not condition():

@@ -12,14 +12,14 @@ import redis as sync_redis
 from monitor import keys
 from tests.fakes import mastodon as fake
 from tests.fakes.threaded import serving
-from tests.processes import environment, hashmon, wait_for
+from tests.processes import ended, environment, hashmon, wait_for
 
 TAG = "IRGCOutOfIraq"
 PAGES = 30
 
 
 def finish(process: subprocess.Popen[str], args: tuple[str, ...] = ()) -> str:
-    out, err = process.communicate(timeout=60)
+    out, err = ended(process, timeout=60)
     assert process.returncode == 0, f"{args}: {err}"
     return out
 

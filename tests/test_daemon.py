@@ -3,6 +3,7 @@
 import asyncio
 import json
 import signal
+import socket
 from pathlib import Path
 
 import psutil
@@ -82,6 +83,26 @@ def test_run_follows_watchlist_changes_and_drains_on_sigterm(
     again.send_signal(signal.SIGINT)
     again.communicate(timeout=30)
     assert again.returncode == 0
+
+
+def test_sigusr1_prints_what_the_daemon_is_doing(
+    redis_url: str, sync_client: sync_redis.Redis, tmp_path: Path
+) -> None:
+    env = environment(redis_url=redis_url, data_dir=str(tmp_path), read_block_ms="50",
+                      heartbeat_s="0.2")  # fmt: skip
+    log = tmp_path / "run.log"
+    daemon = hashmon("run", "--roles", "aggregator", env=env, log=log)
+    wait_for(lambda: bool(sync_client.keys(keys.heartbeat_pattern("aggregator"))),
+             what="the aggregator's heartbeat")  # fmt: skip
+    daemon.send_signal(signal.SIGUSR1)
+    wait_for(lambda: "Current thread" in log.read_text(), what="the stacks")
+    said = log.read_text()
+    assert f"Stack for <Task pending name='aggregator-{socket.gethostname()}-{daemon.pid}'" in said
+    assert "workers/role.py" in said  # where its stack is
+    assert daemon.poll() is None  # it goes on
+    daemon.send_signal(signal.SIGTERM)
+    daemon.communicate(timeout=30)
+    assert daemon.returncode == 0
 
 
 def _ended(process: psutil.Process) -> bool:

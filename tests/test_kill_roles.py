@@ -22,7 +22,7 @@ from monitor import keys
 from tests.fakes import mastodon as fake
 from tests.fakes.threaded import serving
 from tests.local_cluster import free_port
-from tests.processes import environment, hashmon, wait_for
+from tests.processes import ended, environment, hashmon, wait_for
 
 TAG = "IRGCOutOfIraq"
 POSTS = int(os.environ.get("HASHMON_SOAK_POSTS", "3000"))
@@ -34,7 +34,7 @@ ROLES = {"collector": "collector", "aggregator": "aggregator", "api": "api,repor
 
 def run(env: dict[str, str], *args: str) -> str:
     process = hashmon(*args, env=env)
-    out, err = process.communicate(timeout=max(120, POSTS // 200))
+    out, err = ended(process, timeout=max(120, POSTS // 200))
     assert process.returncode == 0, f"{args}: {err}"
     return out
 

@@ -13,7 +13,17 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from rich.console import Console
 from rich.logging import RichHandler
 
-from monitor import alerts, digests, embedded, hashtags, settings, sources, timewindow, watchlist
+from monitor import (
+    alerts,
+    digests,
+    embedded,
+    hashtags,
+    settings,
+    sources,
+    stacks,
+    timewindow,
+    watchlist,
+)
 from monitor.connection import connect
 from monitor.importers.files import ImportFileError
 from monitor.reports.build import NoData
@@ -85,7 +95,9 @@ def setup_logging(verbose: bool) -> None:
 
 @contextlib.asynccontextmanager
 async def session(config: settings.Settings) -> AsyncIterator[Redis]:
-    """A client for the configured Redis, or for the embedded server while the command runs."""
+    """A client for the configured Redis, or for the embedded server while the command runs;
+    meanwhile SIGUSR1 prints what the command is doing (monitor.stacks)."""
+    stacks.on_request()
     with embedded.redis_url(config) as url:
         client = connect(url)
         try:
