@@ -268,3 +268,22 @@ async def test_a_pair_exactly_the_window_apart_is_in_the_network(
     found, matched = await pairlog.summaries(redis, tag, Window(0, 2**42), 0, 10)
     assert (found[0].edges, found[0].ties, matched) == (2, [[("a", "b"), ("b", "a")]], 4)
     await assert_logs_agree(redis, tag)
+
+
+async def test_a_clusters_edges_are_listed_by_ids_where_their_weights_tie(
+    redis: Redis, settings: Settings
+) -> None:
+    """x's two posts meet each target's one post: x -> t weighs 2, t -> x and t -> t' weigh 1
+    and are dropped, so the targets are in no kept edge's source, and still ordered by id."""
+    tag = bench.TAG.casefold()
+    await watchlist.add(redis, "default", [tag])
+    targets = [f"t{n}" for n in range(1, 7)]
+    posted = [("x", 0.0), ("x", 30.0), *((target, 10.0) for target in targets)]
+    posts = [
+        bench._post(n, author, bench.START + timedelta(seconds=at), "one")
+        for n, (author, at) in enumerate(posted)
+    ]
+    await aggregate(redis, settings, posts, batch=3)
+    found, _ = await pairlog.summaries(redis, tag, Window(0, 2**42), 0, 10)
+    assert (found[0].edges, found[0].ties) == (6, [[("x", target) for target in targets]])
+    await assert_logs_agree(redis, tag)

@@ -132,6 +132,11 @@ class Cluster:
     posts: int  # distinct posts in those pairs
 
 
+def largest_first(cluster: Cluster) -> tuple[int, int, str]:
+    """How clusters are listed: largest first, then heaviest, then by the first member's id."""
+    return -len(cluster.members), -cluster.weight, cluster.members[0]
+
+
 @dataclass
 class Summary:
     """What a report shows of one behaviour's network: its clusters, and the edges of the first
@@ -178,7 +183,7 @@ class Network:
                 posts[where[pair.a]].update((pair.p, pair.q))
         found = [Cluster(members, weight[n], pairs[n], len(posts[n]))
                  for n, members in enumerate(components)]  # fmt: skip
-        return sorted(found, key=lambda c: (-len(c.members), -c.weight, c.members[0]))
+        return sorted(found, key=largest_first)
 
     def summary(self, listed: int) -> Summary:
         """With the edges of the first ``listed`` clusters (every edge lies in one cluster)."""

@@ -20,7 +20,7 @@ from scipy.sparse.csgraph import connected_components
 from monitor import keys
 from monitor.reports import tallied
 from monitor.signals import coordination, matching
-from monitor.signals.coordination import BEHAVIOURS, Cluster, Query, Summary
+from monitor.signals.coordination import BEHAVIOURS, Cluster, Query, Summary, largest_first
 from monitor.timewindow import Window
 
 RECORD = np.dtype([
@@ -163,26 +163,21 @@ def summary(found: Found, names: dict[int, str], unpaired: int, listed: int) -> 
                 int(found.posts[n]))
         for n, members in enumerate(found.clusters)
     ]  # fmt: skip
-    ranked = sorted(range(len(clusters)), key=lambda n: _rank(clusters[n]))
+    ranked = sorted(range(len(clusters)), key=lambda n: largest_first(clusters[n]))
     place = np.full(len(clusters), -1)  # a listed cluster's place among them
     place[ranked[:listed]] = np.arange(len(ranked[:listed]))
     source, target, weight = found.edges
     at = place[found.label[source]]
     source, target, weight, at = source[at >= 0], target[at >= 0], weight[at >= 0], at[at >= 0]
     rank = np.zeros(len(found.accounts), np.int64)  # of each listed member's name
-    listed_members = np.unique(np.concatenate([source, target]), return_counts=True)[0].tolist()
-    for n, member in enumerate(sorted(listed_members, key=named.__getitem__)):
+    members = _distinct(np.concatenate([source, target])).tolist()  # some are only targets
+    for n, member in enumerate(sorted(members, key=named.__getitem__)):
         rank[member] = n
     order = np.lexsort((rank[target], rank[source], -weight))  # heaviest first, then by ids
     ties: list[list[tuple[str, str]]] = [[] for _ in ranked[:listed]]
     for n, s, t in zip(*(column[order].tolist() for column in (at, source, target)), strict=True):
         ties[n].append((named[s], named[t]))
     return Summary(found.query, len(found.edges[0]), [clusters[n] for n in ranked], ties, unpaired)
-
-
-def _rank(cluster: Cluster) -> tuple[int, int, str]:
-    """Largest first, then heaviest, then by the first member's id."""
-    return -len(cluster.members), -cluster.weight, cluster.members[0]
 
 
 async def _names(redis: Redis, tag: str, digests: Digests) -> dict[int, str]:
