@@ -1,6 +1,10 @@
 """Fixtures: a real Redis (HASHMON_REDIS_URL, flushed; else the project's embedded server)."""
 
+import asyncio
+import faulthandler
 import os
+import signal
+import threading
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -12,6 +16,7 @@ from aiohttp.test_utils import TestServer
 from pydantic import SecretStr
 from redis.asyncio import Redis
 
+from monitor import stacks
 from monitor.api.app import make_app
 from monitor.connection import COMMAND_TIMEOUT_S, connect
 from monitor.embedded import EmbeddedRedis
@@ -86,6 +91,32 @@ def cli_env(redis_url: str, tmp_path: Path) -> dict[str, str]:
 def _no_leftover_processes() -> Iterator[None]:
     yield
     end_leftovers()
+
+
+@pytest.fixture(autouse=True)
+def _stacks_before_the_time_limit(request: pytest.FixtureRequest) -> Iterator[None]:
+    """A test that nears its time limit prints its asyncio tasks' stacks (monitor.stacks):
+    the limit's own report shows threads only, and an async test's thread waits in the loop.
+    SIGUSR2, as the commands a test runs in-process take SIGUSR1 for themselves."""
+    marker = request.node.get_closest_marker("timeout")
+    limit = float(marker.args[0] if marker else request.config.getini("timeout"))
+    if limit <= 5:  # none, or too short to matter
+        yield
+        return
+    timer = threading.Timer(limit - 5, os.kill, (os.getpid(), signal.SIGUSR2))
+    timer.daemon = True
+    previous = signal.signal(signal.SIGUSR2, _print_stacks)
+    timer.start()
+    yield
+    timer.cancel()
+    signal.signal(signal.SIGUSR2, previous)
+
+
+def _print_stacks(signum: int, frame: object) -> None:
+    try:
+        stacks.dump(asyncio.get_running_loop())
+    except RuntimeError:  # a test without a running loop: its threads
+        faulthandler.dump_traceback(all_threads=True)
 
 
 @dataclass
