@@ -69,10 +69,12 @@ def pairs_in(raw: bytes, query: Query, window: Window, oldest_ms: int) -> Pairs:
     first, dt = log["first"], log["dt"].astype(np.int64)
     shared, union = log["shared"].astype(np.int64), log["union"].astype(np.int64)
     num, den = query.threshold.numerator, query.threshold.denominator
-    log = log[
+    kept = (
         (first >= max(window.start_ms, oldest_ms)) & (first + dt <= window.end_ms)
         & (dt <= query.window_s * 1000) & (shared * den >= num * union)
-    ]  # fmt: skip
+    )  # fmt: skip
+    if not kept.all():  # a window over everything often keeps every record: then no copy
+        log = log[kept]
     if (log["sign"] < 0).any():  # made, dropped, maybe made again: live if the signs add up
         _, group, inverse = np.unique(
             _rows(log, ("p", "q", "key")), return_index=True, return_inverse=True
