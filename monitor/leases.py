@@ -49,12 +49,14 @@ class LeaseLost(Exception):
 
 @dataclass
 class Held:
-    """A lease this collector holds; ``lost`` is set when a renewal found it gone."""
+    """A lease this collector holds; ``lost`` is set when a renewal found it gone, ``ended``
+    when the collector is done with it (its keeper stops then)."""
 
     source: str
     tag: str
     owner: str
     lost: asyncio.Event = field(default_factory=asyncio.Event)
+    ended: asyncio.Event = field(default_factory=asyncio.Event)
 
 
 async def acquire(redis: Redis, source: str, tag: str, owner: str, ttl_ms: int) -> bool:
@@ -110,20 +112,31 @@ async def holding(
     try:
         yield lease
     finally:
-        keeper.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await keeper
+        await stop(keeper, lease)
         await release(redis, lease)
 
 
 async def keep(redis: Redis, lease: Held, ttl_ms: int) -> None:
-    """Renew every third of the time to live; return (setting ``lost``) once it is gone."""
-    while True:
-        await asyncio.sleep(ttl_ms / 3000)
+    """Renew every third of the time to live until the lease has ended; return (setting
+    ``lost``) once it is gone."""
+    while not lease.ended.is_set():
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(lease.ended.wait(), timeout=ttl_ms / 3000)
+            return
         if not await renew(redis, lease, ttl_ms):
             log.warning("%s: lease on %r lost", lease.source, lease.tag)
             lease.lost.set()
             return
+
+
+async def stop(keeper: "asyncio.Task[None]", lease: Held) -> None:
+    """End the keeper. Cancelling alone is not enough: redis-py's asyncio client can swallow a
+    cancellation that arrives during a command, and the keeper would go on renewing for ever
+    (holding up whoever waits for it); ``ended`` stops it at its next turn."""
+    lease.ended.set()
+    keeper.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await keeper
 
 
 async def holders(redis: Redis) -> dict[str, list[str]]:

@@ -4,6 +4,7 @@ live worker with its work, its lag and its last error."""
 
 import asyncio
 import json
+import random
 from collections import Counter
 from collections.abc import AsyncIterator
 
@@ -182,3 +183,21 @@ def test_status_shows_each_worker_its_work_lag_and_last_error(
     assert found["pending"] == 2 and 0 <= found["oldest_waiting_s"] < 60
     code, text = hashmon(cli_env | {"COLUMNS": "250"}, "status")
     assert "2 pending" in text and "HTTP 503" in text and "home irgcoutofiraq" in text
+
+
+async def test_a_lease_is_given_back_whenever_its_block_ends(redis: Redis) -> None:
+    """Its keeper stops with the block, even when the block ends while a renewal is in flight:
+    redis-py's asyncio client can swallow a cancellation that arrives during a command, and a
+    keeper that went on renewing would hold the block (and the cursor) for ever."""
+    moments = random.Random(7)
+
+    async def block() -> None:
+        async with leases.holding(redis, "home", "irgcoutofiraq", "me", 30) as lease:
+            assert lease is not None
+            await asyncio.sleep(moments.random() * 0.02)  # a renewal every 10 ms
+
+    for n in range(300):
+        ending = asyncio.create_task(block())
+        done, _ = await asyncio.wait({ending}, timeout=5)
+        assert ending in done, f"block {n} is still waiting for its lease's keeper"
+    assert await redis.keys(keys.lease_pattern()) == []
