@@ -29,8 +29,11 @@ lint: setup
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
+# pytest-xdist workers, each with its own Redis (or database); 0 runs the tests in one process
+TEST_PROCESSES ?= 2
+
 test: lint  ## linters, strict type checks, then the tests against a real Redis
-	$(BIN)/pytest
+	$(BIN)/pytest --numprocesses $(TEST_PROCESSES) --dist worksteal
 
 bench: setup  ## import + aggregation throughput, then 1/2/4 aggregator processes, lag, memory
 	$(BIN)/python -m tests.benchmark

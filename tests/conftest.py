@@ -8,6 +8,7 @@ import threading
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import parse_qs, urlencode, urlsplit, urlunsplit
 
 import pytest
 import redis as sync_redis
@@ -28,14 +29,38 @@ TOKEN = "s3cret-token"  # the API token the api fixture's server is configured w
 SHARED = Path(__file__).resolve().parents[2] / "shared"
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    """xdist workers start with COLUMNS and LINES set to the controller's terminal; the CLI's
+    consoles would take that width for good, where each test's own environment should rule."""
+    if "PYTEST_XDIST_WORKER" in os.environ:
+        os.environ.pop("COLUMNS", None)
+        os.environ.pop("LINES", None)
+
+
 @pytest.fixture(scope="session")
-def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """HASHMON_REDIS_URL (a throwaway database: it is flushed), else our own embedded server."""
+def redis_url(tmp_path_factory: pytest.TempPathFactory, worker_id: str) -> Iterator[str]:
+    """HASHMON_REDIS_URL (a throwaway database: it is flushed), else our own embedded server.
+
+    Parallel test processes each flush their own database: the one in the URL, plus the
+    process's number."""
     if url := os.environ.get("HASHMON_REDIS_URL"):
-        yield url
+        yield _database(url, worker_id)
         return
     with EmbeddedRedis(tmp_path_factory.mktemp("redis")) as server:
         yield server.url
+
+
+def _database(url: str, worker_id: str) -> str:
+    """The URL with its database number moved on by the xdist worker's number (gw0, gw1...)."""
+    if worker_id == "master":
+        return url
+    step = int(worker_id.removeprefix("gw"))
+    parts = urlsplit(url)
+    if parts.scheme == "unix":  # unix:///path/redis.sock?db=N
+        query = parse_qs(parts.query)
+        query["db"] = [str(int(query.get("db", ["0"])[0]) + step)]
+        return urlunsplit(parts._replace(query=urlencode(query, doseq=True)))
+    return urlunsplit(parts._replace(path=f"/{int(parts.path.strip('/') or 0) + step}"))
 
 
 @pytest.fixture
