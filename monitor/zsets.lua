@@ -1,9 +1,8 @@
 -- Sorted-set reads for monitor.zsets, lexical ranges under many prefixes in one call.
--- KEYS[1]: the sorted set. ARGV: what to read ('members', 'ends', 'first' or 'between'), for
--- 'between' the lowest and highest suffix, then the prefixes. For each prefix, of the members
--- that start with it and a NUL: all of them in lexical order, the first and last ('' for none),
--- the first, or those whose rest lies between the two suffixes (a rest that starts with the
--- highest counts too).
+-- KEYS[1]: the sorted set. ARGV: what to read ('members', 'first' or 'between'), for 'between'
+-- the lowest and highest suffix, then the prefixes. For each prefix, of the members that start
+-- with it and a NUL: all of them in lexical order, the first ('' for none), or those whose rest
+-- lies between the two suffixes (a rest that starts with the highest counts too).
 local what, key, found = ARGV[1], KEYS[1], {}
 local first_prefix = what == 'between' and 4 or 2
 for j = first_prefix, #ARGV do
@@ -11,14 +10,8 @@ for j = first_prefix, #ARGV do
   if what == 'between' then
     low, high = low .. ARGV[2], '[' .. ARGV[j] .. '\0' .. ARGV[3] .. '\255'
   end
-  if what == 'ends' or what == 'first' then
-    local first = redis.call('ZRANGEBYLEX', key, low, high, 'LIMIT', 0, 1)[1] or ''
-    if what == 'first' then
-      found[#found + 1] = first
-    else
-      local last = redis.call('ZREVRANGEBYLEX', key, high, low, 'LIMIT', 0, 1)[1] or ''
-      found[#found + 1] = {first, last}
-    end
+  if what == 'first' then
+    found[#found + 1] = redis.call('ZRANGEBYLEX', key, low, high, 'LIMIT', 0, 1)[1] or ''
   else
     found[#found + 1] = redis.call('ZRANGEBYLEX', key, low, high)
   end

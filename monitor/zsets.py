@@ -18,11 +18,6 @@ async def members(redis: Redis, key: str, prefixes: Sequence[str]) -> list[list[
     return cast(list[list[bytes]], await _read(redis, key, "members", prefixes))
 
 
-async def ends(redis: Redis, key: str, prefixes: Sequence[str]) -> list[list[bytes]]:
-    """The first and last member under each prefix; none under it: b"" and b""."""
-    return cast(list[list[bytes]], await _read(redis, key, "ends", prefixes))
-
-
 async def firsts(redis: Redis, key: str, prefixes: Sequence[str | bytes]) -> list[bytes]:
     """The first member under each prefix; none under it: b""."""
     return cast(list[bytes], await _read(redis, key, "first", prefixes))

@@ -287,3 +287,25 @@ async def test_a_clusters_edges_are_listed_by_ids_where_their_weights_tie(
     found, _ = await pairlog.summaries(redis, tag, Window(0, 2**42), 0, 10)
     assert (found[0].edges, found[0].ties) == (6, [[("x", target) for target in targets]])
     await assert_logs_agree(redis, tag)
+
+
+async def test_a_cluster_member_is_named_by_its_newest_post_on_any_platform(
+    redis: Redis, settings: Settings
+) -> None:
+    """a and b post together on Bluesky; a's newest post is on X, under another handle. Its
+    platforms are read from all its posts (X sorts after Bluesky in the tallies)."""
+    tag = bench.TAG.casefold()
+    await watchlist.add(redis, "default", [tag])
+    posted = [("a", 0, "one"), ("b", 20, "one"), ("a", 600, "two"), ("b", 620, "two")]
+    posts = [
+        bench._post(n, author, bench.START + timedelta(seconds=at), text, platform="bluesky")
+        for n, (author, at, text) in enumerate(posted)
+    ]
+    later = bench.START + timedelta(hours=1)
+    posts.append(bench._post(9, "a", later, "elsewhere", author_handle="a-on-x"))
+    await aggregate(redis, settings, posts, batch=2)
+    report = await build.tag_report(redis, tag, top=25)
+    assert report.coordination is not None
+    [cluster] = report.coordination.networks[0].clusters
+    assert [(m.id, m.handle) for m in cluster.members] == [("a", "a-on-x"), ("b", "ub")]
+    assert report == await from_records(redis, tag, None)

@@ -12,11 +12,11 @@ import orjson
 from redis.asyncio import Redis
 
 from monitor import keys, zsets
-from monitor.connection import text
 from monitor.signals import bursts, cohorts, people, volume
 from monitor.signals.records import Record
 
 SEP = "\0"
+TimesAndHandles = tuple[dict[str, list[int]], dict[str, str | None]]
 
 
 class Activity(Protocol):
@@ -32,11 +32,9 @@ class Activity(Protocol):
 
     async def cohorts(self) -> cohorts.Cohorts | None: ...
 
-    async def times_of(self, authors: set[str]) -> dict[str, list[int]]:
-        """Each account id's post times (on any platform), in order."""
-
-    async def handles_of(self, authors: set[str]) -> dict[str, str | None]:
-        """The handle each account id's newest post gives."""
+    async def times_and_handles(self, authors: set[str], named: set[str]) -> TimesAndHandles:
+        """Each account id's post times (on any platform), in order, and for those ``named``
+        the handle its newest post gives."""
 
 
 @dataclass
@@ -62,15 +60,12 @@ class FromRecords:
     async def cohorts(self) -> cohorts.Cohorts | None:
         return cohorts.cohorts(self.records)
 
-    async def times_of(self, authors: set[str]) -> dict[str, list[int]]:
+    async def times_and_handles(self, authors: set[str], named: set[str]) -> TimesAndHandles:
         times: defaultdict[str, list[int]] = defaultdict(list)
         for r in self.records:
             if r.author_id in authors:
                 times[r.author_id].append(r.t_ms)
-        return dict(times)
-
-    async def handles_of(self, authors: set[str]) -> dict[str, str | None]:
-        return {r.author_id: r.handle for r in self.records if r.author_id in authors}
+        return dict(times), {r.author_id: r.handle for r in self.records if r.author_id in named}
 
 
 @dataclass
@@ -117,29 +112,23 @@ class FromTallies:
         )
         return cohorts.assemble(posting, self.total, days, int(created.get(b"new", 0)))
 
-    async def times_of(self, authors: set[str]) -> dict[str, list[int]]:
-        ordered = sorted(authors)
+    async def times_and_handles(self, authors: set[str], named: set[str]) -> TimesAndHandles:
+        """One read of the accounts' 'times' members: their times, and the platforms whose
+        newest post of each named account (in the tallies) gives its handle."""
+        ordered = sorted(authors | named)
         listed = await zsets.members(self.redis, keys.tally(self.tag, "times"), ordered)
-        found = {}
+        times, platforms = {}, {}
         for author, members in zip(ordered, listed, strict=True):
             if members:
-                found[author] = sorted(int(m.split(b"\0", 3)[2]) for m in members)
-        return found
+                fields = [m.split(b"\0", 3) for m in members]
+                if author in authors:
+                    times[author] = sorted(int(found[2]) for found in fields)
+                if author in named:
+                    platforms[author] = {found[1].decode() for found in fields}
+        return times, await self._handles(platforms)
 
-    async def handles_of(self, authors: set[str]) -> dict[str, str | None]:
-        """From the account's newest post: its platforms are in its 'times' members (ordered by
-        platform, so one when the first and last agree), the handles in the tallies."""
-        ordered = sorted(authors)
-        times = keys.tally(self.tag, "times")
-        platforms = {}
-        for author, ends in zip(ordered, await zsets.ends(self.redis, times, ordered), strict=True):
-            platforms[author] = {text(m).split(SEP)[1] for m in ends if m}
-        several = [author for author, found in platforms.items() if len(found) > 1]
-        for author, every in zip(
-            several, await zsets.members(self.redis, times, several), strict=True
-        ):
-            platforms[author] = {text(m).split(SEP)[1] for m in every}  # first and last disagree
-        names = [f"h{SEP}{p}{SEP}{a}" for a in ordered for p in platforms[a]]
+    async def _handles(self, platforms: dict[str, set[str]]) -> dict[str, str | None]:
+        names = [f"h{SEP}{p}{SEP}{a}" for a, found in sorted(platforms.items()) for p in found]
         newest = await self.redis.hmget(keys.tally(self.tag, "counts"), names) if names else []
         handles: dict[str, tuple[int, str, str | None]] = {}
         for name, raw in zip(names, newest, strict=True):

@@ -142,9 +142,8 @@ async def section(
     )
     shown = {m for summary in found for c in summary.clusters[:top] for m in c.members}
     coordinated = {m for summary in found for c in summary.clusters for m in c.members}
-    handles, times = await asyncio.gather(  # times: for co-activity, shares and bursts
-        activity.handles_of(shown), activity.times_of(coordinated)
-    )
+    # times: for co-activity, shares and bursts; handles: of the members of the clusters shown
+    times, handles = await activity.times_and_handles(coordinated, shown)
     coordinated_times = sorted(t for posted in times.values() for t in posted)
     shown_clusters = await asyncio.gather(
         *(  # co-activity: numpy, in threads
