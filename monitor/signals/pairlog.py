@@ -204,10 +204,12 @@ def summary(found: Found, names: dict[int, str], unpaired: int, listed: int) -> 
     members = _distinct(np.concatenate([source, target]), len(rank)).tolist()  # some only targets
     for n, member in enumerate(sorted(members, key=named.__getitem__)):
         rank[member] = n
-    order = np.lexsort((rank[target], rank[source], -weight))  # heaviest first, then by ids
-    ties: list[list[tuple[str, str]]] = [[] for _ in ranked[:listed]]
-    for n, s, t in zip(*(column[order].tolist() for column in (at, source, target)), strict=True):
-        ties[n].append((named[s], named[t]))
+    order = np.lexsort((rank[target], rank[source], -weight, at))  # heaviest first, then by ids
+    name = np.empty(len(rank), object)
+    name[list(named)] = list(named.values())
+    edges = list(zip(name[source[order]].tolist(), name[target[order]].tolist(), strict=True))
+    ends = np.cumsum(np.bincount(at, minlength=len(ranked[:listed]))).tolist()
+    ties = [edges[start:end] for start, end in zip([0, *ends], ends, strict=False)]
     return Summary(found.query, len(found.edges[0]), [clusters[n] for n in ranked], ties, unpaired)
 
 
