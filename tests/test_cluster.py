@@ -52,3 +52,4 @@ def test_a_cluster_gives_the_same_report_as_one_redis(
         for shard in shards:  # each was published to, and its entries were all applied
             [group] = client.xinfo_groups(shard)
             assert group["last-delivered-id"] != b"0-0" and group["pending"] == 0
+        client.disconnect_connection_pools()  # close() leaves the nodes' pools connected
