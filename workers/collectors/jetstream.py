@@ -20,7 +20,7 @@ import aiohttp
 import orjson
 from redis.asyncio import Redis
 
-from monitor import bluesky_tags, decoded, hashtags, sources, watchlist
+from monitor import bluesky_tags, cancelling, decoded, hashtags, sources, watchlist
 from monitor.decoded import Json
 from monitor.models import Post
 from monitor.platforms import bluesky
@@ -84,6 +84,7 @@ class JetstreamReader:
         failures = 0
         started_us = time.time_ns() // 1000
         while not self.stopping.is_set():
+            cancelling.stop_if_asked()
             try:
                 if await self._connection(once, started_us):
                     return self.result
@@ -115,6 +116,7 @@ class JetstreamReader:
         flushed_at = quiet_since  # under steady traffic too, posts wait at most stream_flush_s
         async with self.session.ws_connect(url, params=params, heartbeat=30.0) as socket:
             while not self.stopping.is_set():
+                cancelling.stop_if_asked()
                 try:
                     message = await socket.receive(timeout=self.settings.stream_flush_s)
                 except TimeoutError:

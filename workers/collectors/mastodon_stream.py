@@ -16,7 +16,7 @@ import aiohttp
 import orjson
 from redis.asyncio import Redis
 
-from monitor import decoded, sources, watchlist
+from monitor import cancelling, decoded, sources, watchlist
 from monitor.models import Post
 from monitor.settings import Settings
 from monitor.signals.records import epoch_ms
@@ -48,6 +48,7 @@ class MastodonStreamReader:
         """Reconnect with backoff; ``once`` is not a streaming notion here: polling covers it."""
         failures = 0
         while not once and not self.client.stopping.is_set():
+            cancelling.stop_if_asked()
             try:
                 await self._connection()
                 failures = 0
@@ -70,6 +71,7 @@ class MastodonStreamReader:
             f"{url}/api/v1/streaming", headers=headers, heartbeat=30.0
         ) as socket:
             while not self.client.stopping.is_set():
+                cancelling.stop_if_asked()
                 if time.monotonic() - last_check >= self.settings.stream_flush_s:
                     subscribed = await self._follow(socket, subscribed)
                     last_check = time.monotonic()
