@@ -113,8 +113,8 @@ class FromTallies:
         return cohorts.assemble(posting, self.total, days, int(created.get(b"new", 0)))
 
     async def times_and_handles(self, authors: set[str], named: set[str]) -> TimesAndHandles:
-        """One read of the accounts' 'times' members: their times, and the platforms whose
-        newest post of each named account (in the tallies) gives its handle."""
+        """One read of the accounts' posts in 'times' gives their times and the platforms each
+        named account posted on; its handle is that of its newest post there (in 'counts')."""
         ordered = sorted(authors | named)
         listed = await zsets.members(self.redis, keys.tally(self.tag, "times"), ordered)
         times, platforms = {}, {}
