@@ -16,7 +16,7 @@ from typing import cast
 from redis.asyncio import Redis
 from redis.exceptions import ResponseError
 
-from monitor import keys
+from monitor import cancelling, keys
 from monitor.connection import text, transient
 
 log = logging.getLogger(__name__)
@@ -49,14 +49,12 @@ class LeaseLost(Exception):
 
 @dataclass
 class Held:
-    """A lease this collector holds; ``lost`` is set when a renewal found it gone, ``ended``
-    when the collector is done with it (its keeper stops then)."""
+    """A lease this collector holds; ``lost`` is set when a renewal found it gone."""
 
     source: str
     tag: str
     owner: str
     lost: asyncio.Event = field(default_factory=asyncio.Event)
-    ended: asyncio.Event = field(default_factory=asyncio.Event)
 
 
 async def acquire(redis: Redis, source: str, tag: str, owner: str, ttl_ms: int) -> bool:
@@ -112,31 +110,22 @@ async def holding(
     try:
         yield lease
     finally:
-        await stop(keeper, lease)
+        keeper.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await keeper
         await release(redis, lease)
 
 
 async def keep(redis: Redis, lease: Held, ttl_ms: int) -> None:
-    """Renew every third of the time to live until the lease has ended; return (setting
-    ``lost``) once it is gone."""
-    while not lease.ended.is_set():
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(lease.ended.wait(), timeout=ttl_ms / 3000)
-            return
+    """Renew every third of the time to live until cancelled; return (setting ``lost``) once
+    it is gone. A cancel that lands during a renewal ends it at its next turn (cancelling)."""
+    while True:
+        cancelling.stop_if_asked()
+        await asyncio.sleep(ttl_ms / 3000)
         if not await renew(redis, lease, ttl_ms):
             log.warning("%s: lease on %r lost", lease.source, lease.tag)
             lease.lost.set()
             return
-
-
-async def stop(keeper: "asyncio.Task[None]", lease: Held) -> None:
-    """End the keeper. Cancelling alone is not enough: redis-py's asyncio client can swallow a
-    cancellation that arrives during a command, and the keeper would go on renewing for ever
-    (holding up whoever waits for it); ``ended`` stops it at its next turn."""
-    lease.ended.set()
-    keeper.cancel()
-    with contextlib.suppress(asyncio.CancelledError):
-        await keeper
 
 
 async def holders(redis: Redis) -> dict[str, list[str]]:

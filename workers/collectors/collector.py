@@ -188,9 +188,9 @@ class Collector(Role):
                 raise LeaseLost(f"{source.name}: the stream's lease was lost")
             return reader.result()
         finally:
-            reader.cancel()
-            await leases.stop(keeper, lease)
-            await asyncio.gather(reader, return_exceptions=True)
+            for task in (reader, keeper):
+                task.cancel()
+            await asyncio.gather(reader, keeper, return_exceptions=True)
             if self.held.get((source.name, STREAM)) is lease:
                 del self.held[source.name, STREAM]
             await leases.release(self.redis, lease)
