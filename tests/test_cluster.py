@@ -47,9 +47,11 @@ def test_a_cluster_gives_the_same_report_as_one_redis(
 
     shards = [keys.ingest(shard) for shard in range(3)]
     with sync_redis.RedisCluster.from_url(cluster.replace("redis+cluster", "redis")) as client:
-        holders = {client.get_node_from_key(shard).name for shard in shards}
-        assert len(holders) == 3  # a node each
-        for shard in shards:  # each was published to, and its entries were all applied
-            [group] = client.xinfo_groups(shard)
-            assert group["last-delivered-id"] != b"0-0" and group["pending"] == 0
-        client.disconnect_connection_pools()  # close() leaves the nodes' pools connected
+        try:
+            holders = {client.get_node_from_key(shard).name for shard in shards}
+            assert len(holders) == 3  # a node each
+            for shard in shards:  # each was published to, and its entries were all applied
+                [group] = client.xinfo_groups(shard)
+                assert group["last-delivered-id"] != b"0-0" and group["pending"] == 0
+        finally:
+            client.disconnect_connection_pools()  # close() leaves the nodes' pools connected
