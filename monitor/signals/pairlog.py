@@ -32,13 +32,18 @@ Digests = NDArray[np.uint64]
 Ids = NDArray[np.int64]
 
 
-_MARKS = 1 << 24  # values below this are made distinct by marking a bool array (16 MB at most)
-_BINS = 1 << 21  # and counted in an array of this many counts (16 MB), where numpy would sort
+_MARKS = 1 << 24  # values below this may be made distinct by marking a bool array (16 MB at most)
+_SPARSE = 2  # where the range is over this many times the values, sorting them is faster
+
+
+def _marked(values: Ids, bound: int) -> bool:
+    """Whether to find the distinct values by marks over their range rather than by sorting."""
+    return bound <= min(_MARKS, _SPARSE * len(values))
 
 
 def _distinct(values: Ids, bound: int) -> Ids:
     """The distinct values, ascending; each is in [0, bound)."""
-    if bound > _MARKS:
+    if not _marked(values, bound):
         return np.unique(values, return_counts=True)[0]  # its sorting path: hashing is slower
     marks = np.zeros(bound, bool)
     marks[values] = True
@@ -47,7 +52,7 @@ def _distinct(values: Ids, bound: int) -> Ids:
 
 def _counted(values: Ids, bound: int) -> tuple[Ids, Ids]:
     """The distinct values, ascending, and how often each occurs; each is in [0, bound)."""
-    if bound > _BINS:
+    if not _marked(values, bound):
         found, counts = np.unique(values, return_counts=True)
         return found, counts.astype(np.int64)
     counts = np.bincount(values, minlength=bound)
@@ -65,14 +70,6 @@ def _dense(digests: Digests) -> tuple[Digests, Ids]:
     place = np.empty(len(order), np.int64)
     place[order] = np.arange(len(order))
     return found[order], place[encoded.indices.to_numpy()]
-
-
-def _one_of_each(keys: Ids) -> Ids:
-    """The position of one occurrence of each distinct key (any one)."""
-    encoded = pa.array(keys, pa.int64()).dictionary_encode()
-    position = np.empty(len(encoded.dictionary), np.int64)
-    position[encoded.indices.to_numpy()] = np.arange(len(keys))
-    return position
 
 
 def _rows(log: NDArray[np.void], fields: tuple[str, ...]) -> NDArray[np.void]:
@@ -106,20 +103,23 @@ def pairs_in(raw: bytes, query: Query, window: Window, oldest_ms: int) -> Pairs:
         (first >= max(window.start_ms, oldest_ms)) & (first + dt <= window.end_ms)
         & (dt <= query.window_s * 1000) & (shared * den >= num * union)
     )  # fmt: skip
-    if not kept.all():  # a window over everything often keeps every record: then no copy
-        log = log[kept]
     if (log["sign"] < 0).any():  # made, dropped, maybe made again: live if the signs add up
+        log = log[kept]
         _, group, inverse = np.unique(
             _rows(log, ("p", "q", "key")), return_index=True, return_inverse=True
         )
         log = log[group[np.bincount(inverse.ravel(), weights=log["sign"]) > 0]]
-    size = len(log)
-    posts, places = _dense(np.concatenate([log["p"], log["q"]]))
+        kept = np.ones(len(log), bool)
+    every = kept.all()  # a window over everything often keeps every record: then no copy
+    a, p, b, q = (log[name] if every else log[name][kept] for name in ("a", "p", "b", "q"))
+    size = len(p)
+    posts, places = _dense(np.concatenate([p, q]))
     author = np.zeros(len(posts), np.uint64)  # a post has one account: number those of posts
-    author[places[:size]], author[places[size:]] = log["a"], log["b"]
+    author[places[:size]], author[places[size:]] = a, b
     accounts, by = _dense(author)
-    once = _one_of_each(places[:size] * len(posts) + places[size:])  # found through two keys
-    p, q = places[:size][once], places[size:][once]
+    many = max(len(posts), 1)  # a pair found through two keys counts once
+    once = _distinct(places[:size] * many + places[size:], many * many)
+    p, q = once // many, once % many
     return Pairs(accounts, posts, by, by[p], p, by[q], q)
 
 
