@@ -1,14 +1,24 @@
 """The platform-neutral post: what every collector and importer produces."""
 
 from functools import cached_property
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field
 
 from monitor import hashtags
 
 Kind = Literal["original", "repost", "quote", "reply"]
 KINDS: tuple[Kind, ...] = ("original", "repost", "quote", "reply")
+
+
+def _without_nul(value: str) -> str:
+    """Ids are joined by NULs in the tallies' names and members, so an id may not hold one."""
+    if "\0" in value:
+        raise ValueError("must not contain a NUL character")
+    return value
+
+
+Id = Annotated[str, AfterValidator(_without_nul)]
 
 
 class Post(BaseModel):
@@ -22,9 +32,9 @@ class Post(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     platform: str = Field(pattern=r"^[a-z][a-z0-9_-]{0,31}$")
-    id: str = Field(min_length=1, max_length=200)
+    id: Id = Field(min_length=1, max_length=200)
     url: str | None = None
-    author_id: str = Field(min_length=1, max_length=200)
+    author_id: Id = Field(min_length=1, max_length=200)
     author_handle: str | None = None
     author_name: str | None = None
     author_created_at: AwareDatetime | None = None
@@ -33,8 +43,8 @@ class Post(BaseModel):
     text: str = ""
     hashtags: list[str] = Field(default_factory=list)
     kind: Kind = "original"
-    referenced_id: str | None = None
-    referenced_author_id: str | None = None
+    referenced_id: Id | None = None
+    referenced_author_id: Id | None = None
     referenced_url: str | None = None
     links: list[str] = Field(default_factory=list)
     short_links: dict[str, str] = Field(default_factory=dict)  # as written in text -> expanded

@@ -1,8 +1,9 @@
 -- Sorted-set reads for monitor.zsets, lexical ranges under many prefixes in one call.
--- KEYS[1]: the sorted set. ARGV: what to read ('members', 'first' or 'between'), for 'between'
+-- KEYS[1]: the sorted set. ARGV: what to read ('joined', 'first' or 'between'), for 'between'
 -- the lowest and highest suffix, then the prefixes. For each prefix, of the members that start
--- with it and a NUL: all of them in lexical order, the first ('' for none), or those whose rest
--- lies between the two suffixes (a rest that starts with the highest counts too).
+-- with it and a NUL: all of them in lexical order joined by NULs (one string: a reply of one
+-- string per prefix costs the client far less than one per member), the first ('' for none), or
+-- those whose rest lies between the two suffixes (a rest that starts with the highest counts too).
 local what, key, found = ARGV[1], KEYS[1], {}
 local first_prefix = what == 'between' and 4 or 2
 for j = first_prefix, #ARGV do
@@ -12,6 +13,8 @@ for j = first_prefix, #ARGV do
   end
   if what == 'first' then
     found[#found + 1] = redis.call('ZRANGEBYLEX', key, low, high, 'LIMIT', 0, 1)[1] or ''
+  elseif what == 'joined' then
+    found[#found + 1] = table.concat(redis.call('ZRANGEBYLEX', key, low, high), '\0')
   else
     found[#found + 1] = redis.call('ZRANGEBYLEX', key, low, high)
   end

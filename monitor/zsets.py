@@ -13,9 +13,9 @@ from monitor import connection
 _SCRIPT = (Path(__file__).parent / "zsets.lua").read_text()
 
 
-async def members(redis: Redis, key: str, prefixes: Sequence[str]) -> list[list[bytes]]:
-    """The members under each prefix, in lexical order."""
-    return cast(list[list[bytes]], await _read(redis, key, "members", prefixes))
+async def joined(redis: Redis, key: str, prefixes: Sequence[str]) -> list[bytes]:
+    """The members under each prefix, in lexical order, joined by NULs; none under it: b""."""
+    return cast(list[bytes], await _read(redis, key, "joined", prefixes))
 
 
 async def firsts(redis: Redis, key: str, prefixes: Sequence[str | bytes]) -> list[bytes]:

@@ -265,6 +265,13 @@ def test_canonical_reasons_are_short() -> None:
         canonical.parse_line(b"[1]")
 
 
+@pytest.mark.parametrize("field", ["id", "author_id", "referenced_id", "referenced_author_id"])
+def test_an_id_holding_a_nul_is_rejected(field: str) -> None:
+    line = json.dumps(sample().model_dump(mode="json") | {field: "1\u00002"}).encode()
+    with pytest.raises(ValueError, match=rf"^{field}: Value error, must not contain a NUL char"):
+        canonical.parse_line(line)
+
+
 def test_bom_crlf_and_blank_lines_keep_line_numbers(tmp_path: Path) -> None:
     rows = [sample("1").model_dump_json(), "", sample("2").model_dump_json(), "{bad", '{"id": "3"']
     path = tmp_path / "posts.jsonl"

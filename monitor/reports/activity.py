@@ -116,15 +116,15 @@ class FromTallies:
         """One read of the accounts' posts in 'times' gives their times and the platforms each
         named account posted on; its handle is that of its newest post there (in 'counts')."""
         ordered = sorted(authors | named)
-        listed = await zsets.members(self.redis, keys.tally(self.tag, "times"), ordered)
+        listed = await zsets.joined(self.redis, keys.tally(self.tag, "times"), ordered)
         times, platforms = {}, {}
         for author, members in zip(ordered, listed, strict=True):
-            if members:
-                fields = [m.split(b"\0", 3) for m in members]
+            if members:  # '<account id>\0<platform>\0<time ms>\0<post>' each, joined by NULs
+                fields = members.split(b"\0")
                 if author in authors:
-                    times[author] = sorted(int(found[2]) for found in fields)
+                    times[author] = sorted(map(int, fields[2::4]))
                 if author in named:
-                    platforms[author] = {found[1].decode() for found in fields}
+                    platforms[author] = {found.decode() for found in set(fields[1::4])}
         return times, await self._handles(platforms)
 
     async def _handles(self, platforms: dict[str, set[str]]) -> dict[str, str | None]:
