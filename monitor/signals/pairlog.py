@@ -62,8 +62,8 @@ def _counted(values: Ids, bound: int) -> tuple[Ids, Ids]:
 
 def _dense(digests: Digests) -> tuple[Digests, Ids]:
     """The distinct digests, sorted, and each digest's place among them. Arrow hashes them, and
-    only the distinct ones are sorted: np.unique sorts them all (about 5 times slower for
-    100,000)."""
+    only the distinct ones are sorted: np.unique sorts them all (for 100,000 digests of 7,200
+    posts, 1.5 times slower on one two-core machine, 5 times on another)."""
     encoded = pa.array(digests, pa.uint64()).dictionary_encode()
     found = encoded.dictionary.to_numpy()
     order = np.argsort(found)
