@@ -2,11 +2,13 @@
 
 import tomllib
 from pathlib import Path
+from typing import Annotated
 
 import platformdirs
-from pydantic import Field, SecretStr, ValidationError
+from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import (
     BaseSettings,
+    NoDecode,
     PydanticBaseSettingsSource,
     SettingsConfigDict,
     TomlConfigSettingsSource,
@@ -50,7 +52,24 @@ class Settings(BaseSettings):
     report_refresh_s: float = Field(10.0, gt=0)  # between the reporter's passes over the tags
     api_host: str = "127.0.0.1"  # the HTTP API and its pages; elsewhere only when told
     api_port: int = Field(8750, ge=0, le=65_535)  # 0: any free port
-    api_token: SecretStr | None = None  # writes need it as a bearer token; unset: no writes
+    api_token: SecretStr | None = None  # writes need it as a bearer token; unset or blank: none
+    api_allowed_hosts: Annotated[list[str], NoDecode] = []  # names the API answers to, by commas
+    api_budget_s: float = Field(30.0, gt=0, le=3_600)  # a request's wait and build, at most
+    api_builds: int = Field(2, ge=1, le=64)  # reports and networks built at once for the API
+
+    @field_validator("api_allowed_hosts", mode="before")
+    @classmethod
+    def _split_hosts(cls, hosts: object) -> object:
+        """'a.example, b.example' from the environment; a list from hashmon.toml."""
+        if isinstance(hosts, str):
+            return [host.strip().lower() for host in hosts.split(",") if host.strip()]
+        return hosts
+
+    @field_validator("api_token")
+    @classmethod
+    def _blank_token_is_none(cls, token: SecretStr | None) -> SecretStr | None:
+        """An empty token would match an empty header: it disables writes instead."""
+        return token if token is not None and token.get_secret_value().strip() else None
 
     @classmethod
     def settings_customise_sources(

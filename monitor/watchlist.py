@@ -12,7 +12,8 @@ from monitor import hashtags, keys
 from monitor.connection import text
 
 DEFAULT = "default"
-_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
+NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"
+_NAME = re.compile(NAME_PATTERN)
 
 
 class InvalidListName(ValueError):

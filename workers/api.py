@@ -43,6 +43,8 @@ class ApiServer(Role):
         host, port = self.runner.addresses[0][:2]
         self.address = f"http://{host}:{port}"
         log.info("api: listening on %s", self.address)
+        if self.settings.api_token is None:
+            log.info("api: writes are disabled: set HASHMON_API_TOKEN to allow them")
 
     async def step(self) -> int:
         await self.beat()

@@ -9,7 +9,7 @@ from prometheus_client.core import Metric
 from prometheus_client.registry import Collector
 from redis.asyncio import Redis
 
-from monitor import health, ingest_stats, sources
+from monitor import health, ingest_stats, redact, sources
 from monitor.api import openapi, state
 
 routes = web.RouteTableDef()
@@ -26,8 +26,19 @@ async def healthz(request: web.Request) -> web.Response:
 
 @routes.get("/api/sources")
 async def source_states(request: web.Request) -> web.Response:
+    """Health and cursors; the URLs in them without credentials or query strings."""
     found = await sources.states(state.redis(request))
-    return web.json_response([s.model_dump(mode="json") for s in found])
+    return web.json_response([_shown(s) for s in found])
+
+
+def _shown(found: sources.SourceState) -> dict[str, object]:
+    source = found.source.model_copy(update={
+        "base_url": redact.url(found.source.base_url),
+        "auth_url": found.source.auth_url and redact.url(found.source.auth_url),
+    })  # fmt: skip
+    error = found.last_error and redact.urls_in(found.last_error)
+    shown = found.model_copy(update={"source": source, "last_error": error})
+    return shown.model_dump(mode="json")
 
 
 @routes.get("/metrics")
@@ -85,4 +96,4 @@ class _Collected(Collector):
 
 @routes.get("/openapi.json")
 async def openapi_document(request: web.Request) -> web.Response:
-    return web.json_response(openapi.DOCUMENT)
+    return web.json_response(openapi.document(state.settings(request)))

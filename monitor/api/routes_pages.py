@@ -6,13 +6,13 @@ each tag's newest post), an hourly volume sparkline and the last burst; ``/tags/
 full report. Forms add and remove tags; they need the API token, like every write.
 """
 
-import hmac
 from urllib.parse import quote
 
 from aiohttp import web
 
 from monitor import hashtags, watchlist
-from monitor.api import state
+from monitor.api import auth, state
+from monitor.api.routes_reports import kept_or_built
 from monitor.reports import ready, render_html
 from monitor.reports.build import NoData
 from monitor.reports.model import TagReport
@@ -20,7 +20,7 @@ from monitor.reports.render_html import esc
 
 routes = web.RouteTableDef()
 
-_CSP = "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'"
+_CSP = "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'"
 _STYLE = """body{font:15px/1.45 system-ui,sans-serif;margin:2em auto;max-width:960px;padding:0 1em}
 table{border-collapse:collapse;margin:.5em 0 1.5em}td,th{padding:.25em .8em;border-bottom:1px solid
 #ddd;text-align:left}td.n{text-align:right}form{margin:.3em 0}.meta{color:#555}.error{color:#a00}"""
@@ -49,7 +49,7 @@ def _token_field() -> str:
 
 async def _row(request: web.Request, name: str, tag: str) -> str:
     try:
-        report = await ready.tag_report(state.redis(request), tag, "24h")
+        report = await kept_or_built(request, tag, ready.Params(since="24h"))
     except NoData:
         return f"<tr><td>#{esc(tag)}</td><td colspan=4>no posts yet</td>{_remove(name, tag)}</tr>"
     bursts = report.coordination.bursts if report.coordination else []
@@ -86,7 +86,7 @@ async def home(request: web.Request) -> web.Response:
 @routes.get("/tags/{tag}")
 async def tag_page(request: web.Request) -> web.Response:
     tag = hashtags.parse(request.match_info["tag"])
-    report = await ready.tag_report(state.redis(request), tag)
+    report = await kept_or_built(request, tag, ready.Params())
     page = render_html.tag_report(report)
     response = web.Response(text=page.replace("<body>", '<body><p><a href="/">all tags</a></p>', 1),
                             content_type="text/html")  # fmt: skip
@@ -97,11 +97,10 @@ async def tag_page(request: web.Request) -> web.Response:
 async def _form(request: web.Request) -> tuple[str, str]:
     """The list and tag of a form, once its token is checked; bad input is a page saying so."""
     form = await request.post()
-    token = state.settings(request).api_token
-    given = str(form.get("token", ""))
+    token = auth.configured(request)
     if token is None:
-        raise _refused(web.HTTPForbidden, "writes are disabled: set HASHMON_API_TOKEN")
-    if not hmac.compare_digest(given.encode(), token.get_secret_value().encode()):
+        raise _refused(web.HTTPForbidden, auth.DISABLED)
+    if not auth.matches(token, str(form.get("token", ""))):
         raise _refused(web.HTTPUnauthorized, "a valid API token is needed to change a watchlist")
     try:
         name = watchlist.parse_name(str(form.get("list", "")))

@@ -1,54 +1,58 @@
 """Reports over HTTP, in the format asked for by ``?format=`` or the Accept header."""
 
-import orjson
 from aiohttp import web
 
 from monitor import hashtags, timewindow, watchlist
-from monitor.api import state
+from monitor.api import params, state
 from monitor.reports import ready, render_html, render_md, summary
 from monitor.reports.model import ListSummary, TagReport
 
 routes = web.RouteTableDef()
 
-FORMATS = ("json", "md", "html")
 _ACCEPTS = (("text/html", "html"), ("text/markdown", "md"), ("application/json", "json"))
 
 
 @routes.get("/api/tags/{tag}/report")
 async def tag_report(request: web.Request) -> web.Response:
     tag = hashtags.parse(request.match_info["tag"])
-    since, until, fmt, top = *_window(request), _format(request), _top(request)
-    report = await ready.tag_report(state.redis(request), tag, since, until, top)
-    return _respond(fmt, report)
+    asked = params.query(params.Report, request)
+    since, until = window(asked)
+    report = await kept_or_built(request, tag, ready.Params(since, until, asked.top))
+    return _respond(_format(request, asked.format), report)
 
 
 @routes.get("/api/watchlists/{name}/summary")
 async def list_summary(request: web.Request) -> web.Response:
     name = watchlist.parse_name(request.match_info["name"])
-    since, until, fmt = *_window(request), _format(request)
-    found = await summary.list_summary(state.redis(request), name, since or "24h", until)
-    return _respond(fmt, found)
+    asked = params.query(params.Summary, request)
+    since, until = window(asked)
+    found = await state.builds(request).run(
+        lambda redis: summary.list_summary(redis, name, since or "24h", until)
+    )
+    return _respond(_format(request, asked.format), found)
 
 
-def _window(request: web.Request) -> tuple[str | None, str | None]:
-    since, until = request.query.get("since"), request.query.get("until")
-    timewindow.check(since)
-    timewindow.check(until)
-    return since, until
+async def kept_or_built(request: web.Request, tag: str, wanted: ready.Params) -> TagReport:
+    """The kept report, read here at once; else a fresh build, away from the event loop."""
+    found = await ready.kept(state.redis(request), tag, wanted)
+    if found is not None:
+        return found
+    return await state.builds(request).run(lambda redis: ready.refresh(redis, tag, wanted))
 
 
-def _top(request: web.Request) -> int:
-    raw = request.query.get("top", "10")
-    if not raw.isdigit() or not 1 <= int(raw) <= 1000:
-        raise _bad("top", f"top must be a whole number from 1 to 1000, not {raw[:20]!r}")
-    return int(raw)
+def window(asked: params.Window) -> tuple[str | None, str | None]:
+    """Both bounds, each refused here when out of range, before anything is read."""
+    for name, value in (("since", asked.since), ("until", asked.until)):
+        try:
+            timewindow.check(value)
+        except timewindow.InvalidWindow as exc:
+            raise params.refused(name, str(exc)) from None
+    return asked.since, asked.until
 
 
-def _format(request: web.Request) -> str:
-    asked = request.query.get("format")
+def _format(request: web.Request, asked: str | None) -> str:
+    """The format asked for, else the first the Accept header names, else JSON."""
     if asked is not None:
-        if asked not in FORMATS:
-            raise _bad("format", f"format must be one of {', '.join(FORMATS)}, not {asked[:20]!r}")
         return asked
     accept = request.headers.get("Accept", "")
     return next((fmt for kind, fmt in _ACCEPTS if kind in accept), "json")
@@ -64,8 +68,3 @@ def _respond(fmt: str, result: TagReport | ListSummary) -> web.Response:
     else:
         body = render_html.list_summary(result) if fmt == "html" else render_md.list_summary(result)
     return web.Response(text=body, content_type="text/html" if fmt == "html" else "text/markdown")
-
-
-def _bad(field: str, message: str) -> web.HTTPBadRequest:
-    body = orjson.dumps({"error": message, "field": field}).decode()
-    return web.HTTPBadRequest(text=body, content_type="application/json")

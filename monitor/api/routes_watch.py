@@ -3,7 +3,7 @@
 from aiohttp import web
 
 from monitor import watchlist
-from monitor.api import state
+from monitor.api import params, state
 from monitor.api.auth import require_token
 from monitor.reports.build import display
 
@@ -32,15 +32,7 @@ async def one_list(request: web.Request) -> web.Response:
 async def add_tags(request: web.Request) -> web.Response:
     require_token(request)
     name = watchlist.parse_name(request.match_info["name"])
-    try:
-        body = await request.json()
-    except ValueError:
-        return web.json_response({"error": "the body is not JSON", "field": "body"}, status=400)
-    raw = body.get("tags") if isinstance(body, dict) else None
-    if not isinstance(raw, list) or not raw or not all(isinstance(t, str) for t in raw):
-        return web.json_response({"error": "give a non-empty list of tags", "field": "tags"},
-                                 status=400)  # fmt: skip
-    tags = watchlist.parse_tags(raw)
+    tags = watchlist.parse_tags(params.body(params.Tags, await request.read()).tags)
     added = await watchlist.add(state.redis(request), name, tags)
     return web.json_response({"list": name, "added": added, "tags": tags})
 
