@@ -4,7 +4,9 @@ import asyncio
 import faulthandler
 import os
 import signal
+import socket
 import threading
+import urllib.request
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,13 +19,14 @@ from aiohttp.test_utils import TestServer
 from pydantic import SecretStr
 from redis.asyncio import Redis
 
-from monitor import stacks
+from monitor import keys, stacks
 from monitor.api.app import make_app
 from monitor.connection import COMMAND_TIMEOUT_S, connect
 from monitor.embedded import EmbeddedRedis
 from monitor.settings import Settings
+from tests.factories import post
 from tests.fakes.threaded import serving
-from tests.processes import end_leftovers
+from tests.processes import end_leftovers, ended, environment, hashmon, wait_for
 
 TOKEN = "s3cret-token"  # the API token the api fixture's server is configured with
 SHARED = Path(__file__).resolve().parents[2] / "shared"
@@ -110,6 +113,44 @@ def cli_env(redis_url: str, tmp_path: Path) -> dict[str, str]:
         "HASHMON_READ_BLOCK_MS": "20",
         "HASHMON_PUBLISH_BATCH": "50",
     }
+
+
+API_DAEMON_POSTS = 600  # on one tag, by 40 accounts, over 6.6 hours
+
+
+@pytest.fixture
+def api_daemon(
+    redis_url: str, tmp_path: Path, sync_client: sync_redis.Redis
+) -> Iterator[tuple[str, int]]:
+    """`hashmon run` (aggregator and API, writes with TOKEN) on a free port, with one tag's posts
+    imported: its base URL and process id."""
+    env = environment(redis_url=redis_url, data_dir=str(tmp_path / "data"), api_token=TOKEN,
+                      read_block_ms="50", heartbeat_s="0.2")  # fmt: skip
+    archive = tmp_path / "posts.jsonl"
+    text = "#IRGCOutOfIraq copy {}".format
+    posts = [post(f"p{n}", f"u{n % 40}", ["IRGCOutOfIraq"], at=n * 40, text=text(n % 7))
+             for n in range(API_DAEMON_POSTS)]  # fmt: skip
+    archive.write_text("".join(p.model_dump_json() + "\n" for p in posts))
+    _, said = ended(hashmon("import", str(archive), "--tag", "irgcoutofiraq", env=env), 120)
+    assert sync_client.zcard(keys.timeline("irgcoutofiraq")) == API_DAEMON_POSTS, said
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    daemon = hashmon("run", "--roles", "api,aggregator", env={**env, "HASHMON_API_PORT": str(port)},
+                     log=tmp_path / "run.log")  # fmt: skip
+    base = f"http://127.0.0.1:{port}"
+
+    def healthy() -> bool:
+        try:
+            with urllib.request.urlopen(f"{base}/healthz") as response:
+                return bool(response.status == 200)
+        except OSError:
+            return False
+
+    wait_for(healthy, timeout=60, what="the daemon's API")
+    yield base, daemon.pid
+    daemon.terminate()
+    daemon.wait(timeout=30)
 
 
 @pytest.fixture(autouse=True)
