@@ -30,17 +30,23 @@ from workers.aggregator import Aggregator
 SAMPLE = Path(__file__).parent.parent / "seeds" / "sample-campaign.jsonl"
 TAGS = ["irgcoutofiraq", "iraq", "blacklistmois"]
 RENAMED = "renamed_lately"
-WINDOWS = [(None, None), ("30d", None), ("20d", None)]  # all retained, in hour and day buckets
+WINDOWS = [(None, None), ("30d", None), ("20d", None)]  # all retained; clipped to what is
 
 
 def sample() -> list[Post]:
     """The sample campaign, where its most active account renamed itself for its newest post
-    (so that the handle shown is the newest, whatever order posts arrive in)."""
+    (so that the handle shown is the newest, whatever order posts arrive in), and #iraq has one
+    post 20 days before the rest (so that what it retains is read in day buckets, the other
+    tags' in hours)."""
     posts = [parse_line(line) for line in SAMPLE.read_bytes().splitlines()]
     busiest = Counter(p.author_id for p in posts if "irgcoutofiraq" in p.tags).most_common(1)[0][0]
     newest = max((p for p in posts if p.author_id == busiest), key=lambda p: p.created_at)
     renamed = newest.model_copy(update={"author_handle": RENAMED})
-    return [renamed if p is newest else p for p in posts]
+    oldest = min(posts, key=lambda p: p.created_at)
+    at = oldest.created_at - timedelta(days=20)
+    early = oldest.model_copy(update={"id": "early", "created_at": at, "hashtags": ["iraq"],
+                                      "kind": "original", "text": "#iraq"})  # fmt: skip
+    return [renamed if p is newest else p for p in posts] + [early]
 
 
 @contextlib.asynccontextmanager
