@@ -1,6 +1,7 @@
 """hashmon sources: where posts are collected from, and how each source is doing."""
 
 import time
+from pathlib import Path
 from typing import Annotated
 
 import orjson
@@ -9,7 +10,7 @@ from redis.asyncio import Redis
 from rich.table import Table
 from rich.text import Text
 
-from monitor import sources
+from monitor import sources, sources_file
 from monitor.cli.common import fail, load_settings, one_line_errors, out, run
 from monitor.cli.watch import FormatOption, Output
 from monitor.sources import Source
@@ -76,6 +77,17 @@ def remove(name: Annotated[str, typer.Argument(help="The source's name.")]) -> N
     if not run(load_settings(), lambda redis: sources.remove(redis, name)):
         fail(f"no source named {name[:64]!r}", code=1)
     out.print(f"{name}: removed", markup=False)
+
+
+@app.command()
+def load(path: Annotated[Path, typer.Argument(help="A sources TOML file.")]) -> None:
+    """Add the sources of a TOML file ([sources.NAME] kind, url), e.g. seeds/sources.toml; a
+    source already stored under the same name is kept as it is."""
+    with one_line_errors():
+        found = sources_file.read(path)
+    added = run(load_settings(), lambda redis: sources_file.load(redis, found))
+    kept = len(found) - len(added)
+    out.print(f"{path}: {len(added)} added, {kept} already there", markup=False)
 
 
 @app.command("list")
