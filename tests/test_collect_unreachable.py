@@ -49,9 +49,7 @@ async def add_unreachable(redis: Redis, streamed: bool = True) -> list[str]:
 
 
 def warnings_by_source(records: list[logging.LogRecord]) -> Counter[str]:
-    return Counter(
-        r.getMessage().split(":")[0] for r in records if r.levelno == logging.WARNING
-    )
+    return Counter(r.getMessage().split(":")[0] for r in records if r.levelno == logging.WARNING)
 
 
 async def test_an_offline_pass_warns_once_per_backoff_of_each_source(
@@ -122,8 +120,8 @@ def test_collect_once_in_a_terminal_shows_each_level_once(
     env |= {"HASHMON_HTTP_ATTEMPTS": str(ATTEMPTS), "HASHMON_HTTP_BACKOFF_S": "0.01",
             "COLUMNS": "300", "TERM": "xterm"}  # fmt: skip
     run = [sys.executable, "-m", "monitor"]
-    for args in (["watch", "add", *TAGS], ["sources", "add", "mastodon", "--instance",
-                                          f"http://127.0.0.1:{port}", "--name", "home"]):  # fmt: skip
+    source = ["--instance", f"http://127.0.0.1:{port}", "--name", "home"]
+    for args in (["watch", "add", *TAGS], ["sources", "add", "mastodon", *source]):
         subprocess.run([*run, *args], env=env, check=True, capture_output=True, timeout=60)
     primary, secondary = pty.openpty()
     with subprocess.Popen(
