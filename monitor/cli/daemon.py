@@ -68,15 +68,22 @@ def collect(
     ] = False,
 ) -> None:
     """Collect from every source; with --once, return when the pass's posts are in reports."""
+    from monitor.words import plural
+
     config = load_settings()
     if not once:
         _serve(config, {"collector"}, {})
         return
     results = run(config, lambda redis: collect_once(redis, config))
     if not results:
-        fail("no sources; add one with 'hashmon sources add'", code=1)
+        fail(
+            "no sources; add one with 'hashmon sources add', or load the credential-free ones "
+            "with 'hashmon sources load seeds/sources.toml'",
+            code=1,
+        )
     for result in results:
-        out.print(f"{result.source}: {result.posts:,} posts, {result.errors} errors", markup=False)
+        counts = f"{plural(result.posts, 'post')}, {plural(result.errors, 'error')}"
+        out.print(f"{result.source}: {counts}", markup=False)
     if any(result.errors for result in results):
         fail("some sources failed; 'hashmon sources list' shows why", code=1)
 
