@@ -15,8 +15,8 @@ $(BIN)/.installed: pyproject.toml
 
 setup: $(BIN)/.installed
 
-run: setup  ## the daemon on the embedded Redis, watching seeds/watchlists.toml
-	$(BIN)/hashmon run --watchlists seeds/watchlists.toml
+run: setup  ## the daemon on the embedded Redis: the tags of seeds/watchlists.toml from seeds/sources.toml
+	$(BIN)/hashmon run --watchlists seeds/watchlists.toml --sources seeds/sources.toml
 
 demo: setup  ## the sample campaign in a separate data directory (.demo), then its reports
 	$(DEMO) $(BIN)/hashmon watch load seeds/watchlists.toml

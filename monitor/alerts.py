@@ -70,6 +70,8 @@ def make(url: str, on: str, name: str, cooldown: str, people_at: int, slack: boo
 
 
 async def add(redis: Redis, alert: Alert) -> None:
+    """Keep the rule; its watchlist must exist (UnknownList otherwise)."""
+    await watchlist.require(redis, alert.watchlist)
     await redis.hset(keys.ALERTS, alert.id, alert.model_dump_json())
 
 

@@ -64,13 +64,22 @@ def make(name: str, every: str, fmt: str, folder: str) -> Digest:
         return Digest(watchlist=name, every_s=period.total_seconds(),
                       format=cast(Format, fmt), webhook=folder)  # fmt: skip
     target = Path(folder).expanduser().resolve()
-    if not target.is_dir() or not os.access(target, os.W_OK):
-        raise InvalidDigest(f"--to {folder[:80]!r}: not a folder this user can write to")
+    existing = next(p for p in (target, *target.parents) if p.exists())
+    if not existing.is_dir() or not os.access(existing, os.W_OK | os.X_OK):
+        why = "" if existing == target else f"cannot be made, as {str(existing)[:80]!r} is "
+        raise InvalidDigest(f"--to {folder[:80]!r}: {why}not a folder this user can write to")
     return Digest(watchlist=name, every_s=period.total_seconds(),
                   format=cast(Format, fmt), folder=str(target))  # fmt: skip
 
 
 async def add(redis: Redis, digest: Digest) -> None:
+    """Keep the digest once its watchlist is known to exist, making its folder if need be."""
+    await watchlist.require(redis, digest.watchlist)
+    if digest.folder:
+        try:
+            await asyncio.to_thread(Path(digest.folder).mkdir, parents=True, exist_ok=True)
+        except OSError as exc:
+            raise InvalidDigest(f"--to {digest.folder[:80]!r}: {exc.strerror or exc}") from None
     await redis.hset(keys.DIGESTS, digest.id, digest.model_dump_json())
 
 

@@ -37,6 +37,8 @@ def is_valid(tag: str) -> bool:
 def parse(raw: str) -> str:
     """Validate a tag typed by a user and return its normal form; raise InvalidTag otherwise."""
     shown = raw if len(raw) <= 40 else raw[:37] + "..."
+    if unicodedata.normalize("NFKC", raw.strip()).startswith("##"):
+        raise InvalidTag(f"invalid tag {shown!r}: one '#' at most, at the start")
     tag = normalise(raw.strip())
     if not tag:
         raise InvalidTag(f"invalid tag {shown!r}: empty")

@@ -12,6 +12,7 @@ from monitor import deadletter, keys, leases, queue, watchlist
 from monitor.connection import text
 
 NEAR_LIMIT = 0.9  # share of maxmemory from which status warns
+_COUNTED = 100_000  # entries counted one by one at most, where Redis cannot tell the lag
 ROLE_ORDER = ("aggregator", "collector", "api", "reporter", "digester", "alerter")
 
 
@@ -31,6 +32,7 @@ class Status(BaseModel):
     stream_length: int  # entries held, acknowledged ones included until trimmed
     shard_lengths: list[int]  # the same, per shard of the stream
     pending: int  # delivered to an aggregator, not yet applied
+    waiting: int = 0  # not yet applied: pending, plus entries not delivered yet (the backlog)
     oldest_waiting_s: float | None  # age of the oldest entry not yet applied (the queue's lag)
     dead_letters: int
     watched_tags: int
@@ -80,6 +82,21 @@ async def _pending_by_consumer(redis: Redis, shards: int) -> dict[str, int]:
     return found
 
 
+async def _waiting(redis: Redis, stream: str, length: int) -> int:
+    """Entries the aggregators have not acknowledged: their group's pending entries and lag
+    (XINFO GROUPS, Redis 7), or those after its last delivered entry (counted, on Redis 6.2);
+    before the group exists, every entry."""
+    ours = [g for g in await redis.xinfo_groups(stream) if text(g["name"]) == keys.AGGREGATORS]
+    if not ours:
+        return length
+    group = ours[0]
+    lag = group.get("lag")
+    if lag is None:  # Redis 6.2, or a stream whose deletions hide the lag
+        after = f"({text(group['last-delivered-id'])}"
+        lag = len(cast(list[object], await redis.xrange(stream, after, "+", count=_COUNTED)))
+    return int(group["pending"]) + int(lag)
+
+
 async def _oldest_waiting_ms(redis: Redis, stream: str) -> int | None:
     """The stream time of the oldest entry delivered but not applied, or not yet delivered."""
     groups = await redis.xinfo_groups(stream)
@@ -123,11 +140,12 @@ async def conditions(redis: Redis, stream_length: int, max_backlog: int | None) 
 
 async def status(redis: Redis, max_backlog: int | None = None) -> Status:
     shards = await queue.shard_count(redis)
-    lengths, pending, oldest = [], 0, []
+    lengths, pending, waiting, oldest = [], 0, 0, []
     for stream in map(keys.ingest, range(shards)):
         lengths.append(int(await redis.xlen(stream)))
         if lengths[-1] or await redis.exists(stream):
             pending += sum(int(g["pending"]) for g in await redis.xinfo_groups(stream))
+            waiting += await _waiting(redis, stream, lengths[-1])
             oldest.append(await _oldest_waiting_ms(redis, stream))
     first = min((ms for ms in oldest if ms is not None), default=None)
     return Status(
@@ -135,6 +153,7 @@ async def status(redis: Redis, max_backlog: int | None = None) -> Status:
         stream_length=sum(lengths),
         shard_lengths=lengths,
         pending=pending,
+        waiting=waiting,
         oldest_waiting_s=None if first is None else max(0.0, time.time() - first / 1000),
         dead_letters=await deadletter.count(redis),
         watched_tags=len(await watchlist.watched(redis)),

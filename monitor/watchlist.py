@@ -20,6 +20,10 @@ class InvalidListName(ValueError):
     """A watchlist name that cannot be used; the message names the problem."""
 
 
+class UnknownList(InvalidListName):
+    """A watchlist that does not exist, where one that does is needed."""
+
+
 def parse_name(name: str) -> str:
     if not _NAME.fullmatch(name):
         raise InvalidListName(
@@ -60,6 +64,18 @@ async def tags(redis: Redis, name: str) -> list[str]:
 
 async def names(redis: Redis) -> list[str]:
     return sorted(text(n) for n in await redis.smembers(keys.WATCHLISTS))
+
+
+async def require(redis: Redis, name: str) -> None:
+    """Raise UnknownList, naming the lists that exist, unless ``name`` is one of them."""
+    found = await names(redis)
+    if name in found:
+        return
+    there = f"the lists are {', '.join(found)}" if found else "there is none yet"
+    raise UnknownList(
+        f"no watchlist {name!r} ({there}); "
+        f"add tags to it first: hashmon watch add TAG --list {name}"
+    )
 
 
 async def watched(redis: Redis) -> set[str]:

@@ -103,16 +103,17 @@ async def test_failures_are_retried_and_recorded(
 def test_alerts_from_the_cli(
     cli_env: dict[str, str], sync_client: sync_redis.Redis, hook: Hook
 ) -> None:
+    assert hashmon(cli_env, "watch", "add", "#IRGCOutOfIraq")[0] == 0  # the default list
     code, out = hashmon(cli_env, "alerts", "add", "webhook", hook.url, "--on", "burst,coordination")
     assert code == 0
     alert_id = out.split(":")[0]
-    code, out = hashmon(cli_env, "alerts", "list")
-    assert code == 0 and json.loads(out)["on"] == ["burst", "coordination"]
+    code, out = hashmon(cli_env, "alerts", "list", "--format", "json")
+    assert code == 0 and json.loads(out)[0]["on"] == ["burst", "coordination"]
     code, out = hashmon(cli_env, "alerts", "test", alert_id)
     assert code == 0 and "delivered (HTTP 200)" in out
     assert hook.bodies[-1]["kind"] == "test"
-    code, out = hashmon(cli_env, "alerts", "list", "--deliveries")
-    assert code == 0 and json.loads(out.splitlines()[0])["delivered"] == "1"
+    code, out = hashmon(cli_env, "alerts", "list", "--deliveries", "--format", "json")
+    assert code == 0 and json.loads(out)[0]["delivered"] == "1"
     for args, message in [
         (["webhook", "ftp://x", "--on", "burst"], "invalid webhook 'ftp://x'"),
         (["webhook", hook.url, "--on", "bursts"], "invalid --on 'bursts'"),

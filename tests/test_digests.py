@@ -1,6 +1,7 @@
 """Digests: a watchlist's summary written once per period, whichever process gets there first."""
 
 import asyncio
+import json
 from pathlib import Path
 
 import aiohttp
@@ -79,16 +80,20 @@ async def test_the_daemon_role_writes_what_is_due(
 def test_digests_from_the_cli(
     cli_env: dict[str, str], sync_client: sync_redis.Redis, tmp_path: Path
 ) -> None:
+    assert hashmon(cli_env, "watch", "add", "#IraqProtests", "--list", "iraq-2019")[0] == 0
     args = ["digests", "add", "--list", "iraq-2019", "--to", str(tmp_path)]
     assert hashmon(cli_env, *args, "--every", "24h")[0] == 0
-    code, out = hashmon(cli_env, "digests", "list")
-    assert code == 0 and '"id":"iraq-2019.html"' in out and '"every_s":86400.0' in out
+    code, out = hashmon(cli_env, "digests", "list", "--format", "json")
+    [listed] = json.loads(out)
+    assert code == 0 and (listed["id"], listed["every_s"]) == ("iraq-2019.html", 86400.0)
     for bad, message in [(["--every", "soon"], "invalid --every 'soon'"),
                          (["--every", "10s"], "at least 1m"),
                          (["--format", "pdf"], "invalid --format 'pdf'")]:  # fmt: skip
         code, out = hashmon(cli_env, *args, *bad)
         assert code == 2 and message in one_error_line(out)
-    code, out = hashmon(cli_env, "digests", "add", "--list", "x", "--to", str(tmp_path / "no"))
+    (tmp_path / "file").write_text("")
+    code, out = hashmon(cli_env, "digests", "add", "--list", "iraq-2019", "--to",
+                        str(tmp_path / "file"))  # fmt: skip
     assert code == 2 and "not a folder this user can write to" in one_error_line(out)
     assert hashmon(cli_env, "digests", "remove", "iraq-2019.html")[0] == 0
     code, out = hashmon(cli_env, "digests", "remove", "iraq-2019.html")

@@ -92,5 +92,5 @@ def test_truncated_last_line_is_rejected_and_the_rest_imported(
     result = runner.invoke(app, ["import", str(path), "--tag", "#IRGCOutOfIraq"], env=cli_env)
     assert result.exit_code == 0, result.output
     assert "searches_truncated.jsonl:line 2: invalid JSON (truncated?)" in result.output
-    assert "1 lines rejected" in result.output
+    assert "1 line rejected" in result.output
     assert sync_client.zcard("hashmon:{irgcoutofiraq}:timeline") > 0

@@ -106,3 +106,16 @@ def test_a_tag_without_posts_has_no_network(
     assert code == 1 and "#nothing has no posts" in one_error_line(out)
     code, out = hashmon(cli_env, "network", "#nothing", "-b", "co-posting")
     assert code == 2 and "co-posting" in out
+
+
+@pytest.mark.usefixtures("imported")
+def test_evidence_says_it_wants_account_ids(cli_env: dict[str, str]) -> None:
+    code, out = hashmon(cli_env, "evidence", "IRGCOutOfIraq", "@user1", "2")
+    assert code == 1 and one_error_line(out) == (
+        "error: no matching posts between '@user1' and '2' on #irgcoutofiraq: '@user1' is a "
+        "handle, the account id is '1'; evidence takes account ids, as in the network's edges"
+    )
+    code, out = hashmon(cli_env, "evidence", "IRGCOutOfIraq", "1", "3", "-b", "co-reply")
+    assert code == 1 and one_error_line(out).endswith(
+        "both posted, never within 60 s in the same way"
+    )

@@ -3,13 +3,13 @@
 from typing import Annotated
 
 import aiohttp
-import orjson
 import typer
 from redis.asyncio import Redis
 
 from monitor import alert_delivery, alerts
 from monitor.alerts import Event
 from monitor.cli.common import fail, load_settings, one_line_errors, out, run
+from monitor.cli.watch import FormatOption, Output
 
 app = typer.Typer(help="Alerts delivered to webhooks by the daemon.", no_args_is_help=True)
 
@@ -42,14 +42,43 @@ def add(
 @app.command("list")
 def list_alerts(
     deliveries: Annotated[bool, typer.Option(help="The latest deliveries instead.")] = False,
+    fmt: FormatOption = Output.text,
 ) -> None:
-    """Every rule as JSON lines (or, with --deliveries, the latest deliveries, newest first)."""
+    """Every rule (or, with --deliveries, the latest deliveries, newest first)."""
+    from monitor.cli import listing
+    from monitor.words import plural
+
     if deliveries:
-        for row in run(load_settings(), alert_delivery.recent):
-            out.print(orjson.dumps(row).decode(), markup=False)
+        sent = run(load_settings(), alert_delivery.recent)
+        columns = ["alert", "event", "at", "delivered", "attempts", "status", "error"]
+        rows = [[row.get(column, "") for column in columns] for row in sent]
+        for row in rows:
+            row[2] = _when(row[2])
+            row[3] = "yes" if row[3] == "1" else "no"
+        listing.show(fmt is Output.json, sent, columns, rows,
+                     empty="no deliveries yet", title=plural(len(sent), "delivery"))  # fmt: skip
         return
-    for alert in run(load_settings(), alerts.all_alerts):
-        out.print(orjson.dumps({"id": alert.id, **alert.model_dump()}).decode(), markup=False)
+    found = run(load_settings(), alerts.all_alerts)
+    rows = [[a.id, ",".join(a.on), a.watchlist, a.url, f"{a.cooldown_s:g} s", f"{a.people:,}",
+             "yes" if a.slack else "no"] for a in found]  # fmt: skip
+    listing.show(
+        fmt is Output.json,
+        [{"id": alert.id, **alert.model_dump()} for alert in found],
+        ["id", "on", "list", "webhook", "cooldown", "people", "slack"],
+        rows,
+        empty="no alerts yet: add one with hashmon alerts add webhook URL --on burst",
+        title=plural(len(found), "alert"),
+    )
+
+
+def _when(at: str) -> str:
+    """A delivery's unix time as ISO 8601, or as stored when it is not a number."""
+    from monitor.timewindow import iso
+
+    try:
+        return iso(round(float(at) * 1000))
+    except ValueError:
+        return at
 
 
 @app.command()

@@ -87,7 +87,9 @@ def setup_logging(verbose: bool) -> None:
         if sys.stderr.isatty()
         else logging.StreamHandler()
     )
-    if not isinstance(handler, RichHandler):
+    if isinstance(handler, RichHandler):  # rich shows the time and level in columns of its own
+        handler.setFormatter(logging.Formatter("%(message)s"))
+    else:
         handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     logging.basicConfig(level=logging.DEBUG if verbose else logging.INFO, handlers=[handler])
     logging.getLogger("asyncio").setLevel(logging.WARNING)

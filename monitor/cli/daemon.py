@@ -7,10 +7,12 @@ from typing import Annotated
 
 import typer
 
+from monitor import sources_file
 from monitor.cli.common import fail, load_settings, one_line_errors, out, run, session
 from monitor.cli.watch import load_lists, read_file
 from monitor.embedded import redis_url
 from monitor.settings import Settings
+from monitor.sources import Source
 from workers.aggregator import Aggregator
 from workers.alerter import Alerter
 from workers.api import ApiServer, ListenError
@@ -31,6 +33,10 @@ def run_all(
     watchlists: Annotated[
         Path | None, typer.Option(help="Add the lists of this TOML file on start.")
     ] = None,
+    sources: Annotated[
+        Path | None,
+        typer.Option(help="Add the sources of this TOML file on start (those not stored yet)."),
+    ] = None,
     aggregators: Annotated[int, typer.Option(min=1, max=64, help="Aggregator tasks.")] = 1,
     roles: Annotated[
         str, typer.Option(help=f"Comma-separated roles to run, of: {', '.join(ROLES)}.")
@@ -44,7 +50,9 @@ def run_all(
     if not chosen:
         fail(f"--roles: name at least one of {', '.join(ROLES)}")
     wanted = read_file(watchlists) if watchlists else {}
-    _serve(load_settings(), chosen, wanted, aggregators)
+    with one_line_errors():
+        found = sources_file.read(sources) if sources else []
+    _serve(load_settings(), chosen, wanted, aggregators, found)
 
 
 def aggregate(
@@ -60,15 +68,22 @@ def collect(
     ] = False,
 ) -> None:
     """Collect from every source; with --once, return when the pass's posts are in reports."""
+    from monitor.words import plural
+
     config = load_settings()
     if not once:
         _serve(config, {"collector"}, {})
         return
     results = run(config, lambda redis: collect_once(redis, config))
     if not results:
-        fail("no sources; add one with 'hashmon sources add'", code=1)
+        fail(
+            "no sources; add one with 'hashmon sources add', or load the credential-free ones "
+            "with 'hashmon sources load seeds/sources.toml'",
+            code=1,
+        )
     for result in results:
-        out.print(f"{result.source}: {result.posts:,} posts, {result.errors} errors", markup=False)
+        counts = f"{plural(result.posts, 'post')}, {plural(result.errors, 'error')}"
+        out.print(f"{result.source}: {counts}", markup=False)
     if any(result.errors for result in results):
         fail("some sources failed; 'hashmon sources list' shows why", code=1)
 
@@ -88,7 +103,11 @@ def serve_api(
 
 
 def _serve(
-    config: Settings, chosen: set[str], wanted: dict[str, list[str]], aggregators: int = 1
+    config: Settings,
+    chosen: set[str],
+    wanted: dict[str, list[str]],
+    aggregators: int = 1,
+    found: list[Source] | None = None,
 ) -> None:
     async def main() -> None:
         with redis_url(config) as url:  # the reporter's builds connect from a child process
@@ -98,6 +117,9 @@ def _serve(
         async with session(config) as redis:
             if wanted:
                 await load_lists(redis, wanted)
+            if found:
+                added = await sources_file.load(redis, found)
+                log.info("hashmon: %d of %d sources added from the file", len(added), len(found))
             roles: list[Role] = []
             if "aggregator" in chosen:
                 roles += [Aggregator(redis, config) for _ in range(aggregators)]

@@ -2,11 +2,11 @@
 
 from typing import Annotated
 
-import orjson
 import typer
 
 from monitor import digests
 from monitor.cli.common import fail, load_settings, one_line_errors, out, run
+from monitor.cli.watch import FormatOption, Output
 
 app = typer.Typer(help="Schedule watchlist summaries written by the daemon.", no_args_is_help=True)
 
@@ -28,10 +28,28 @@ def add(
 
 
 @app.command("list")
-def list_digests() -> None:
-    """Every scheduled digest, as JSON lines."""
-    for digest in run(load_settings(), digests.all_digests):
-        out.print(orjson.dumps({"id": digest.id, **digest.model_dump()}).decode(), markup=False)
+def list_digests(fmt: FormatOption = Output.text) -> None:
+    """Every scheduled digest."""
+    from monitor.cli import listing
+    from monitor.words import plural
+
+    found = run(load_settings(), digests.all_digests)
+    listing.show(
+        fmt is Output.json,
+        [{"id": digest.id, **digest.model_dump()} for digest in found],
+        ["id", "list", "every", "format", "to"],
+        [[d.id, d.watchlist, _every(d.every_s), d.format, d.target] for d in found],
+        empty="no digests yet: add one with hashmon digests add --list NAME --to DIR",
+        title=plural(len(found), "digest"),
+    )
+
+
+def _every(seconds: float) -> str:
+    """86400 -> '24h': the period as it was given, more or less."""
+    for unit, size in (("d", 86_400), ("h", 3_600), ("m", 60)):
+        if seconds >= size and seconds % size == 0 and not (unit == "d" and seconds < 172_800):
+            return f"{seconds / size:g}{unit}"
+    return f"{seconds:g}s"
 
 
 @app.command()

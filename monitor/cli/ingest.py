@@ -65,7 +65,9 @@ def import_files(
     summary = run(config, work)
     _report(archives, summary)
     if summary.rejected and not summary.read:
-        fail(f"no posts imported: all {len(summary.rejected):,} lines were rejected", code=1)
+        lines = len(summary.rejected)
+        what = "its one line was" if lines == 1 else f"all {lines:,} lines were"
+        fail(f"no posts imported: {what} rejected", code=1)
 
 
 def _report(archives: list[Archive], summary: Summary) -> None:
@@ -74,10 +76,13 @@ def _report(archives: list[Archive], summary: Summary) -> None:
         err.print(f"rejected {reject}", markup=False)
     if len(summary.rejected) > _SHOWN_REJECTS:
         err.print(f"... and {len(summary.rejected) - _SHOWN_REJECTS} more rejected lines")
+    from monitor.words import plural
+
     shown = ", ".join(str(a.path) for a in archives)
     out.print(
-        f"{shown}: {summary.read:,} posts read, {verdicts['new']:,} new, "
-        f"{verdicts['duplicate']:,} duplicates, {len(summary.rejected):,} lines rejected, "
+        f"{shown}: {plural(summary.read, 'post')} read, {verdicts['new']:,} new, "
+        f"{plural(verdicts['duplicate'], 'duplicate')}, "
+        f"{plural(len(summary.rejected), 'line')} rejected, "
         f"{verdicts['unwatched']:,} without a watched tag, "
         f"{verdicts['too_old']:,} beyond retention",
         markup=False,

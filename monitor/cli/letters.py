@@ -5,13 +5,10 @@ from typing import Annotated
 import orjson
 import typer
 from redis.asyncio import Redis
-from rich.table import Table
-from rich.text import Text
 
 from monitor import deadletter
-from monitor.cli.common import load_settings, out, run
+from monitor.cli.common import load_settings, run
 from monitor.cli.watch import FormatOption, Output
-from monitor.terminal import clean
 
 _SHOWN_BYTES = 120
 
@@ -38,8 +35,13 @@ def deadletters(
         ]
         typer.echo(orjson.dumps({"total": total, "letters": rows}).decode())
         return
-    table = Table("id", "source", "reason", "raw (start)", title=f"{total:,} dead letters")
-    for x in letters:
-        raw = x.raw[:_SHOWN_BYTES].decode(errors="replace")
-        table.add_row(*(Text(clean(cell)) for cell in (x.id, x.source, x.reason, raw)))
-    out.print(table)
+    from monitor.cli import listing
+    from monitor.words import plural
+
+    cells = [[x.id, x.source, x.reason, x.raw[:_SHOWN_BYTES].decode(errors="replace")]
+             for x in letters]  # fmt: skip
+    title = plural(total, "dead letter") + (
+        f", the newest {len(cells)}" if total > len(cells) else ""
+    )
+    listing.show(False, None, ["id", "source", "reason", "raw (start)"], cells,
+                 empty="no dead letters: nothing was set aside", title=title)  # fmt: skip

@@ -136,14 +136,33 @@ def evidence_cmd(
     chosen = [behaviour.value] if behaviour else list(BEHAVIOURS)
     queries = [_query(config, b, window_s, 1, rule.value, threshold) for b in chosen]
 
-    async def work(redis: Redis) -> list[tuple[Query, list[evidence.Evidence]]]:
+    async def work(redis: Redis) -> tuple[list[tuple[Query, list[evidence.Evidence]]], str]:
+        from monitor.signals import people
+
         window = await _window(redis, parsed, since, until)
-        return [
+        found = [
             (q, await evidence.between(redis, parsed, q, window, account_a, account_b))
             for q in queries
         ]
+        if any(pairs for _, pairs in found):
+            return found, ""
+        posted = await people.in_window(redis, parsed, window)
+        ids = {r.author_id for r in posted}
+        handles = {r.handle.lstrip("@").casefold(): r.author_id for r in posted if r.handle}
+        why = []
+        for account in dict.fromkeys((account_a, account_b)):
+            if account in ids:
+                continue
+            known = handles.get(account.lstrip("@").casefold())
+            why.append(f"{account!r} is a handle, the account id is {known!r}" if known
+                       else f"no account id {account!r} posted in the window")  # fmt: skip
+        if why:
+            why.append("evidence takes account ids, as in the network's edges")
+        else:
+            why.append(f"both posted, never within {window_s} s in the same way")
+        return found, "; ".join(why)
 
-    found = run(config, work)
+    found, why = run(config, work)
     if as_json:
         rows = [network_files.evidence_row(q, e) for q, pairs in found for e in pairs]
         sys.stdout.write(orjson.dumps(rows, option=orjson.OPT_INDENT_2).decode() + "\n")
@@ -152,7 +171,8 @@ def evidence_cmd(
             if pairs:
                 out.print(_table(q, pairs))
     if not any(pairs for _, pairs in found):
-        fail(f"no matching posts between {account_a!r} and {account_b!r} on #{parsed}", code=1)
+        fail(f"no matching posts between {account_a!r} and {account_b!r} on #{parsed}: {why}",
+             code=1)  # fmt: skip
 
 
 def _table(query: Query, pairs: list[evidence.Evidence]) -> Table:

@@ -1,19 +1,16 @@
 """hashmon sources: where posts are collected from, and how each source is doing."""
 
 import time
+from pathlib import Path
 from typing import Annotated
 
-import orjson
 import typer
 from redis.asyncio import Redis
-from rich.table import Table
-from rich.text import Text
 
-from monitor import sources
+from monitor import sources, sources_file
 from monitor.cli.common import fail, load_settings, one_line_errors, out, run
 from monitor.cli.watch import FormatOption, Output
 from monitor.sources import Source
-from monitor.terminal import clean
 
 app = typer.Typer(help="Add, remove and list collection sources.", no_args_is_help=True)
 
@@ -78,28 +75,43 @@ def remove(name: Annotated[str, typer.Argument(help="The source's name.")]) -> N
     out.print(f"{name}: removed", markup=False)
 
 
+@app.command()
+def load(path: Annotated[Path, typer.Argument(help="A sources TOML file.")]) -> None:
+    """Add the sources of a TOML file ([sources.NAME] kind, url), e.g. seeds/sources.toml; a
+    source already stored under the same name is kept as it is."""
+    with one_line_errors():
+        found = sources_file.read(path)
+    added = run(load_settings(), lambda redis: sources_file.load(redis, found))
+    kept = len(found) - len(added)
+    out.print(f"{path}: {len(added)} added, {kept} already there", markup=False)
+
+
 @app.command("list")
 def list_sources(fmt: FormatOption = Output.text) -> None:
     """Every source with its health: last success, last error, lag and cursors."""
+    from monitor.cli import listing
+    from monitor.words import plural
+
     found = run(load_settings(), sources.states)
-    if fmt is Output.json:
-        out.print(orjson.dumps([s.model_dump(mode="json") for s in found]).decode(), markup=False)
-        return
-    if not found:
-        fail("no sources; add one with 'hashmon sources add'", code=1)
-    table = Table("name", "platform", "url", "posts", "last success", "lag", "last error",
-                  "cursors")  # fmt: skip
+    rows = []
     for state in found:
         error = state.last_error or "-"
         if state.last_error_at is not None:
             error = f"{_ago(state.last_error_at)}: {error}"
         success = _ago(state.last_success_at) if state.last_success_at is not None else "never"
         lag = "-" if state.lag_s is None else f"{state.lag_s:,.0f} s"
-        kept = "one, for the source" if "*" in state.cursors else f"{len(state.cursors)} tags"
-        cells = (state.source.name, state.source.platform, state.source.base_url,
-                 f"{state.posts:,}", success, lag, error, kept)  # fmt: skip
-        table.add_row(*(Text(clean(cell)) for cell in cells))  # server text is hostile
-    out.print(table)
+        kept = "one, for the source" if "*" in state.cursors else plural(len(state.cursors), "tag")
+        rows.append([state.source.name, state.source.platform, state.source.base_url,
+                     f"{state.posts:,}", success, lag, error, kept])  # fmt: skip
+    listing.show(
+        fmt is Output.json,
+        [s.model_dump(mode="json") for s in found],
+        ["name", "platform", "url", "posts", "last success", "lag", "last error", "cursors"],
+        rows,
+        empty="no sources yet: add one with hashmon sources add PLATFORM ..., or load the "
+        "credential-free ones with hashmon sources load seeds/sources.toml",
+        title=plural(len(found), "source"),
+    )
 
 
 def _ago(moment: float) -> str:

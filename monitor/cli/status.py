@@ -24,17 +24,25 @@ def status(
     if fmt is Output.json:
         typer.echo(found.model_dump_json(indent=2))
     else:
-        table = Table("role", "name", "posts handled", "last beat", "working on", "last error",
-                      title="hashmon status")  # fmt: skip
-        for role in found.roles:
-            beat = f"{role.seconds_since_beat:.1f} s ago"
-            table.add_row(role.role, role.name, f"{role.done:,}", beat, _work(role), _error(role))
-        out.print(table)
+        from monitor.words import plural
+
+        if found.roles:
+            table = Table("role", "name", "posts handled", "last beat", "working on",
+                          "last error", title="hashmon status")  # fmt: skip
+            for role in found.roles:
+                beat = f"{role.seconds_since_beat:.1f} s ago"
+                table.add_row(role.role, role.name, f"{role.done:,}", beat, _work(role),
+                              _error(role))  # fmt: skip
+            out.print(table)
+        else:
+            out.print("no hashmon daemon is running (no role has a live heartbeat); start one "
+                      "with hashmon run", markup=False)  # fmt: skip
         lag = "" if found.oldest_waiting_s is None else f", oldest {found.oldest_waiting_s:,.1f} s"
         out.print(
-            f"queue: {found.stream_length:,} entries{_shards(found)}, {found.pending:,} "
-            f"pending{lag}; "
-            f"dead letters: {found.dead_letters:,}; watched tags: {found.watched_tags:,}"
+            f"queue: {plural(found.waiting, 'entry')} waiting, {found.pending:,} of them "
+            f"delivered{lag}{_shards(found)}; "
+            f"dead letters: {found.dead_letters:,}; watched tags: {found.watched_tags:,}",
+            markup=False,
         )
         for condition in found.conditions:
             err.print(f"warning: {condition}", markup=False)
@@ -45,7 +53,8 @@ def status(
 def _shards(found: health.Status) -> str:
     if len(found.shard_lengths) == 1:
         return ""
-    return f" in {len(found.shard_lengths)} shards ({', '.join(map(str, found.shard_lengths))})"
+    held = ", ".join(map(str, found.shard_lengths))
+    return f"; {len(found.shard_lengths)} shards holding {held} entries"
 
 
 def _work(role: health.Role) -> str:

@@ -5,7 +5,6 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
-import orjson
 import typer
 from redis.asyncio import Redis
 
@@ -53,42 +52,61 @@ def remove(
 @app.command("list")
 def list_tags(name: ListOption = watchlist.DEFAULT, fmt: FormatOption = Output.text) -> None:
     """The tags on one list, in the spelling most used in their posts."""
+    from monitor.cli import listing
+    from monitor.words import plural
+
     with one_line_errors():
         watchlist.parse_name(name)
 
-    async def shown(redis: Redis) -> dict[str, str]:
-        return {tag: await display(redis, tag) for tag in await watchlist.tags(redis, name)}
+    async def shown(redis: Redis) -> tuple[dict[str, str], list[str]]:
+        tags = {tag: await display(redis, tag) for tag in await watchlist.tags(redis, name)}
+        return tags, await watchlist.names(redis)
 
-    tags = run(load_settings(), shown)
-    if fmt is Output.json:
-        out.print(orjson.dumps({"list": name, "tags": list(tags)}).decode(), markup=False)
-    elif not tags:
-        fail(f"watchlist {name!r} is empty or does not exist", code=1)
-    else:
-        out.print("\n".join(tags.values()), markup=False)
+    tags, names = run(load_settings(), shown)
+    option = "" if name == watchlist.DEFAULT else f" --list {name}"
+    others = f" (the lists: {', '.join(names)})" if names else ""
+    listing.show(
+        fmt is Output.json,
+        {"list": name, "tags": list(tags)},
+        ["tag"],
+        [[tag] for tag in tags.values()],
+        empty=f"no tags on watchlist {name!r} yet: add one with hashmon watch add TAG{option}"
+        f"{others}",
+        title=f"watchlist {name}: {plural(len(tags), 'tag')}",
+    )
 
 
 @app.command()
 def lists(fmt: FormatOption = Output.text) -> None:
     """Every watchlist and how many tags it has."""
+    from monitor.cli import listing
+    from monitor.words import plural
 
     async def sizes(redis: Redis) -> dict[str, int]:
         return {n: len(await watchlist.tags(redis, n)) for n in await watchlist.names(redis)}
 
     found = run(load_settings(), sizes)
-    if fmt is Output.json:
-        out.print(orjson.dumps(found).decode(), markup=False)
-    else:
-        out.print("\n".join(f"{n}\t{size} tags" for n, size in found.items()) or "no watchlists")
+    listing.show(
+        fmt is Output.json,
+        found,
+        ["list", "tags"],
+        [[n, f"{size:,}"] for n, size in found.items()],
+        empty="no watchlists yet: add one with hashmon watch add TAG [--list NAME], or "
+        "hashmon watch load seeds/watchlists.toml",
+        title=plural(len(found), "watchlist"),
+    )
 
 
 @app.command()
 def load(path: Annotated[Path, typer.Argument(help="A watchlists TOML file.")]) -> None:
     """Add the lists of a TOML file ([lists.NAME] tags = [...]), e.g. seeds/watchlists.toml."""
+    from monitor.words import plural
+
     with one_line_errors():
         wanted = read_file(path)
     run(load_settings(), lambda redis: load_lists(redis, wanted))
-    out.print(f"{path}: {sum(map(len, wanted.values()))} tags on {len(wanted)} lists")
+    tags = plural(sum(map(len, wanted.values())), "tag")
+    out.print(f"{path}: {tags} on {plural(len(wanted), 'list')}", markup=False)
 
 
 def read_file(path: Path) -> dict[str, list[str]]:

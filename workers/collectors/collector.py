@@ -28,7 +28,7 @@ from monitor.signals.records import epoch_ms
 from monitor.sources import Source
 from workers.collectors.bluesky_search import BlueskySearchPoller
 from workers.collectors.feeds import FeedPoller
-from workers.collectors.http import Client, FetchError, Malformed, Stopped
+from workers.collectors.http import Client, FetchError, Malformed, Stopped, Unreachable
 from workers.collectors.jetstream import JetstreamReader, StreamPass
 from workers.collectors.mastodon import MastodonPoller
 from workers.collectors.mastodon_stream import MastodonStreamReader
@@ -44,6 +44,7 @@ STREAM = "*"  # the lease of a streamed source (and Jetstream's one cursor)
 # again from the saved cursor when no other collector took it; at most this many times a pass.
 LEASE_RETAKES = 3
 USER_AGENT = f"hashmon/{__version__} (hashtag campaign monitor)"
+NAMES_SHOWN = 8  # sources or tags named in the line that says what a collector runs
 
 
 class _After(enum.Enum):
@@ -96,6 +97,7 @@ class Collector(Role):
     clients: dict[str, Client]
     streams: dict[Source, "asyncio.Task[StreamPass]"]
     held: dict[tuple[str, str], Held]  # (source, tag) -> the lease its cursor is written under
+    announced: tuple[tuple[str, ...], tuple[str, ...]] | None = None  # what it last said it runs
 
     async def prepare(self) -> None:
         if self.session is None:
@@ -113,6 +115,7 @@ class Collector(Role):
         found = await sources.all_sources(self.redis)
         unread = await self._keep_streams([s for s in found if _streams(s)])
         tags = sorted(await watchlist.watched(self.redis))
+        self._announce(found, tags)
         polled = [s for s in found if not sources.KINDS[s.platform].streaming]
         passes = await asyncio.gather(*(self._poll(s, tags) for s in polled))
         self.done += sum(p.posts for p in passes)
@@ -134,7 +137,25 @@ class Collector(Role):
         await self.prepare()
         tags = sorted(await watchlist.watched(self.redis))
         found = await sources.all_sources(self.redis)
+        self._announce(found, tags)
         return list(await asyncio.gather(*(self._once(s, tags) for s in found)))
+
+    def _announce(self, found: list[Source], tags: list[str]) -> None:
+        """Say which sources and tags it runs: at start, and again whenever they change."""
+        now = (tuple(source.name for source in found), tuple(tags))
+        if now == self.announced:
+            return
+        self.announced = now
+        named = _named([_shown(source) for source in found], "source")
+        if not found:
+            log.warning(
+                "collector: no sources, nothing is collected; add one with 'hashmon sources add' "
+                "or 'hashmon sources load seeds/sources.toml'"
+            )
+        elif not tags:
+            log.warning("collector: %s, no watched tags: nothing is collected", named)
+        else:
+            log.info("collector: %s, %s", named, _named([f"#{tag}" for tag in tags], "tag"))
 
     async def close(self) -> None:
         self.stopping.set()
@@ -260,6 +281,10 @@ class Collector(Role):
         except LeaseLost as exc:  # it lapsed: taken again if no other collector took it
             log.warning("%s", exc)
             return _After.LOST
+        except Unreachable as exc:
+            result.errors += 1
+            await self._failed(source, "*", f"{exc}; its tags wait for the next pass", None)
+            return _After.STOP
         except Malformed as exc:
             result.errors += 1
             await self._failed(source, tag, f"malformed response: {exc}", exc.raw)
@@ -315,6 +340,18 @@ def _streams(source: Source) -> bool:
     return sources.KINDS[source.platform].streaming or (
         source.platform == "mastodon" and source.token_env is not None
     )
+
+
+def _shown(source: Source) -> str:
+    """'mastodon mastodon.social'; a source named after its platform is named once."""
+    return source.name if source.name == source.platform else f"{source.platform} {source.name}"
+
+
+def _named(names: list[str], noun: str) -> str:
+    """'2 sources (a, b)', the first few named."""
+    more = len(names) - NAMES_SHOWN
+    listed = ", ".join(names[:NAMES_SHOWN]) + (f", and {more} more" if more > 0 else "")
+    return f"{len(names)} {noun}{'' if len(names) == 1 else 's'} ({listed})"
 
 
 def _label(tag: str) -> str:

@@ -27,6 +27,11 @@ class FetchError(Exception):
     """A request that failed for good: refused (4xx), or still failing after every retry."""
 
 
+class Unreachable(FetchError):
+    """The source's server cannot be reached: the source's other requests wait for the next pass,
+    so an outage gives one warning per backoff, not one per retry of every tag."""
+
+
 class Malformed(Exception):
     """A response that arrived but cannot be read; kept with its raw bytes for dead letters."""
 
@@ -69,6 +74,7 @@ class Client:
         self.throttle = Throttler(rate_limit=source.rate, period=source.period_s)
         self.read_limit = ratelimit.READERS.get(source.platform, ratelimit.unsaid)
         self.not_before = 0.0  # monotonic time the platform's window reopens, when it said so
+        self.unreached = 0  # connection failures in a row, over every request to the source
         self.bearer = source.token() if sources.KINDS[source.platform].bearer else None
 
     async def get_json(self, url: str, params: Mapping[str, str] | None = None) -> Page:
@@ -86,7 +92,9 @@ class Client:
         json_body: object = None,
     ) -> Page:
         """GET (POST with ``form`` or ``json_body``) a 2xx or 304 response; 429 waits for the
-        window, 5xx and network errors back off and retry, other 4xx raise FetchError."""
+        window, 5xx and network errors back off and retry, other 4xx raise FetchError; a server
+        not reached after ``http_attempts`` tries in a row raises Unreachable, and once it has,
+        the next failure does at once (until a response arrives)."""
         failures = limited = 0
         while True:
             await self._wait(self.not_before - time.monotonic())
@@ -96,10 +104,9 @@ class Client:
                     url, params, headers, form, json_body
                 )
             except (aiohttp.ClientError, TimeoutError) as exc:
-                failures += 1
-                reason = f"{type(exc).__name__}: {exc}".strip().rstrip(":")
-                await self._retry(failures, f"{self.source.name}: {reason}")
+                await self._unreached(f"{type(exc).__name__}: {exc}".strip().rstrip(":"))
                 continue
+            self.unreached = 0
             self._learn(headers_in)
             if status == 200 and self.source.platform == "reddit":
                 status = _status_in_body(raw) or status  # Reddit sends some 429s as 200s
@@ -162,6 +169,16 @@ class Client:
     def _rate_limited_wait(self, headers: Mapping[str, str], attempt: int) -> float:
         told = ratelimit.retry_after(headers) or self.read_limit(headers).reset_s or 0.0
         return max(told, backoff(attempt, base=self.settings.http_backoff_s, cap=60.0))
+
+    async def _unreached(self, reason: str) -> None:
+        """One warning per backoff of the source, whichever of its requests failed."""
+        self.unreached += 1
+        if self.unreached >= self.settings.http_attempts:
+            times = f"{self.unreached} time{'' if self.unreached == 1 else 's'}"
+            raise Unreachable(f"unreachable: {reason} (failed {times} in a row)")
+        delay = backoff(self.unreached, base=self.settings.http_backoff_s, cap=300.0)
+        log.warning("%s: %s, retrying in %.1fs", self.source.name, reason, delay)
+        await self._wait(delay)
 
     async def _retry(self, failures: int, what: str) -> None:
         if failures >= self.settings.http_attempts:

@@ -22,7 +22,7 @@ from monitor.platforms import mastodon
 from monitor.settings import Settings
 from monitor.signals.records import epoch_ms
 from monitor.sources import Source
-from workers.collectors.http import Client, FetchError, Malformed
+from workers.collectors.http import Client, FetchError, Malformed, Unreachable
 from workers.collectors.sink import Sink
 
 log = logging.getLogger(__name__)
@@ -117,6 +117,8 @@ class MastodonPoller:
             try:
                 page = await self.client.get_json(url)
                 self.parents[status_id] = page.body if isinstance(page.body, dict) else None
+            except Unreachable:
+                raise  # the whole source waits for the next pass
             except (FetchError, Malformed) as exc:
                 log.info("%s: reply parent %s not read: %s", self.source.name, status_id, exc)
                 self.parents[status_id] = None

@@ -1,0 +1,33 @@
+"""The one shape of every list command: a table, or JSON with --format json; nothing to list is
+a message that says how to add something, and exit 0."""
+
+from collections.abc import Sequence
+
+import orjson
+import typer
+from rich.table import Table
+from rich.text import Text
+
+from monitor.cli.common import out
+from monitor.terminal import clean
+
+
+def show(
+    as_json: bool,
+    data: object,
+    columns: Sequence[str],
+    rows: Sequence[Sequence[str]],
+    *,
+    empty: str,
+    title: str | None = None,
+) -> None:
+    """``data`` is what --format json prints; the cells are escaped (stored text is hostile)."""
+    if as_json:
+        typer.echo(orjson.dumps(data).decode())
+    elif not rows:
+        out.print(empty, markup=False)
+    else:
+        table = Table(*columns, title=title)
+        for row in rows:
+            table.add_row(*(Text(clean(cell)) for cell in row))
+        out.print(table)
