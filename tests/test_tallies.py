@@ -45,7 +45,8 @@ def sample() -> list[Post]:
     oldest = min(posts, key=lambda p: p.created_at)
     at = oldest.created_at - timedelta(days=20)
     early = oldest.model_copy(update={"id": "early", "created_at": at, "hashtags": ["iraq"],
-                                      "kind": "original", "text": "#iraq"})  # fmt: skip
+                                      "kind": "original", "text": "#iraq", "links": [],
+                                      "referenced_id": None})  # fmt: skip
     return [renamed if p is newest else p for p in posts] + [early]
 
 
