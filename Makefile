@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 DEMO := env HASHMON_REDIS_URL= HASHMON_DATA_DIR=$(CURDIR)/.demo
 
-.PHONY: setup run demo test lint bench bench-coordination bench-report soak sample clean
+.PHONY: setup run demo test lint bench bench-coordination bench-report bench-startup soak sample clean
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -c 'import sys; sys.exit("Python 3.11 or newer is needed") if sys.version_info < (3, 11) else None'
@@ -48,6 +48,9 @@ bench-coordination: setup  ## 1M posts with planted cells: import to network, ne
 
 bench-report: setup  ## JSON report latency on a tag of 1M posts, kept ready by the reporter
 	$(BIN)/python -m tests.bench_report
+
+bench-startup: setup  ## seconds from exec to exit of hashmon --version, --help, watch list
+	$(BIN)/python -m tests.bench_startup
 
 sample: setup  ## regenerate seeds/sample-campaign.jsonl (deterministic)
 	$(BIN)/python -m seeds.make_sample_campaign
