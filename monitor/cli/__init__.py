@@ -1,4 +1,7 @@
-"""The hashmon command: thin commands over the library."""
+"""The hashmon command: thin commands over the library.
+
+Command modules import only typer, the standard library and each other at module level, so
+that `hashmon --version` and `--help` start at once; each command imports what it needs."""
 
 from typing import Annotated
 
@@ -18,7 +21,7 @@ from monitor.cli import (
     status,
     watch,
 )
-from monitor.cli.common import out, setup_logging
+from monitor.cli.common import setup_logging
 from monitor.cli.usage import OneLineErrors
 
 app = typer.Typer(
@@ -46,7 +49,7 @@ app.command("status")(status.status)
 
 def _version(value: bool) -> None:
     if value:
-        out.print(f"hashmon {__version__}")
+        typer.echo(f"hashmon {__version__}")
         raise typer.Exit()
 
 

@@ -1,25 +1,19 @@
 """hashmon run, aggregate, collect and serve: the long-running roles."""
 
-import asyncio
+from __future__ import annotations
+
 import logging
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from monitor.cli.common import fail, load_settings, one_line_errors, out, run, session
+from monitor.cli import consoles
+from monitor.cli.common import fail, load_settings, one_line_errors, run, session
 from monitor.cli.watch import load_lists, read_file
-from monitor.embedded import redis_url
-from monitor.settings import Settings
-from workers.aggregator import Aggregator
-from workers.alerter import Alerter
-from workers.api import ApiServer, ListenError
-from workers.collectors.collector import Collector
-from workers.collectors.once import collect_once
-from workers.digester import Digester
-from workers.reporter import Reporter
-from workers.role import Role
-from workers.serve import serve
+
+if TYPE_CHECKING:
+    from monitor.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -60,6 +54,8 @@ def collect(
     ] = False,
 ) -> None:
     """Collect from every source; with --once, return when the pass's posts are in reports."""
+    from workers.collectors.once import collect_once
+
     config = load_settings()
     if not once:
         _serve(config, {"collector"}, {})
@@ -68,7 +64,9 @@ def collect(
     if not results:
         fail("no sources; add one with 'hashmon sources add'", code=1)
     for result in results:
-        out.print(f"{result.source}: {result.posts:,} posts, {result.errors} errors", markup=False)
+        consoles.out.print(
+            f"{result.source}: {result.posts:,} posts, {result.errors} errors", markup=False
+        )
     if any(result.errors for result in results):
         fail("some sources failed; 'hashmon sources list' shows why", code=1)
 
@@ -90,6 +88,18 @@ def serve_api(
 def _serve(
     config: Settings, chosen: set[str], wanted: dict[str, list[str]], aggregators: int = 1
 ) -> None:
+    import asyncio
+
+    from monitor.embedded import redis_url
+    from workers.aggregator import Aggregator
+    from workers.alerter import Alerter
+    from workers.api import ApiServer, ListenError
+    from workers.collectors.collector import Collector
+    from workers.digester import Digester
+    from workers.reporter import Reporter
+    from workers.role import Role
+    from workers.serve import serve
+
     async def main() -> None:
         with redis_url(config) as url:  # the reporter's builds connect from a child process
             await roles_on(config.model_copy(update={"redis_url": url}))

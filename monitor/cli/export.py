@@ -6,10 +6,10 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.progress import track
 
-from monitor import atomic, exports
-from monitor.cli.common import checked_tag, err, fail, load_settings, run
+from monitor import atomic
+from monitor.cli import consoles
+from monitor.cli.common import checked_tag, fail, load_settings, run
 
 app = typer.Typer(help="Export tables for pandas, R or a spreadsheet.", no_args_is_help=True)
 
@@ -32,6 +32,10 @@ def posts(
     output: Output = None,
 ) -> None:
     """One row per post in the window: platform, id, url, time, kind, author, reference, tags."""
+    from rich.progress import track
+
+    from monitor import exports
+
     parsed = checked_tag(tag, since, until)
     if fmt is ExportFormat.parquet and output is None:
         fail("--format parquet needs --output FILE (Parquet is not for a terminal)")
@@ -40,8 +44,8 @@ def posts(
         write = exports.write_csv if fmt is ExportFormat.csv else exports.write_jsonl
         write(found, sys.stdout)
         return
-    rows = track(found, description=f"writing {output.name}", console=err,
-                 disable=not err.is_terminal or len(found) < 10_000)  # fmt: skip
+    rows = track(found, description=f"writing {output.name}", console=consoles.err,
+                 disable=not consoles.err.is_terminal or len(found) < 10_000)  # fmt: skip
     try:
         with atomic.replacing(output) as partial:
             if fmt is ExportFormat.parquet:
@@ -52,7 +56,7 @@ def posts(
                     write(rows, out)
     except OSError as exc:
         fail(f"cannot write {output}: {exc.strerror or exc}; nothing was written")
-    err.print(f"wrote {len(found):,} posts to {output}", markup=False, highlight=False)
+    consoles.err.print(f"wrote {len(found):,} posts to {output}", markup=False, highlight=False)
 
 
 @app.command("volume")
@@ -63,6 +67,8 @@ def volume_series(
     output: Output = None,
 ) -> None:
     """One CSV row per bucket (as in the report): start, posts, posts by kind, people."""
+    from monitor import exports
+
     parsed = checked_tag(tag, since, until)
     points = run(load_settings(), lambda redis: exports.volume_rows(redis, parsed, since, until))
     if output is None:
@@ -73,4 +79,4 @@ def volume_series(
             exports.write_volume_csv(points, out)
     except OSError as exc:
         fail(f"cannot write {output}: {exc.strerror or exc}; nothing was written")
-    err.print(f"wrote {len(points):,} buckets to {output}", markup=False, highlight=False)
+    consoles.err.print(f"wrote {len(points):,} buckets to {output}", markup=False, highlight=False)

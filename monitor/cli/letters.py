@@ -1,17 +1,20 @@
 """hashmon deadletters: what could not be processed, with the reason, for a person to look at."""
 
-from typing import Annotated
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Annotated
 
 import orjson
 import typer
-from redis.asyncio import Redis
-from rich.table import Table
-from rich.text import Text
 
-from monitor import deadletter
-from monitor.cli.common import load_settings, out, run
+from monitor.cli.common import load_settings, run
+from monitor.cli.consoles import show
 from monitor.cli.watch import FormatOption, Output
-from monitor.terminal import clean
+
+if TYPE_CHECKING:
+    from redis.asyncio import Redis
+
+    from monitor import deadletter
 
 _SHOWN_BYTES = 120
 
@@ -21,6 +24,11 @@ def deadletters(
     fmt: FormatOption = Output.text,
 ) -> None:
     """Entries and payloads set aside instead of being applied, newest first."""
+    from rich.table import Table
+    from rich.text import Text
+
+    from monitor import deadletter
+    from monitor.terminal import clean
 
     async def fetch(redis: Redis) -> tuple[int, list[deadletter.Letter]]:
         return await deadletter.count(redis), await deadletter.recent(redis, limit)
@@ -42,4 +50,4 @@ def deadletters(
     for x in letters:
         raw = x.raw[:_SHOWN_BYTES].decode(errors="replace")
         table.add_row(*(Text(clean(cell)) for cell in (x.id, x.source, x.reason, raw)))
-    out.print(table)
+    show(table)

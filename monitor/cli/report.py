@@ -1,17 +1,23 @@
 """hashmon report: one tag, or a watchlist's summary."""
 
+from __future__ import annotations
+
 import sys
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.console import RenderableType
 
-from monitor import atomic, hashtags, timewindow, watchlist
-from monitor.cli.common import err, fail, load_settings, one_line_errors, out, run
-from monitor.reports import ready, render_html, render_md, render_text, summary
-from monitor.reports.model import ListSummary, TagReport
+from monitor import atomic, timewindow
+from monitor.cli import consoles
+from monitor.cli.common import fail, load_settings, one_line_errors, run
+from monitor.cli.consoles import show
+
+if TYPE_CHECKING:
+    from rich.console import RenderableType
+
+    from monitor.reports.model import ListSummary, TagReport
 
 
 class ReportFormat(StrEnum):
@@ -37,6 +43,9 @@ def report(
     ] = None,
 ) -> None:
     """A tag's report (default: all retained), or with --list one row per tag (default 24h)."""
+    from monitor import hashtags, watchlist
+    from monitor.reports import ready, summary
+
     with one_line_errors():
         timewindow.check(since)
         timewindow.check(until)
@@ -55,6 +64,9 @@ def report(
 
 
 def _rendered(result: TagReport | ListSummary, fmt: ReportFormat) -> str | RenderableType:
+    from monitor.reports import render_html, render_md, render_text
+    from monitor.reports.model import TagReport
+
     if fmt is ReportFormat.json:
         return result.model_dump_json(by_alias=True, indent=2) + "\n"
     if isinstance(result, TagReport):
@@ -78,8 +90,8 @@ def _show(rendered: str | RenderableType, output: Path | None) -> None:
                 partial.write_text(str(rendered), encoding="utf-8")
         except OSError as exc:
             fail(f"cannot write {output}: {exc.strerror or exc}; nothing was written")
-        err.print(f"wrote {output}", markup=False, highlight=False)
+        consoles.err.print(f"wrote {output}", markup=False, highlight=False)
     elif isinstance(rendered, str):
         sys.stdout.write(rendered)
     else:
-        out.print(rendered)
+        show(rendered)

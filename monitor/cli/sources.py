@@ -1,26 +1,32 @@
 """hashmon sources: where posts are collected from, and how each source is doing."""
 
+from __future__ import annotations
+
 import time
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import orjson
 import typer
-from redis.asyncio import Redis
-from rich.table import Table
-from rich.text import Text
 
-from monitor import sources
-from monitor.cli.common import fail, load_settings, one_line_errors, out, run
+from monitor.cli import consoles
+from monitor.cli.common import fail, load_settings, one_line_errors, run
+from monitor.cli.consoles import show
 from monitor.cli.watch import FormatOption, Output
-from monitor.sources import Source
-from monitor.terminal import clean
+
+if TYPE_CHECKING:
+    from redis.asyncio import Redis
+
+    from monitor.sources import Source
 
 app = typer.Typer(help="Add, remove and list collection sources.", no_args_is_help=True)
+
+# monitor.sources.PLATFORMS, for --help without pydantic and the Redis client
+PLATFORMS = ("mastodon", "bluesky-jetstream", "bluesky-search", "x", "rss", "reddit")
 
 
 @app.command()
 def add(
-    platform: Annotated[str, typer.Argument(help=f"One of: {', '.join(sources.PLATFORMS)}.")],
+    platform: Annotated[str, typer.Argument(help=f"One of: {', '.join(PLATFORMS)}.")],
     url: Annotated[
         str | None,
         typer.Option("--instance", "--url", help="Base URL: the instance, server or mirror."),
@@ -56,6 +62,8 @@ def add(
     ] = None,
 ) -> None:
     """Collect from a source from the next pass on; a running daemon needs no restart."""
+    from monitor import sources
+
     with one_line_errors():
         source = sources.make(
             platform, url, name=name, token_env=token_env, secret_env=secret_env,
@@ -67,23 +75,35 @@ def add(
         return source
 
     run(load_settings(), added)
-    out.print(f"{source.name}: {source.platform} source at {source.base_url} added", markup=False)
+    consoles.out.print(
+        f"{source.name}: {source.platform} source at {source.base_url} added", markup=False
+    )
 
 
 @app.command()
 def remove(name: Annotated[str, typer.Argument(help="The source's name.")]) -> None:
     """Stop collecting from a source; its cursors go too (its posts stay)."""
+    from monitor import sources
+
     if not run(load_settings(), lambda redis: sources.remove(redis, name)):
         fail(f"no source named {name[:64]!r}", code=1)
-    out.print(f"{name}: removed", markup=False)
+    consoles.out.print(f"{name}: removed", markup=False)
 
 
 @app.command("list")
 def list_sources(fmt: FormatOption = Output.text) -> None:
     """Every source with its health: last success, last error, lag and cursors."""
+    from rich.table import Table
+    from rich.text import Text
+
+    from monitor import sources
+    from monitor.terminal import clean
+
     found = run(load_settings(), sources.states)
     if fmt is Output.json:
-        out.print(orjson.dumps([s.model_dump(mode="json") for s in found]).decode(), markup=False)
+        consoles.out.print(
+            orjson.dumps([s.model_dump(mode="json") for s in found]).decode(), markup=False
+        )
         return
     if not found:
         fail("no sources; add one with 'hashmon sources add'", code=1)
@@ -99,7 +119,7 @@ def list_sources(fmt: FormatOption = Output.text) -> None:
         cells = (state.source.name, state.source.platform, state.source.base_url,
                  f"{state.posts:,}", success, lag, error, kept)  # fmt: skip
         table.add_row(*(Text(clean(cell)) for cell in cells))  # server text is hostile
-    out.print(table)
+    show(table)
 
 
 def _ago(moment: float) -> str:

@@ -1,21 +1,25 @@
 """hashmon watch: named watchlists (an investigation each)."""
 
+from __future__ import annotations
+
 import tomllib
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import orjson
 import typer
-from redis.asyncio import Redis
 
-from monitor import watchlist
-from monitor.cli.common import fail, load_settings, one_line_errors, out, run
-from monitor.reports.build import display
+from monitor.cli import consoles
+from monitor.cli.common import fail, load_settings, one_line_errors, run
+
+if TYPE_CHECKING:
+    from redis.asyncio import Redis
 
 app = typer.Typer(help="Add, remove and list watched hashtags.", no_args_is_help=True)
 
 ListOption = Annotated[str, typer.Option("--list", "-l", help="Watchlist name.")]
+DEFAULT_LIST = "default"  # monitor.watchlist.DEFAULT; that module loads the Redis client
 
 
 class Output(StrEnum):
@@ -29,30 +33,41 @@ FormatOption = Annotated[Output, typer.Option("--format", "-f", help="Output for
 @app.command()
 def add(
     tags: Annotated[list[str], typer.Argument(help="Tags, with or without '#'.")],
-    name: ListOption = watchlist.DEFAULT,
+    name: ListOption = DEFAULT_LIST,
 ) -> None:
     """Watch tags; a running daemon picks them up without a restart."""
+    from monitor import watchlist
+
     with one_line_errors():
         name, parsed = watchlist.parse_name(name), watchlist.parse_tags(tags)
     added = run(load_settings(), lambda redis: watchlist.add(redis, name, parsed))
-    out.print(f"{name}: {added} added, {len(parsed) - added} already watched", markup=False)
+    consoles.out.print(
+        f"{name}: {added} added, {len(parsed) - added} already watched", markup=False
+    )
 
 
 @app.command()
 def remove(
     tags: Annotated[list[str], typer.Argument(help="Tags, with or without '#'.")],
-    name: ListOption = watchlist.DEFAULT,
+    name: ListOption = DEFAULT_LIST,
 ) -> None:
     """Stop watching tags on a list (their data stays until retention drops it)."""
+    from monitor import watchlist
+
     with one_line_errors():
         name, parsed = watchlist.parse_name(name), watchlist.parse_tags(tags)
     removed = run(load_settings(), lambda redis: watchlist.remove(redis, name, parsed))
-    out.print(f"{name}: {removed} removed, {len(parsed) - removed} were not on it", markup=False)
+    consoles.out.print(
+        f"{name}: {removed} removed, {len(parsed) - removed} were not on it", markup=False
+    )
 
 
 @app.command("list")
-def list_tags(name: ListOption = watchlist.DEFAULT, fmt: FormatOption = Output.text) -> None:
+def list_tags(name: ListOption = DEFAULT_LIST, fmt: FormatOption = Output.text) -> None:
     """The tags on one list, in the spelling most used in their posts."""
+    from monitor import watchlist
+    from monitor.spelling import display
+
     with one_line_errors():
         watchlist.parse_name(name)
 
@@ -61,25 +76,28 @@ def list_tags(name: ListOption = watchlist.DEFAULT, fmt: FormatOption = Output.t
 
     tags = run(load_settings(), shown)
     if fmt is Output.json:
-        out.print(orjson.dumps({"list": name, "tags": list(tags)}).decode(), markup=False)
+        consoles.out.print(orjson.dumps({"list": name, "tags": list(tags)}).decode(), markup=False)
     elif not tags:
         fail(f"watchlist {name!r} is empty or does not exist", code=1)
     else:
-        out.print("\n".join(tags.values()), markup=False)
+        consoles.out.print("\n".join(tags.values()), markup=False)
 
 
 @app.command()
 def lists(fmt: FormatOption = Output.text) -> None:
     """Every watchlist and how many tags it has."""
+    from monitor import watchlist
 
     async def sizes(redis: Redis) -> dict[str, int]:
         return {n: len(await watchlist.tags(redis, n)) for n in await watchlist.names(redis)}
 
     found = run(load_settings(), sizes)
     if fmt is Output.json:
-        out.print(orjson.dumps(found).decode(), markup=False)
+        consoles.out.print(orjson.dumps(found).decode(), markup=False)
     else:
-        out.print("\n".join(f"{n}\t{size} tags" for n, size in found.items()) or "no watchlists")
+        consoles.out.print(
+            "\n".join(f"{n}\t{size} tags" for n, size in found.items()) or "no watchlists"
+        )
 
 
 @app.command()
@@ -88,11 +106,13 @@ def load(path: Annotated[Path, typer.Argument(help="A watchlists TOML file.")]) 
     with one_line_errors():
         wanted = read_file(path)
     run(load_settings(), lambda redis: load_lists(redis, wanted))
-    out.print(f"{path}: {sum(map(len, wanted.values()))} tags on {len(wanted)} lists")
+    consoles.out.print(f"{path}: {sum(map(len, wanted.values()))} tags on {len(wanted)} lists")
 
 
 def read_file(path: Path) -> dict[str, list[str]]:
     """Validate a whole watchlists file before anything is written."""
+    from monitor import watchlist
+
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
@@ -112,6 +132,8 @@ def read_file(path: Path) -> dict[str, list[str]]:
 
 
 async def load_lists(redis: Redis, wanted: dict[str, list[str]]) -> None:
+    from monitor import watchlist
+
     for name, tags in wanted.items():
         if tags:
             await watchlist.add(redis, name, tags)
