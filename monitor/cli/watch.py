@@ -1,4 +1,5 @@
-"""hashmon watch: named watchlists (an investigation each)."""
+"""hashmon watch: named watchlists (an investigation each). Its output is plain lines, printed
+without rich, for the quickest start."""
 
 from __future__ import annotations
 
@@ -10,7 +11,6 @@ from typing import TYPE_CHECKING, Annotated
 import orjson
 import typer
 
-from monitor.cli import consoles
 from monitor.cli.common import fail, load_settings, one_line_errors, run
 
 if TYPE_CHECKING:
@@ -41,9 +41,7 @@ def add(
     with one_line_errors():
         name, parsed = watchlist.parse_name(name), watchlist.parse_tags(tags)
     added = run(load_settings(), lambda redis: watchlist.add(redis, name, parsed))
-    consoles.out.print(
-        f"{name}: {added} added, {len(parsed) - added} already watched", markup=False
-    )
+    typer.echo(f"{name}: {added} added, {len(parsed) - added} already watched")
 
 
 @app.command()
@@ -57,9 +55,7 @@ def remove(
     with one_line_errors():
         name, parsed = watchlist.parse_name(name), watchlist.parse_tags(tags)
     removed = run(load_settings(), lambda redis: watchlist.remove(redis, name, parsed))
-    consoles.out.print(
-        f"{name}: {removed} removed, {len(parsed) - removed} were not on it", markup=False
-    )
+    typer.echo(f"{name}: {removed} removed, {len(parsed) - removed} were not on it")
 
 
 @app.command("list")
@@ -76,11 +72,11 @@ def list_tags(name: ListOption = DEFAULT_LIST, fmt: FormatOption = Output.text) 
 
     tags = run(load_settings(), shown)
     if fmt is Output.json:
-        consoles.out.print(orjson.dumps({"list": name, "tags": list(tags)}).decode(), markup=False)
+        typer.echo(orjson.dumps({"list": name, "tags": list(tags)}).decode())
     elif not tags:
         fail(f"watchlist {name!r} is empty or does not exist", code=1)
     else:
-        consoles.out.print("\n".join(tags.values()), markup=False)
+        typer.echo("\n".join(tags.values()))
 
 
 @app.command()
@@ -93,11 +89,9 @@ def lists(fmt: FormatOption = Output.text) -> None:
 
     found = run(load_settings(), sizes)
     if fmt is Output.json:
-        consoles.out.print(orjson.dumps(found).decode(), markup=False)
+        typer.echo(orjson.dumps(found).decode())
     else:
-        consoles.out.print(
-            "\n".join(f"{n}\t{size} tags" for n, size in found.items()) or "no watchlists"
-        )
+        typer.echo("\n".join(f"{n}\t{size} tags" for n, size in found.items()) or "no watchlists")
 
 
 @app.command()
@@ -106,7 +100,7 @@ def load(path: Annotated[Path, typer.Argument(help="A watchlists TOML file.")]) 
     with one_line_errors():
         wanted = read_file(path)
     run(load_settings(), lambda redis: load_lists(redis, wanted))
-    consoles.out.print(f"{path}: {sum(map(len, wanted.values()))} tags on {len(wanted)} lists")
+    typer.echo(f"{path}: {sum(map(len, wanted.values()))} tags on {len(wanted)} lists")
 
 
 def read_file(path: Path) -> dict[str, list[str]]:
