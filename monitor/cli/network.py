@@ -10,8 +10,7 @@ from typing import TYPE_CHECKING, Annotated
 import orjson
 import typer
 
-from monitor import atomic
-from monitor.cli import consoles
+from monitor.cli import consoles, writing
 from monitor.cli.common import checked_tag, fail, load_settings, run
 from monitor.cli.consoles import show
 
@@ -59,7 +58,7 @@ def _query(
 
     from monitor.signals import coordination
 
-    query = Query(behaviour, window, weight, rule, Fraction(str(tau)))  # type: ignore[arg-type]
+    query = coordination.Query(behaviour, window, weight, rule, Fraction(str(tau)))  # type: ignore[arg-type]
     try:
         query.check(config.coordination_max_window_s, config.coordination_min_similarity)
     except coordination.InvalidQuery as exc:
@@ -117,16 +116,7 @@ def network(
             return network_files.as_graphml(found)
         return network_files.as_csv(found)
 
-    rendered = run(config, work)
-    if output is None:
-        sys.stdout.write(rendered)
-        return
-    try:
-        with atomic.replacing(output) as partial:
-            partial.write_text(rendered, encoding="utf-8")
-    except OSError as exc:
-        fail(f"cannot write {output}: {exc.strerror or exc}; nothing was written")
-    consoles.err.print(f"wrote {output}", markup=False, highlight=False)
+    writing.write_text(output, run(config, work))
 
 
 def evidence_cmd(

@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import sys
 from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from monitor import atomic, timewindow
-from monitor.cli import consoles
+from monitor import outfile, timewindow
+from monitor.cli import writing
 from monitor.cli.common import fail, load_settings, one_line_errors, run
 from monitor.cli.consoles import show
 
@@ -52,7 +51,7 @@ def report(
         if (tag is None) == (name is None):
             fail("give a TAG or --list NAME (one of them)")
         target = watchlist.parse_name(name) if name else hashtags.parse(tag or "")
-        if output is not None and fmt is ReportFormat.text:
+        if output is not None and not outfile.is_stdout(output) and fmt is ReportFormat.text:
             fail("--output takes --format json, md or html (text is for the terminal)")
     config = load_settings()
     if name:
@@ -84,14 +83,7 @@ def _rendered(result: TagReport | ListSummary, fmt: ReportFormat) -> str | Rende
 
 def _show(rendered: str | RenderableType, output: Path | None) -> None:
     """A rendering that is a string goes out as it is: no terminal wrapping or markup."""
-    if output is not None:
-        try:
-            with atomic.replacing(output) as partial:
-                partial.write_text(str(rendered), encoding="utf-8")
-        except OSError as exc:
-            fail(f"cannot write {output}: {exc.strerror or exc}; nothing was written")
-        consoles.err.print(f"wrote {output}", markup=False, highlight=False)
-    elif isinstance(rendered, str):
-        sys.stdout.write(rendered)
+    if isinstance(rendered, str):
+        writing.write_text(output, rendered)
     else:
         show(rendered)
