@@ -38,12 +38,12 @@ def report(
     fmt: Annotated[ReportFormat, typer.Option("--format", "-f")] = ReportFormat.text,
     top: Annotated[int, typer.Option(min=1, max=1000, help="Rows in top lists.")] = 10,
     output: Annotated[
-        Path | None, typer.Option("--output", "-o", help="Write to this file, not stdout.")
+        Path | None,
+        typer.Option("--output", "-o", help="File, device or FIFO (json, md, html); - is stdout."),
     ] = None,
 ) -> None:
     """A tag's report (default: all retained), or with --list one row per tag (default 24h)."""
     from monitor import hashtags, watchlist
-    from monitor.reports import ready, summary
 
     with one_line_errors():
         timewindow.check(since)
@@ -53,6 +53,8 @@ def report(
         target = watchlist.parse_name(name) if name else hashtags.parse(tag or "")
         if output is not None and not outfile.is_stdout(output) and fmt is ReportFormat.text:
             fail("--output takes --format json, md or html (text is for the terminal)")
+    from monitor.reports import ready, summary  # once the input is known to be good
+
     config = load_settings()
     if name:
         listed = run(config, lambda r: summary.list_summary(r, target, since or "24h", until))
