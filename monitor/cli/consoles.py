@@ -39,7 +39,7 @@ def show(renderable: RenderableType, console: Console | None = None) -> None:
         _shorten_cells(renderable)
         console.print(renderable)
     else:
-        console.out("\n".join(_plain_lines(renderable)), highlight=False)
+        console.file.write("".join(f"{line}\n" for line in _plain_lines(renderable)))
 
 
 def _parts(renderable: RenderableType) -> list[RenderableType]:
@@ -51,22 +51,37 @@ def _parts(renderable: RenderableType) -> list[RenderableType]:
 
 
 def _shorten_cells(renderable: RenderableType) -> None:
+    """Each cell on one line, cut with an ellipsis; the columns stay wrappable, so that rich
+    narrows the widest ones (links, members, commands) first and keeps the short ones whole."""
     from rich.table import Table
 
     for part in _parts(renderable):
         if isinstance(part, Table):
             for column in part.columns:
-                column.no_wrap, column.overflow = True, "ellipsis"
+                column.header = _one_line(column.header)
+                column._cells = [_one_line(cell) for cell in column.cells]  # rich has no setter
+
+
+def _one_line(cell: RenderableType) -> RenderableType:
+    from rich.text import Text
+
+    if isinstance(cell, str):
+        cell = Text.from_markup(cell)
+    if isinstance(cell, Text):
+        cell.no_wrap, cell.overflow = True, "ellipsis"
+    return cell
 
 
 def _plain_lines(renderable: RenderableType) -> list[str]:
     from rich.table import Table
 
     lines: list[str] = []
+    after_table = False
     for part in _parts(renderable):
+        if lines and (after_table or isinstance(part, Table)):
+            lines.append("")  # a table is a paragraph of its own
+        after_table = isinstance(part, Table)
         if isinstance(part, Table):
-            if lines:
-                lines.append("")
             if part.title:
                 lines.append(_cell(part.title))
             if part.show_header:

@@ -171,7 +171,7 @@ def _table(query: Query, pairs: list[evidence.Evidence]) -> Table:
 
     table = Table(title=f"{query.behaviour}: {len(pairs)} matching pairs", title_justify="left")
     for column in ("first post", "time", "second post", "time", "Δt (s)", "shared"):
-        table.add_column(column, overflow="fold")
+        table.add_column(column)
     for e in pairs:
         shared = e.shared if e.texts is None else f"{e.shared}\n{e.texts[0]}\n{e.texts[1]}"
         table.add_row(
