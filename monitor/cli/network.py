@@ -87,7 +87,8 @@ def network(
     until: Until_ = None,
     fmt: Annotated[NetworkFormat, typer.Option("--format", "-f")] = NetworkFormat.csv,
     output: Annotated[
-        Path | None, typer.Option("--output", "-o", help="File (default: stdout).")
+        Path | None,
+        typer.Option("--output", "-o", help="File, device or FIFO; - is stdout (default)."),
     ] = None,
 ) -> None:
     """A tag's coordination network: directed weighted edges between accounts (see the docs)."""
