@@ -10,6 +10,7 @@ import pytest
 from monitor import sources, watchlist
 from monitor.cli import sources as sources_cli
 from monitor.cli import watch as watch_cli
+from tests.bench_startup import hashmon_path
 
 HEAVY = ("scipy", "networkx", "pyarrow", "numpy")
 # Also kept out of --version and --help: the HTTP client, Redis's client, pydantic and reports.
@@ -56,6 +57,14 @@ def test_a_commands_help_loads_no_heavy_library(command: str) -> None:
     shown, modules = loaded_by(command, "--help")
     assert f"Usage: hashmon {command}" in shown
     assert sorted(m for m in (*HEAVY, "aiohttp", "redis") if m in modules) == []
+
+
+def test_the_installed_command_loads_no_heavy_library() -> None:
+    done = subprocess.run([sys.executable, "-X", "importtime", hashmon_path(), "--version"],
+                          capture_output=True, text=True, timeout=60, check=True)  # fmt: skip
+    imported = {line.rsplit("|", 1)[-1].strip() for line in done.stderr.splitlines()}
+    assert done.stdout == "hashmon 0.1.0\n" and "monitor.cli" in imported
+    assert sorted(m for m in (*HEAVY, *AVOIDABLE) if m in imported) == []
 
 
 def test_help_lists_every_command() -> None:
