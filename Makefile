@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 DEMO := env HASHMON_REDIS_URL= HASHMON_DATA_DIR=$(CURDIR)/.demo
 
-.PHONY: setup run demo test lint bench bench-coordination bench-report bench-api soak sample clean
+.PHONY: setup run demo test lint bench bench-coordination bench-report bench-api bench-startup soak sample clean
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -c 'import sys; sys.exit("Python 3.11 or newer is needed") if sys.version_info < (3, 11) else None'
@@ -51,6 +51,9 @@ bench-report: setup  ## JSON report latency on a tag of 1M posts, kept ready by 
 
 bench-api: setup  ## /healthz and memory of a daemon while twenty clients send hostile parameters
 	$(BIN)/python -m tests.bench_api
+
+bench-startup: setup  ## seconds from exec to exit of hashmon --version, --help, watch list
+	$(BIN)/python -m tests.bench_startup
 
 sample: setup  ## regenerate seeds/sample-campaign.jsonl (deterministic)
 	$(BIN)/python -m seeds.make_sample_campaign

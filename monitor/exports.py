@@ -64,14 +64,14 @@ PARQUET_SCHEMA = pa.schema(
 )
 
 
-def write_parquet(records: Iterable[Record], path: Path) -> None:
+def write_parquet(records: Iterable[Record], where: Path | IO[bytes]) -> None:
     """Typed columns: times as UTC timestamps, tags as lists (no formula risk: not a sheet)."""
     table: dict[str, list[object]] = {name: [] for name in PARQUET_SCHEMA.names}
     for row in rows(records):
         for name in PARQUET_SCHEMA.names:
             table[name].append(row[name])
     table["created_at"] = [datetime.fromisoformat(str(t)) for t in table["created_at"]]
-    pq.write_table(pa.table(table, schema=PARQUET_SCHEMA), path)
+    pq.write_table(pa.table(table, schema=PARQUET_SCHEMA), where)
 
 
 async def volume_rows(

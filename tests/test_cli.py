@@ -29,8 +29,10 @@ def test_watch_add_list_remove(cli_env: dict[str, str], sync_client: sync_redis.
     assert hashmon(cli_env, "watch", "add", "#IRGCOutOfIraq", "#BlackListMOIS")[0] == 0
     assert hashmon(cli_env, "watch", "add", "#IraqProtests", "--list", "iraq-2019")[0] == 0
     code, out = hashmon(cli_env, "watch", "list")
-    rows = [line.strip("│ ") for line in out.splitlines() if line.startswith("│")]
-    assert (code, rows) == (0, ["#blacklistmois", "#irgcoutofiraq"])
+    title, header, *rows = out.splitlines()  # piped: tab-separated, under a title and header
+    assert (code, title, header, rows) == (
+        0, "watchlist default: 2 tags", "tag", ["#blacklistmois", "#irgcoutofiraq"]
+    )
     code, out = hashmon(cli_env, "watch", "list", "--list", "iraq-2019", "--format", "json")
     assert json.loads(out) == {"list": "iraq-2019", "tags": ["iraqprotests"]}
     code, out = hashmon(cli_env, "watch", "lists", "--format", "json")

@@ -84,7 +84,7 @@ def test_collect_once_then_report_and_source_health(
     assert listed["posts"] == 70 and listed["last_error"] is None
     assert listed["cursors"][TAG.lower()]["newest"] == statuses[-1]["id"]
     code, out = hashmon(cli_env, "sources", "list")
-    assert code == 0 and "home" in out and "1 tag " in out
+    assert code == 0 and "home" in out and out.rstrip("\n").endswith("\t1 tag")
 
 
 def test_collect_once_exits_1_when_a_source_fails(

@@ -1,4 +1,7 @@
-"""The hashmon command: thin commands over the library."""
+"""The hashmon command: thin commands over the library.
+
+Command modules import only typer, the standard library and each other at module level, so
+that `hashmon --version` and `--help` start at once; each command imports what it needs."""
 
 from typing import Annotated
 
@@ -18,7 +21,7 @@ from monitor.cli import (
     status,
     watch,
 )
-from monitor.cli.common import out, setup_logging
+from monitor.cli.common import setup_logging
 from monitor.cli.usage import OneLineErrors
 
 app = typer.Typer(
@@ -26,6 +29,7 @@ app = typer.Typer(
     help="Watch hashtag campaigns: volume, people talking, bursts and coordination.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
+    rich_markup_mode=None,  # Click's plain help: nothing to break in a pipe, 0.1 s sooner
 )
 app.add_typer(watch.app, name="watch")
 app.add_typer(sources.app, name="sources")
@@ -46,7 +50,7 @@ app.command("status")(status.status)
 
 def _version(value: bool) -> None:
     if value:
-        out.print(f"hashmon {__version__}")
+        typer.echo(f"hashmon {__version__}")
         raise typer.Exit()
 
 

@@ -1,15 +1,19 @@
 """hashmon alerts: webhook rules on bursts, coordination clusters and people talking."""
 
-from typing import Annotated
+from __future__ import annotations
 
-import aiohttp
+from typing import TYPE_CHECKING, Annotated
+
 import typer
-from redis.asyncio import Redis
 
-from monitor import alert_delivery, alerts
-from monitor.alerts import Event
-from monitor.cli.common import fail, load_settings, one_line_errors, out, run
+from monitor.cli import consoles
+from monitor.cli.common import fail, load_settings, one_line_errors, run
 from monitor.cli.watch import FormatOption, Output
+
+if TYPE_CHECKING:
+    from redis.asyncio import Redis
+
+    from monitor import alert_delivery
 
 app = typer.Typer(help="Alerts delivered to webhooks by the daemon.", no_args_is_help=True)
 
@@ -29,12 +33,14 @@ def add(
     slack: Annotated[bool, typer.Option(help='A Slack-compatible body: {"text": ...}.')] = False,
 ) -> None:
     """Deliver the list's events to a webhook (the daemon does it: `hashmon run`)."""
+    from monitor import alerts
+
     with one_line_errors():
         if kind != "webhook":
             fail(f"invalid kind {kind[:20]!r}: webhook")
         alert = alerts.make(url, on, name, cooldown, people_at, slack)
     run(load_settings(), lambda redis: alerts.add(redis, alert))
-    out.print(
+    consoles.out.print(
         f"{alert.id}: {','.join(alert.on)} on list {alert.watchlist} to {alert.url}", markup=False
     )
 
@@ -45,6 +51,7 @@ def list_alerts(
     fmt: FormatOption = Output.text,
 ) -> None:
     """Every rule (or, with --deliveries, the latest deliveries, newest first)."""
+    from monitor import alert_delivery, alerts
     from monitor.cli import listing
     from monitor.words import plural
 
@@ -83,21 +90,27 @@ def _when(at: str) -> str:
 
 @app.command()
 def remove(alert_id: Annotated[str, typer.Argument(help="The id `list` shows.")]) -> None:
+    from monitor import alerts
+
     if not run(load_settings(), lambda redis: alerts.remove(redis, alert_id)):
         fail(f"no alert {alert_id[:80]!r}", code=1)
-    out.print(f"{alert_id}: removed", markup=False)
+    consoles.out.print(f"{alert_id}: removed", markup=False)
 
 
 @app.command()
 def test(alert_id: Annotated[str, typer.Argument(help="The id `list` shows.")]) -> None:
     """Send a test event to the rule's webhook now; exit 1 when it is not delivered."""
+    import aiohttp
+
+    from monitor import alert_delivery, alerts
+
     config = load_settings()
 
     async def send(redis: Redis) -> alert_delivery.Delivery | None:
         found = {a.id: a for a in await alerts.all_alerts(redis)}.get(alert_id)
         if found is None:
             return None
-        event = Event("test", "-", "test", f"a test of alert {alert_id} to {found.url}")
+        event = alerts.Event("test", "-", "test", f"a test of alert {alert_id} to {found.url}")
         timeout = aiohttp.ClientTimeout(total=config.http_timeout_s)
         async with aiohttp.ClientSession(timeout=timeout) as session:
             return await alert_delivery.deliver(redis, session, found, event, 1)
@@ -107,4 +120,4 @@ def test(alert_id: Annotated[str, typer.Argument(help="The id `list` shows.")]) 
         fail(f"no alert {alert_id[:80]!r}", code=1)
     if not done.delivered:
         fail(f"alert {alert_id}: not delivered: {done.error}", code=1)
-    out.print(f"{alert_id}: delivered (HTTP {done.status})", markup=False)
+    consoles.out.print(f"{alert_id}: delivered (HTTP {done.status})", markup=False)

@@ -1,27 +1,20 @@
 """hashmon run, aggregate, collect and serve: the long-running roles."""
 
-import asyncio
+from __future__ import annotations
+
 import logging
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from monitor import sources_file
-from monitor.cli.common import fail, load_settings, one_line_errors, out, run, session
+from monitor.cli import consoles
+from monitor.cli.common import fail, load_settings, one_line_errors, run, session
 from monitor.cli.watch import load_lists, read_file
-from monitor.embedded import redis_url
-from monitor.settings import Settings
-from monitor.sources import Source
-from workers.aggregator import Aggregator
-from workers.alerter import Alerter
-from workers.api import ApiServer, ListenError
-from workers.collectors.collector import Collector
-from workers.collectors.once import collect_once
-from workers.digester import Digester
-from workers.reporter import Reporter
-from workers.role import Role
-from workers.serve import serve
+
+if TYPE_CHECKING:
+    from monitor.settings import Settings
+    from monitor.sources import Source
 
 log = logging.getLogger(__name__)
 
@@ -33,17 +26,19 @@ def run_all(
     watchlists: Annotated[
         Path | None, typer.Option(help="Add the lists of this TOML file on start.")
     ] = None,
-    sources: Annotated[
-        Path | None,
-        typer.Option(help="Add the sources of this TOML file on start (those not stored yet)."),
-    ] = None,
     aggregators: Annotated[int, typer.Option(min=1, max=64, help="Aggregator tasks.")] = 1,
     roles: Annotated[
         str, typer.Option(help=f"Comma-separated roles to run, of: {', '.join(ROLES)}.")
     ] = ",".join(ROLES),
+    sources: Annotated[
+        Path | None,
+        typer.Option(help="Add the sources of this TOML file on start (those not stored yet)."),
+    ] = None,
 ) -> None:
     """Run every role (or those of --roles) in one process until SIGINT/SIGTERM (the first
     drains, a second stops)."""
+    from monitor import sources_file
+
     chosen = {name.strip() for name in roles.split(",") if name.strip()}
     if unknown := sorted(chosen - set(ROLES)):
         fail(f"--roles: unknown role {unknown[0]!r}; choose from {', '.join(ROLES)}")
@@ -69,6 +64,7 @@ def collect(
 ) -> None:
     """Collect from every source; with --once, return when the pass's posts are in reports."""
     from monitor.words import plural
+    from workers.collectors.once import collect_once
 
     config = load_settings()
     if not once:
@@ -83,7 +79,7 @@ def collect(
         )
     for result in results:
         counts = f"{plural(result.posts, 'post')}, {plural(result.errors, 'error')}"
-        out.print(f"{result.source}: {counts}", markup=False)
+        consoles.out.print(f"{result.source}: {counts}", markup=False)
     if any(result.errors for result in results):
         fail("some sources failed; 'hashmon sources list' shows why", code=1)
 
@@ -109,6 +105,19 @@ def _serve(
     aggregators: int = 1,
     found: list[Source] | None = None,
 ) -> None:
+    import asyncio
+
+    from monitor import sources_file
+    from monitor.embedded import redis_url
+    from workers.aggregator import Aggregator
+    from workers.alerter import Alerter
+    from workers.api import ApiServer, ListenError
+    from workers.collectors.collector import Collector
+    from workers.digester import Digester
+    from workers.reporter import Reporter
+    from workers.role import Role
+    from workers.serve import serve
+
     async def main() -> None:
         with redis_url(config) as url:  # the reporter's builds connect from a child process
             await roles_on(config.model_copy(update={"redis_url": url}))

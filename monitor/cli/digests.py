@@ -4,8 +4,8 @@ from typing import Annotated
 
 import typer
 
-from monitor import digests
-from monitor.cli.common import fail, load_settings, one_line_errors, out, run
+from monitor.cli import consoles
+from monitor.cli.common import fail, load_settings, one_line_errors, run
 from monitor.cli.watch import FormatOption, Output
 
 app = typer.Typer(help="Schedule watchlist summaries written by the daemon.", no_args_is_help=True)
@@ -21,15 +21,18 @@ def add(
     ] = ".",
 ) -> None:
     """Write the list's summary every period (the daemon does it: `hashmon run`)."""
+    from monitor import digests
+
     with one_line_errors():
         digest = digests.make(name, every, fmt, folder)
     run(load_settings(), lambda redis: digests.add(redis, digest))
-    out.print(f"{digest.id}: every {every} to {digest.target}", markup=False)
+    consoles.out.print(f"{digest.id}: every {every} to {digest.target}", markup=False)
 
 
 @app.command("list")
 def list_digests(fmt: FormatOption = Output.text) -> None:
     """Every scheduled digest."""
+    from monitor import digests
     from monitor.cli import listing
     from monitor.words import plural
 
@@ -54,6 +57,8 @@ def _every(seconds: float) -> str:
 
 @app.command()
 def remove(digest_id: Annotated[str, typer.Argument(help="LIST.FORMAT, as `list` shows.")]) -> None:
+    from monitor import digests
+
     if not run(load_settings(), lambda redis: digests.remove(redis, digest_id)):
         fail(f"no digest {digest_id[:80]!r}", code=1)
-    out.print(f"{digest_id}: removed", markup=False)
+    consoles.out.print(f"{digest_id}: removed", markup=False)

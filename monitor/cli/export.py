@@ -6,10 +6,10 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.progress import track
 
-from monitor import atomic, exports
-from monitor.cli.common import checked_tag, err, fail, load_settings, run
+from monitor import outfile
+from monitor.cli import consoles, writing
+from monitor.cli.common import checked_tag, fail, load_settings, run
 
 app = typer.Typer(help="Export tables for pandas, R or a spreadsheet.", no_args_is_help=True)
 
@@ -20,7 +20,9 @@ class ExportFormat(StrEnum):
     parquet = "parquet"
 
 
-Output = Annotated[Path | None, typer.Option("--output", "-o", help="File (default: stdout).")]
+Output = Annotated[
+    Path | None, typer.Option("--output", "-o", help="File, device or FIFO; - is stdout (default).")
+]
 
 
 @app.command()
@@ -32,27 +34,26 @@ def posts(
     output: Output = None,
 ) -> None:
     """One row per post in the window: platform, id, url, time, kind, author, reference, tags."""
+    from rich.progress import track
+
+    from monitor import exports
+
     parsed = checked_tag(tag, since, until)
-    if fmt is ExportFormat.parquet and output is None:
+    to_stdout = output is None or outfile.is_stdout(output)
+    if fmt is ExportFormat.parquet and (output is None or (to_stdout and sys.stdout.isatty())):
         fail("--format parquet needs --output FILE (Parquet is not for a terminal)")
     found = run(load_settings(), lambda redis: exports.posts(redis, parsed, since, until))
-    if output is None:
+    quiet = to_stdout or not consoles.err.is_terminal or len(found) < 10_000
+    rows = track(found, description=f"writing {writing.target(output).name}",
+                 console=consoles.err, disable=quiet)  # fmt: skip
+    if fmt is ExportFormat.parquet:
+        with writing.binary_to(output) as stream:
+            exports.write_parquet(rows, stream)
+    else:
         write = exports.write_csv if fmt is ExportFormat.csv else exports.write_jsonl
-        write(found, sys.stdout)
-        return
-    rows = track(found, description=f"writing {output.name}", console=err,
-                 disable=not err.is_terminal or len(found) < 10_000)  # fmt: skip
-    try:
-        with atomic.replacing(output) as partial:
-            if fmt is ExportFormat.parquet:
-                exports.write_parquet(rows, partial)
-            else:
-                with partial.open("w", encoding="utf-8", newline="") as out:
-                    write = exports.write_csv if fmt is ExportFormat.csv else exports.write_jsonl
-                    write(rows, out)
-    except OSError as exc:
-        fail(f"cannot write {output}: {exc.strerror or exc}; nothing was written")
-    err.print(f"wrote {len(found):,} posts to {output}", markup=False, highlight=False)
+        with writing.text_to(output) as stream:
+            write(rows, stream)
+    writing.wrote(output, f"{len(found):,} posts")
 
 
 @app.command("volume")
@@ -63,14 +64,10 @@ def volume_series(
     output: Output = None,
 ) -> None:
     """One CSV row per bucket (as in the report): start, posts, posts by kind, people."""
+    from monitor import exports
+
     parsed = checked_tag(tag, since, until)
     points = run(load_settings(), lambda redis: exports.volume_rows(redis, parsed, since, until))
-    if output is None:
-        exports.write_volume_csv(points, sys.stdout)
-        return
-    try:
-        with atomic.replacing(output) as partial, partial.open("w", newline="") as out:
-            exports.write_volume_csv(points, out)
-    except OSError as exc:
-        fail(f"cannot write {output}: {exc.strerror or exc}; nothing was written")
-    err.print(f"wrote {len(points):,} buckets to {output}", markup=False, highlight=False)
+    with writing.text_to(output) as stream:
+        exports.write_volume_csv(points, stream)
+    writing.wrote(output, f"{len(points):,} buckets")

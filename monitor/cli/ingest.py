@@ -1,19 +1,23 @@
 """hashmon import: archive files in, through the same stream as live collection."""
 
-import asyncio
-import signal
+from __future__ import annotations
+
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from redis.asyncio import Redis
-from rich.progress import BarColumn, DownloadColumn, Progress, TimeRemainingColumn
 
-from monitor import watchlist
-from monitor.cli.common import err, fail, load_settings, one_line_errors, out, run
-from monitor.importers.files import Archive, open_archive
-from workers.importer import Interrupted, Summary, import_archives
+from monitor.cli import consoles
+from monitor.cli.common import fail, load_settings, one_line_errors, run
+
+if TYPE_CHECKING:
+    import asyncio
+
+    from redis.asyncio import Redis
+
+    from monitor.importers.files import Archive
+    from workers.importer import Summary
 
 _SHOWN_REJECTS = 5
 
@@ -33,6 +37,15 @@ def import_files(
     name: Annotated[str, typer.Option("--list", "-l", help="Watchlist for --tag.")] = "default",
 ) -> None:
     """Import archives; returns once their posts are reflected in reports."""
+    import asyncio
+    import signal
+
+    from rich.progress import BarColumn, DownloadColumn, Progress, TimeRemainingColumn
+
+    from monitor import watchlist
+    from monitor.importers.files import open_archive
+    from workers.importer import Interrupted, import_archives
+
     with one_line_errors():
         list_name, new_tags = watchlist.parse_name(name), watchlist.parse_tags(tags or [])
         archives = [open_archive(path, fmt.value) for path in files]  # every file checked first
@@ -53,6 +66,7 @@ def import_files(
     async def _run(redis: Redis, stopping: asyncio.Event) -> Summary:
         if new_tags:
             await watchlist.add(redis, list_name, new_tags)
+        err = consoles.err
         with Progress(
             "[progress.description]{task.description}", BarColumn(), DownloadColumn(),
             TimeRemainingColumn(), console=err, transient=True, disable=not err.is_terminal,
@@ -71,15 +85,15 @@ def import_files(
 
 
 def _report(archives: list[Archive], summary: Summary) -> None:
-    verdicts = summary.verdicts
-    for reject in summary.rejected[:_SHOWN_REJECTS]:
-        err.print(f"rejected {reject}", markup=False)
-    if len(summary.rejected) > _SHOWN_REJECTS:
-        err.print(f"... and {len(summary.rejected) - _SHOWN_REJECTS} more rejected lines")
     from monitor.words import plural
 
+    verdicts = summary.verdicts
+    for reject in summary.rejected[:_SHOWN_REJECTS]:
+        consoles.err.print(f"rejected {reject}", markup=False)
+    if len(summary.rejected) > _SHOWN_REJECTS:
+        consoles.err.print(f"... and {len(summary.rejected) - _SHOWN_REJECTS} more rejected lines")
     shown = ", ".join(str(a.path) for a in archives)
-    out.print(
+    consoles.out.print(
         f"{shown}: {plural(summary.read, 'post')} read, {verdicts['new']:,} new, "
         f"{plural(verdicts['duplicate'], 'duplicate')}, "
         f"{plural(len(summary.rejected), 'line')} rejected, "
@@ -89,4 +103,6 @@ def _report(archives: list[Archive], summary: Summary) -> None:
     )
     if summary.unwatched_tags and not verdicts["new"]:
         common = ", ".join(f"#{t} ({n:,})" for t, n in summary.unwatched_tags.most_common(5))
-        err.print(f"hint: most common unwatched tags: {common}; add them with --tag", markup=False)
+        consoles.err.print(
+            f"hint: most common unwatched tags: {common}; add them with --tag", markup=False
+        )

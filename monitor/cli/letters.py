@@ -1,14 +1,19 @@
 """hashmon deadletters: what could not be processed, with the reason, for a person to look at."""
 
-from typing import Annotated
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Annotated
 
 import orjson
 import typer
-from redis.asyncio import Redis
 
-from monitor import deadletter
 from monitor.cli.common import load_settings, run
 from monitor.cli.watch import FormatOption, Output
+
+if TYPE_CHECKING:
+    from redis.asyncio import Redis
+
+    from monitor import deadletter
 
 _SHOWN_BYTES = 120
 
@@ -18,6 +23,9 @@ def deadletters(
     fmt: FormatOption = Output.text,
 ) -> None:
     """Entries and payloads set aside instead of being applied, newest first."""
+    from monitor import deadletter
+    from monitor.cli import listing
+    from monitor.words import plural
 
     async def fetch(redis: Redis) -> tuple[int, list[deadletter.Letter]]:
         return await deadletter.count(redis), await deadletter.recent(redis, limit)
@@ -35,9 +43,6 @@ def deadletters(
         ]
         typer.echo(orjson.dumps({"total": total, "letters": rows}).decode())
         return
-    from monitor.cli import listing
-    from monitor.words import plural
-
     cells = [[x.id, x.source, x.reason, x.raw[:_SHOWN_BYTES].decode(errors="replace")]
              for x in letters]  # fmt: skip
     title = plural(total, "dead letter") + (

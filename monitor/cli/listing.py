@@ -5,11 +5,8 @@ from collections.abc import Sequence
 
 import orjson
 import typer
-from rich.table import Table
-from rich.text import Text
 
-from monitor.cli.common import out
-from monitor.terminal import clean
+from monitor.cli import consoles
 
 
 def show(
@@ -21,13 +18,19 @@ def show(
     empty: str,
     title: str | None = None,
 ) -> None:
-    """``data`` is what --format json prints; the cells are escaped (stored text is hostile)."""
+    """``data`` is what --format json prints; the cells are escaped (stored text is hostile).
+    The table is shown as consoles.show does: whole cells off a terminal."""
     if as_json:
         typer.echo(orjson.dumps(data).decode())
     elif not rows:
-        out.print(empty, markup=False)
+        typer.echo(empty)
     else:
+        from rich.table import Table
+        from rich.text import Text
+
+        from monitor.terminal import clean
+
         table = Table(*columns, title=title)
         for row in rows:
             table.add_row(*(Text(clean(cell)) for cell in row))
-        out.print(table)
+        consoles.show(table)

@@ -1,25 +1,27 @@
 """hashmon network and hashmon evidence: coordination networks, and the posts behind an edge."""
 
+from __future__ import annotations
+
 import sys
 from enum import StrEnum
-from fractions import Fraction
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import orjson
 import typer
-from redis.asyncio import Redis
-from rich.table import Table
-from rich.text import Text
 
-from monitor import atomic, terminal
-from monitor.cli.common import checked_tag, err, fail, load_settings, out, run
-from monitor.reports import network_files
-from monitor.reports.build import NoData, span
-from monitor.settings import Settings
-from monitor.signals import coordination, evidence
-from monitor.signals.coordination import BEHAVIOURS, Query
-from monitor.timewindow import Window, iso, resolve
+from monitor.cli import consoles, writing
+from monitor.cli.common import checked_tag, fail, load_settings, run
+from monitor.cli.consoles import show
+
+if TYPE_CHECKING:
+    from redis.asyncio import Redis
+    from rich.table import Table
+
+    from monitor.settings import Settings
+    from monitor.signals import evidence
+    from monitor.signals.coordination import Query
+    from monitor.timewindow import Window
 
 
 class Behaviour(StrEnum):
@@ -52,7 +54,11 @@ Until_ = Annotated[str | None, typer.Option(help="Duration or ISO time.")]
 def _query(
     config: Settings, behaviour: str, window: int, weight: int, rule: str, tau: float
 ) -> Query:
-    query = Query(behaviour, window, weight, rule, Fraction(str(tau)))  # type: ignore[arg-type]
+    from fractions import Fraction
+
+    from monitor.signals import coordination
+
+    query = coordination.Query(behaviour, window, weight, rule, Fraction(str(tau)))  # type: ignore[arg-type]
     try:
         query.check(config.coordination_max_window_s, config.coordination_min_similarity)
     except coordination.InvalidQuery as exc:
@@ -61,6 +67,9 @@ def _query(
 
 
 async def _window(redis: Redis, tag: str, since: str | None, until: str | None) -> Window:
+    from monitor.reports.build import NoData, span
+    from monitor.timewindow import resolve
+
     limits = await span(redis, tag)
     if limits is None:
         raise NoData(f"#{tag} has no posts (or is not watched)")
@@ -78,10 +87,14 @@ def network(
     until: Until_ = None,
     fmt: Annotated[NetworkFormat, typer.Option("--format", "-f")] = NetworkFormat.csv,
     output: Annotated[
-        Path | None, typer.Option("--output", "-o", help="File (default: stdout).")
+        Path | None,
+        typer.Option("--output", "-o", help="File, device or FIFO; - is stdout (default)."),
     ] = None,
 ) -> None:
     """A tag's coordination network: directed weighted edges between accounts (see the docs)."""
+    from monitor.reports import network_files
+    from monitor.signals import coordination
+
     config = load_settings()
     parsed = checked_tag(tag, since, until)
     query = _query(config, behaviour.value, window_s, min_weight, rule.value, threshold)
@@ -90,7 +103,7 @@ def network(
         window = await _window(redis, parsed, since, until)
         found = await coordination.network(redis, parsed, query, window)
         if found.unpaired:
-            err.print(
+            consoles.err.print(
                 f"warning: {found.unpaired:,} posts matched more than "
                 f"{config.coordination_max_matches:,} others on one key (viral content) and are "
                 "not paired; their edges are missing (HASHMON_COORDINATION_MAX_MATCHES)",
@@ -104,16 +117,7 @@ def network(
             return network_files.as_graphml(found)
         return network_files.as_csv(found)
 
-    rendered = run(config, work)
-    if output is None:
-        sys.stdout.write(rendered)
-        return
-    try:
-        with atomic.replacing(output) as partial:
-            partial.write_text(rendered, encoding="utf-8")
-    except OSError as exc:
-        fail(f"cannot write {output}: {exc.strerror or exc}; nothing was written")
-    err.print(f"wrote {output}", markup=False, highlight=False)
+    writing.write_text(output, run(config, work))
 
 
 def evidence_cmd(
@@ -131,6 +135,10 @@ def evidence_cmd(
     as_json: Annotated[bool, typer.Option("--json", help="JSON instead of tables.")] = False,
 ) -> None:
     """The matching post pairs of two accounts: ids, times, the gap, and what they share."""
+    from monitor.reports import network_files
+    from monitor.signals import evidence
+    from monitor.signals.coordination import BEHAVIOURS
+
     config = load_settings()
     parsed = checked_tag(tag, since, until)
     chosen = [behaviour.value] if behaviour else list(BEHAVIOURS)
@@ -169,16 +177,22 @@ def evidence_cmd(
     else:
         for q, pairs in found:
             if pairs:
-                out.print(_table(q, pairs))
+                show(_table(q, pairs))
     if not any(pairs for _, pairs in found):
         fail(f"no matching posts between {account_a!r} and {account_b!r} on #{parsed}: {why}",
              code=1)  # fmt: skip
 
 
 def _table(query: Query, pairs: list[evidence.Evidence]) -> Table:
+    from rich.table import Table
+    from rich.text import Text
+
+    from monitor import terminal
+    from monitor.timewindow import iso
+
     table = Table(title=f"{query.behaviour}: {len(pairs)} matching pairs", title_justify="left")
     for column in ("first post", "time", "second post", "time", "Δt (s)", "shared"):
-        table.add_column(column, overflow="fold")
+        table.add_column(column)
     for e in pairs:
         shared = e.shared if e.texts is None else f"{e.shared}\n{e.texts[0]}\n{e.texts[1]}"
         table.add_row(

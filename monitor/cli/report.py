@@ -1,17 +1,22 @@
 """hashmon report: one tag, or a watchlist's summary."""
 
-import sys
+from __future__ import annotations
+
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.console import RenderableType
 
-from monitor import atomic, hashtags, timewindow, watchlist
-from monitor.cli.common import err, fail, load_settings, one_line_errors, out, run
-from monitor.reports import ready, render_html, render_md, render_text, summary
-from monitor.reports.model import ListSummary, TagReport
+from monitor import outfile, timewindow
+from monitor.cli import writing
+from monitor.cli.common import fail, load_settings, one_line_errors, run
+from monitor.cli.consoles import show
+
+if TYPE_CHECKING:
+    from rich.console import RenderableType
+
+    from monitor.reports.model import ListSummary, TagReport
 
 
 class ReportFormat(StrEnum):
@@ -33,18 +38,23 @@ def report(
     fmt: Annotated[ReportFormat, typer.Option("--format", "-f")] = ReportFormat.text,
     top: Annotated[int, typer.Option(min=1, max=1000, help="Rows in top lists.")] = 10,
     output: Annotated[
-        Path | None, typer.Option("--output", "-o", help="Write to this file, not stdout.")
+        Path | None,
+        typer.Option("--output", "-o", help="File, device or FIFO (json, md, html); - is stdout."),
     ] = None,
 ) -> None:
     """A tag's report (default: all retained), or with --list one row per tag (default 24h)."""
+    from monitor import hashtags, watchlist
+
     with one_line_errors():
         timewindow.check(since)
         timewindow.check(until)
         if (tag is None) == (name is None):
             fail("give a TAG or --list NAME (one of them)")
         target = watchlist.parse_name(name) if name else hashtags.parse(tag or "")
-        if output is not None and fmt is ReportFormat.text:
+        if output is not None and not outfile.is_stdout(output) and fmt is ReportFormat.text:
             fail("--output takes --format json, md or html (text is for the terminal)")
+    from monitor.reports import ready, summary  # once the input is known to be good
+
     config = load_settings()
     if name:
         listed = run(config, lambda r: summary.list_summary(r, target, since or "24h", until))
@@ -55,6 +65,9 @@ def report(
 
 
 def _rendered(result: TagReport | ListSummary, fmt: ReportFormat) -> str | RenderableType:
+    from monitor.reports import render_html, render_md, render_text
+    from monitor.reports.model import TagReport
+
     if fmt is ReportFormat.json:
         return result.model_dump_json(by_alias=True, indent=2) + "\n"
     if isinstance(result, TagReport):
@@ -72,14 +85,7 @@ def _rendered(result: TagReport | ListSummary, fmt: ReportFormat) -> str | Rende
 
 def _show(rendered: str | RenderableType, output: Path | None) -> None:
     """A rendering that is a string goes out as it is: no terminal wrapping or markup."""
-    if output is not None:
-        try:
-            with atomic.replacing(output) as partial:
-                partial.write_text(str(rendered), encoding="utf-8")
-        except OSError as exc:
-            fail(f"cannot write {output}: {exc.strerror or exc}; nothing was written")
-        err.print(f"wrote {output}", markup=False, highlight=False)
-    elif isinstance(rendered, str):
-        sys.stdout.write(rendered)
+    if isinstance(rendered, str):
+        writing.write_text(output, rendered)
     else:
-        out.print(rendered)
+        show(rendered)

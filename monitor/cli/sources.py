@@ -1,23 +1,31 @@
 """hashmon sources: where posts are collected from, and how each source is doing."""
 
+from __future__ import annotations
+
 import time
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from redis.asyncio import Redis
 
-from monitor import sources, sources_file
-from monitor.cli.common import fail, load_settings, one_line_errors, out, run
+from monitor.cli import consoles
+from monitor.cli.common import fail, load_settings, one_line_errors, run
 from monitor.cli.watch import FormatOption, Output
-from monitor.sources import Source
+
+if TYPE_CHECKING:
+    from redis.asyncio import Redis
+
+    from monitor.sources import Source
 
 app = typer.Typer(help="Add, remove and list collection sources.", no_args_is_help=True)
+
+# monitor.sources.PLATFORMS, for --help without pydantic and the Redis client
+PLATFORMS = ("mastodon", "bluesky-jetstream", "bluesky-search", "x", "rss", "reddit")
 
 
 @app.command()
 def add(
-    platform: Annotated[str, typer.Argument(help=f"One of: {', '.join(sources.PLATFORMS)}.")],
+    platform: Annotated[str, typer.Argument(help=f"One of: {', '.join(PLATFORMS)}.")],
     url: Annotated[
         str | None,
         typer.Option("--instance", "--url", help="Base URL: the instance, server or mirror."),
@@ -53,6 +61,8 @@ def add(
     ] = None,
 ) -> None:
     """Collect from a source from the next pass on; a running daemon needs no restart."""
+    from monitor import sources
+
     with one_line_errors():
         source = sources.make(
             platform, url, name=name, token_env=token_env, secret_env=secret_env,
@@ -64,31 +74,38 @@ def add(
         return source
 
     run(load_settings(), added)
-    out.print(f"{source.name}: {source.platform} source at {source.base_url} added", markup=False)
+    consoles.out.print(
+        f"{source.name}: {source.platform} source at {source.base_url} added", markup=False
+    )
 
 
 @app.command()
 def remove(name: Annotated[str, typer.Argument(help="The source's name.")]) -> None:
     """Stop collecting from a source; its cursors go too (its posts stay)."""
+    from monitor import sources
+
     if not run(load_settings(), lambda redis: sources.remove(redis, name)):
         fail(f"no source named {name[:64]!r}", code=1)
-    out.print(f"{name}: removed", markup=False)
+    consoles.out.print(f"{name}: removed", markup=False)
 
 
 @app.command()
 def load(path: Annotated[Path, typer.Argument(help="A sources TOML file.")]) -> None:
     """Add the sources of a TOML file ([sources.NAME] kind, url), e.g. seeds/sources.toml; a
     source already stored under the same name is kept as it is."""
+    from monitor import sources_file
+
     with one_line_errors():
         found = sources_file.read(path)
     added = run(load_settings(), lambda redis: sources_file.load(redis, found))
     kept = len(found) - len(added)
-    out.print(f"{path}: {len(added)} added, {kept} already there", markup=False)
+    consoles.out.print(f"{path}: {len(added)} added, {kept} already there", markup=False)
 
 
 @app.command("list")
 def list_sources(fmt: FormatOption = Output.text) -> None:
     """Every source with its health: last success, last error, lag and cursors."""
+    from monitor import sources
     from monitor.cli import listing
     from monitor.words import plural
 

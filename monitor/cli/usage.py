@@ -8,7 +8,7 @@ from typing import Any
 import typer
 from typer.core import TyperGroup
 
-from monitor.cli.common import err
+from monitor.cli import consoles
 
 
 class OneLineErrors(TyperGroup):
@@ -34,9 +34,9 @@ class OneLineErrors(TyperGroup):
             ctx = getattr(exc, "ctx", None)
             hint = f" (see '{ctx.command_path} --help')" if ctx is not None else ""
             message = " ".join(exc.format_message().split())
-            err.print(f"error: {message}{hint}", markup=False)
+            consoles.err.print(f"error: {message}{hint}", markup=False)
             sys.exit(exc.exit_code)
         except typer.Abort:
-            err.print("error: interrupted", markup=False)
+            consoles.err.print("error: interrupted", markup=False)
             sys.exit(130)
         sys.exit(code if isinstance(code, int) else 0)

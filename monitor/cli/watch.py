@@ -1,20 +1,23 @@
 """hashmon watch: named watchlists (an investigation each)."""
 
+from __future__ import annotations
+
 import tomllib
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from redis.asyncio import Redis
 
-from monitor import watchlist
-from monitor.cli.common import fail, load_settings, one_line_errors, out, run
-from monitor.reports.build import display
+from monitor.cli.common import fail, load_settings, one_line_errors, run
+
+if TYPE_CHECKING:
+    from redis.asyncio import Redis
 
 app = typer.Typer(help="Add, remove and list watched hashtags.", no_args_is_help=True)
 
 ListOption = Annotated[str, typer.Option("--list", "-l", help="Watchlist name.")]
+DEFAULT_LIST = "default"  # monitor.watchlist.DEFAULT; that module loads the Redis client
 
 
 class Output(StrEnum):
@@ -28,31 +31,37 @@ FormatOption = Annotated[Output, typer.Option("--format", "-f", help="Output for
 @app.command()
 def add(
     tags: Annotated[list[str], typer.Argument(help="Tags, with or without '#'.")],
-    name: ListOption = watchlist.DEFAULT,
+    name: ListOption = DEFAULT_LIST,
 ) -> None:
     """Watch tags; a running daemon picks them up without a restart."""
+    from monitor import watchlist
+
     with one_line_errors():
         name, parsed = watchlist.parse_name(name), watchlist.parse_tags(tags)
     added = run(load_settings(), lambda redis: watchlist.add(redis, name, parsed))
-    out.print(f"{name}: {added} added, {len(parsed) - added} already watched", markup=False)
+    typer.echo(f"{name}: {added} added, {len(parsed) - added} already watched")
 
 
 @app.command()
 def remove(
     tags: Annotated[list[str], typer.Argument(help="Tags, with or without '#'.")],
-    name: ListOption = watchlist.DEFAULT,
+    name: ListOption = DEFAULT_LIST,
 ) -> None:
     """Stop watching tags on a list (their data stays until retention drops it)."""
+    from monitor import watchlist
+
     with one_line_errors():
         name, parsed = watchlist.parse_name(name), watchlist.parse_tags(tags)
     removed = run(load_settings(), lambda redis: watchlist.remove(redis, name, parsed))
-    out.print(f"{name}: {removed} removed, {len(parsed) - removed} were not on it", markup=False)
+    typer.echo(f"{name}: {removed} removed, {len(parsed) - removed} were not on it")
 
 
 @app.command("list")
-def list_tags(name: ListOption = watchlist.DEFAULT, fmt: FormatOption = Output.text) -> None:
+def list_tags(name: ListOption = DEFAULT_LIST, fmt: FormatOption = Output.text) -> None:
     """The tags on one list, in the spelling most used in their posts."""
+    from monitor import watchlist
     from monitor.cli import listing
+    from monitor.spelling import display
     from monitor.words import plural
 
     with one_line_errors():
@@ -63,7 +72,7 @@ def list_tags(name: ListOption = watchlist.DEFAULT, fmt: FormatOption = Output.t
         return tags, await watchlist.names(redis)
 
     tags, names = run(load_settings(), shown)
-    option = "" if name == watchlist.DEFAULT else f" --list {name}"
+    option = "" if name == DEFAULT_LIST else f" --list {name}"
     others = f" (the lists: {', '.join(names)})" if names else ""
     listing.show(
         fmt is Output.json,
@@ -79,6 +88,7 @@ def list_tags(name: ListOption = watchlist.DEFAULT, fmt: FormatOption = Output.t
 @app.command()
 def lists(fmt: FormatOption = Output.text) -> None:
     """Every watchlist and how many tags it has."""
+    from monitor import watchlist
     from monitor.cli import listing
     from monitor.words import plural
 
@@ -106,11 +116,13 @@ def load(path: Annotated[Path, typer.Argument(help="A watchlists TOML file.")]) 
         wanted = read_file(path)
     run(load_settings(), lambda redis: load_lists(redis, wanted))
     tags = plural(sum(map(len, wanted.values())), "tag")
-    out.print(f"{path}: {tags} on {plural(len(wanted), 'list')}", markup=False)
+    typer.echo(f"{path}: {tags} on {plural(len(wanted), 'list')}")
 
 
 def read_file(path: Path) -> dict[str, list[str]]:
     """Validate a whole watchlists file before anything is written."""
+    from monitor import watchlist
+
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
@@ -130,6 +142,8 @@ def read_file(path: Path) -> dict[str, list[str]]:
 
 
 async def load_lists(redis: Redis, wanted: dict[str, list[str]]) -> None:
+    from monitor import watchlist
+
     for name, tags in wanted.items():
         if tags:
             await watchlist.add(redis, name, tags)

@@ -7,12 +7,12 @@ from collections.abc import Sequence
 from redis.asyncio import Redis
 
 from monitor import __version__, keys, watchlist
-from monitor.connection import text
 from monitor.models import KINDS
 from monitor.reports import coordination_section, model, tallied
 from monitor.reports.activity import Activity, FromRecords, FromTallies
 from monitor.signals import people, volume
 from monitor.signals.records import Record
+from monitor.spelling import display as display  # where the API and summaries took it
 from monitor.timewindow import MINUTE_MS, Window, iso, resolve
 
 GENERATED_BY = f"hashmon {__version__}"
@@ -28,15 +28,6 @@ async def span(redis: Redis, tag: str) -> tuple[int, int] | None:
     oldest = await redis.zrange(keys.timeline(tag), 0, 0, withscores=True)
     newest = await redis.zrange(keys.timeline(tag), -1, -1, withscores=True)
     return (int(oldest[0][1]), int(newest[0][1])) if oldest and newest else None
-
-
-async def display(redis: Redis, tag: str) -> str:
-    """The most common spelling seen, with '#'; ties go to the alphabetically first."""
-    counts = await redis.hgetall(keys.spellings(tag))
-    if not counts:
-        return f"#{tag}"
-    best = min(counts.items(), key=lambda item: (-int(item[1]), item[0]))
-    return f"#{text(best[0])}"
 
 
 async def tag_report(

@@ -1,4 +1,5 @@
-"""Reports for a terminal: rich tables and a volume sparkline. Post-derived text is escaped."""
+"""Reports for a terminal: rich tables and a volume sparkline. Post-derived text is escaped.
+How a table fits the terminal, or becomes plain lines in a pipe, is monitor.cli.consoles.show's."""
 
 from rich import box
 from rich.console import Group, RenderableType
@@ -39,7 +40,6 @@ def tag_report(report: TagReport) -> RenderableType:
         accounts.add_row(_safe(f"@{a.handle}" if a.handle else a.id), a.platform, f"{a.posts:,}")
     posts = Table("people talking", "reposts", "quotes", "replies", "post", title="Top posts",
                   box=box.SIMPLE)  # fmt: skip
-    posts.columns[-1].overflow = "fold"  # links stay whole, to be copied
     for p in report.top_posts:
         counts = (p.people_talking, p.reposts, p.quotes, p.replies)
         posts.add_row(*(f"{n:,}" for n in counts), _safe(p.url or f"{p.platform}:{p.id}"))
@@ -59,7 +59,7 @@ def _coordination(report: TagReport) -> list[RenderableType]:
     for found in coordination_tables.tables(report.coordination):
         table = Table(title=found.title, box=box.SIMPLE)
         for column in found.header:
-            table.add_column(column, overflow="fold")
+            table.add_column(column)
         for row in found.rows:
             table.add_row(*(_safe(cell) for cell in row))
         parts.append(table)
