@@ -31,7 +31,10 @@ def test_watch_add_list_remove(cli_env: dict[str, str], sync_client: sync_redis.
     code, out = hashmon(cli_env, "watch", "list")
     title, header, *rows = out.splitlines()  # piped: tab-separated, under a title and header
     assert (code, title, header, rows) == (
-        0, "watchlist default: 2 tags", "tag", ["#blacklistmois", "#irgcoutofiraq"]
+        0,
+        "watchlist default: 2 tags",
+        "tag",
+        ["#blacklistmois", "#irgcoutofiraq"],
     )
     code, out = hashmon(cli_env, "watch", "list", "--list", "iraq-2019", "--format", "json")
     assert json.loads(out) == {"list": "iraq-2019", "tags": ["iraqprotests"]}
