@@ -79,12 +79,12 @@ def resolve(since: str | None, until: str | None, oldest_ms: int, newest_ms: int
     """The window a report covers, clipped to the retained posts; with neither bound, all."""
     end = parse_instant(until, newest_ms) if until else newest_ms
     start = parse_instant(since, newest_ms) if since else oldest_ms
-    if start > end:
-        raise InvalidWindow("empty window: --since is after --until")
     if start > newest_ms:
         raise InvalidWindow(f"--since {since} is after the newest post, {iso(newest_ms)}")
     if end < oldest_ms:
         raise InvalidWindow(f"--until {until} is before the oldest post retained, {iso(oldest_ms)}")
+    if start > end:
+        raise InvalidWindow("empty window: --since is after --until")
     return Window.minutes(max(start, oldest_ms), min(end, newest_ms))
 
 
