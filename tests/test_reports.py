@@ -80,11 +80,11 @@ async def test_missing_data_and_bad_windows_are_named(redis: Redis, settings: Se
         await tag_report(redis, "quiet")
     with pytest.raises(EmptyList, match="no watchlist named 'other'"):
         await list_summary(redis, "other")
-    await load(redis, settings, [post("1", "u", ["quiet"])])
+    await load(redis, settings, [post("1", "u", ["quiet"]), post("2", "u", ["quiet"], at=3600)])
     with pytest.raises(InvalidWindow, match="invalid time 'yesterday'"):
         await tag_report(redis, "quiet", since="yesterday")
     with pytest.raises(InvalidWindow, match="empty window"):
-        await tag_report(redis, "quiet", since="2019-11-27T12:00Z", until="2019-11-27T11:00Z")
+        await tag_report(redis, "quiet", since="2019-11-27T12:30Z", until="2019-11-27T12:10Z")
     with pytest.raises(InvalidWindow, match="--since 2020-01-02 is after the newest post, 2019-"):
         await tag_report(redis, "quiet", since="2020-01-02")
     with pytest.raises(InvalidWindow, match="--until 2019-01-01 is before the oldest post"):
