@@ -1,6 +1,8 @@
 """One way to reach Redis, with redis-py's own retries for passing faults."""
 
-from typing import cast
+import asyncio
+from collections.abc import Sequence
+from typing import Any, cast
 
 from redis.asyncio import Redis, RedisCluster
 from redis.asyncio.retry import Retry
@@ -71,3 +73,18 @@ def script(redis: Redis, source: str) -> AsyncScript:
     if source not in _SCRIPTS:
         _SCRIPTS[source] = redis.register_script(source)
     return _SCRIPTS[source]
+
+
+async def run_scripts(
+    redis: Redis,
+    script: AsyncScript,
+    calls: Sequence[tuple[list[str], list[Any]]],  # Any: arguments of any type Redis takes
+) -> list[Any]:  # Any: what each script returns
+    """The script calls (keys, args) in one pipelined round trip; on a cluster, where redis-py
+    pipelines no scripts, concurrently, each to the node of its keys' slot."""
+    if is_cluster(redis):
+        return list(await asyncio.gather(*(script(keys=k, args=a, client=redis) for k, a in calls)))
+    pipe = redis.pipeline(transaction=False)
+    for names, args in calls:
+        await script(keys=names, args=args, client=pipe)
+    return list(await pipe.execute())

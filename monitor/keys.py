@@ -203,3 +203,15 @@ def alert_seen(alert_id: str, event_key: str) -> str:
 def alert_cooling(alert_id: str, tag: str, kind: str) -> str:
     """Present while a rule cools down for one tag and kind of event."""
     return _alerts(f"cooling:{alert_id}:{tag}:{kind}")
+
+
+POST_SHARDS = 64  # the post store's hashes: spread over a cluster's nodes, each of a few slots
+
+
+def posts(shard: int, what: str) -> str:
+    """The post store (monitor.poststore): hashes 'bodies' (post key -> what it says) and
+    'holders' (post key -> its time and the tags that hold it), one pair per shard and slot."""
+    return f"{PREFIX}:{{posts:{shard}}}:{what}"
+
+
+POSTS_SWEEP = f"{PREFIX}:posts:sweep"  # hash: shard -> the HSCAN cursor the sweep goes on from

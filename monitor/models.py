@@ -46,6 +46,7 @@ class Post(BaseModel):
     referenced_id: Id | None = None
     referenced_author_id: Id | None = None
     referenced_url: str | None = None
+    referenced_text: str | None = None  # where the platform gives it beside the post
     links: list[str] = Field(default_factory=list)
     short_links: dict[str, str] = Field(default_factory=dict)  # as written in text -> expanded
     mentions: list[str] = Field(default_factory=list)

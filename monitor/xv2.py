@@ -94,12 +94,13 @@ def _post(tweet: Json, context: _Context) -> Post:
                 decoded.obj(author, "public_metrics"), "followers_count"
             ),
             created_at=_created_at(tweet_id, tweet["created_at"]),
-            text=tweet["text"],
+            text=(_text(ref_tweet) if kind == "repost" else "") or _text(tweet),
             hashtags=_hashtags(tweet, kind, ref_tweet),
             kind=kind,
             referenced_id=ref_id,
             referenced_author_id=ref_author_id,
             referenced_url=_ref_url(ref_id, ref_author_id, context),
+            referenced_text=_text(ref_tweet) or None,
             links=_links(tweet),
             short_links=_short_links(tweet),
             mentions=_mentions(tweet),
@@ -107,6 +108,16 @@ def _post(tweet: Json, context: _Context) -> Post:
         )
     except ValidationError as error:
         raise ValueError(f"tweet {_label(tweet_id)}: {canonical.reason(error)}") from None
+
+
+def _text(tweet: Json | None) -> str:
+    """The whole text: a long post's is its ``note_tweet``, where ``text`` holds its start. A
+    retweet's own text is "RT @author: " and a cut copy, so it shows the retweeted tweet's."""
+    return (
+        decoded.string(decoded.obj(tweet, "note_tweet"), "text")
+        or decoded.string(tweet, "text")
+        or ""
+    )
 
 
 def _created_at(tweet_id: str, declared: str) -> datetime | str:

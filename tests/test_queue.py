@@ -74,7 +74,7 @@ async def test_bad_entry_goes_to_dead_letters_and_the_rest_applies(
     assert {letter.raw for letter in letters} == {b'[{"platform": "x", "id": "1"}]', b"not json"}
     assert sorted(letter.reason for letter in letters) == [
         "bad entry: JSONDecodeError: invalid literal, expected 'null': line 1 column 1 (char 0)",
-        "bad entry: ValueError: a digest row is not a list of 6 or 7",
+        "bad entry: ValueError: a digest row is not a list of 6 to 8",
     ]
     assert await redis.zcard(keys.timeline("t")) == 1
     assert (await redis.xpending(keys.INGEST, keys.AGGREGATORS))["pending"] == 0
@@ -93,7 +93,7 @@ async def test_entry_with_malformed_digests_is_set_aside(redis: Redis, settings:
     rows = {
         "wrong type": b'[["x:2", "not a time", "repost", "x", {"t": "t"}, "[1]"]]',
         "disagrees with its record": b'[["x:2", 5, "repost", "x", {"t": "t"}, "[6, 1]"]]',
-        "not a list of 6 or 7": b'[["x:2", 5]]',
+        "not a list of 6 to 8": b'[["x:2", 5]]',
         "without an author": _with_features({"e": []}),
         "malformed entry": _with_features({"a": "u", "e": [["co-post:toolkit", "../../etc"]]}),
         "malformed tokens": _with_features({"a": "u", "e": [], "s": {"toolkit": [1]}}),

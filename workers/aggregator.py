@@ -6,7 +6,7 @@ import time
 from redis.asyncio import Redis
 from redis.exceptions import ResponseError
 
-from monitor import deadletter, ingest_stats, keys, queue, watchlist
+from monitor import deadletter, ingest_stats, keys, poststore, queue, watchlist
 from monitor.connection import transient
 from monitor.settings import Settings
 from monitor.signals import catchup
@@ -66,6 +66,7 @@ class Aggregator(Role):
             await queue.trim(self.redis, self.shards)
             await self._follow_shards()
             await self._catch_up_tallies()
+            await poststore.sweep(self.redis, Limits.of(self.settings).retention_ms)
         await self.beat()
         return sum(len(entry.posts) or 1 for entry in entries)
 

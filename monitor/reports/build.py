@@ -8,7 +8,7 @@ from redis.asyncio import Redis
 
 from monitor import __version__, keys, watchlist
 from monitor.models import KINDS
-from monitor.reports import coordination_section, model, tallied
+from monitor.reports import coordination_section, model, said, tallied
 from monitor.reports.activity import Activity, FromRecords, FromTallies
 from monitor.signals import people, volume
 from monitor.signals.records import Record
@@ -56,6 +56,7 @@ async def tag_report(
         coordination = await coordination_section.section(
             redis, tag, window, limits[0], activity, top, everything
         )
+    head = await said.fill(redis, tag, head)
     total, persons = sum(head.kinds.values()), head.people
     return model.TagReport(
         tag=tag,
@@ -91,15 +92,18 @@ def _head(
     for counts in minutes.values():
         kinds.update(counts.kinds)
         platforms.update(counts.platforms)
+    newest = _newest(records)
+    top_accounts = _top_accounts(records, newest, top)
     return tallied.Head(
         kinds=kinds,
         platforms=platforms,
         people=people.distinct_people(records),
         busiest_minute=busiest_minute(minutes),
         volume=volume_series(window, bucket, minutes, records),
-        top_accounts=_top_accounts(records, top),
+        top_accounts=top_accounts,
         top_posts=_top_posts(records, top),
         cohashtags=_cohashtags(tag, records, top),
+        newest_posts={(a.platform, a.id): newest[a.platform, a.id].key for a in top_accounts},
     )
 
 
@@ -140,10 +144,16 @@ def volume_series(
     ]  # fmt: skip
 
 
-def _top_accounts(records: Sequence[Record], top: int) -> list[model.TopAccount]:
-    handles = {people.account(r): r.handle for r in records}
+def _newest(records: Sequence[Record]) -> dict[tuple[str, str], Record]:
+    """Each account's newest post (ties: the greatest key, as the tallies keep it)."""
+    return {people.account(r): r for r in sorted(records, key=lambda r: (r.t_ms, r.key))}
+
+
+def _top_accounts(
+    records: Sequence[Record], newest: dict[tuple[str, str], Record], top: int
+) -> list[model.TopAccount]:
     return [
-        model.TopAccount(id=acct[1], platform=acct[0], handle=handles[acct], posts=n)
+        model.TopAccount(id=acct[1], platform=acct[0], handle=newest[acct].handle, posts=n)
         for acct, n in people.accounts_by_posts(records)[:top]
     ]
 

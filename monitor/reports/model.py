@@ -34,6 +34,7 @@ class TopAccount(_Model):
     platform: str
     handle: str | None
     posts: int
+    name: str | None = None  # the display name of its newest post
 
 
 class TopPost(_Model):
@@ -44,6 +45,10 @@ class TopPost(_Model):
     reposts: int
     quotes: int
     replies: int
+    text: str | None = None  # exactly as posted (a long one cut, saying so); None: not stored
+    handle: str | None = None  # its author's, where the tag holds the post
+    name: str | None = None  # its author's display name, where the platform gave it
+    time: str | None = None  # ISO 8601, where the tag holds the post
 
 
 class CoHashtag(_Model):

@@ -8,7 +8,7 @@ in (monitor.signals.catchup).
 
 from asyncio import TaskGroup
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import cast
 
 import orjson
@@ -38,6 +38,7 @@ class Head:
     top_accounts: list[model.TopAccount]
     top_posts: list[model.TopPost]
     cohashtags: list[model.CoHashtag]
+    newest_posts: dict[tuple[str, str], str] = field(default_factory=dict)  # top account -> key
 
 
 async def current(redis: Redis, tag: str) -> bool:
@@ -83,9 +84,10 @@ async def head(redis: Redis, tag: str, window: Window, bucket: model.Bucket, top
         people=people.result(),
         busiest_minute=busiest.result(),
         volume=volume.result(),
-        top_accounts=top_accounts.result(),
+        top_accounts=[account for account, _ in top_accounts.result()],
         top_posts=top_posts.result(),
         cohashtags=[model.CoHashtag(tag=text(o), posts=-int(n)) for o, n in cotags.result()],
+        newest_posts={(a.platform, a.id): key for a, key in top_accounts.result() if key},
     )
 
 
@@ -126,17 +128,20 @@ async def _volume(
     return points
 
 
-async def _top_accounts(redis: Redis, tag: str, top: int) -> list[model.TopAccount]:
+async def _top_accounts(
+    redis: Redis, tag: str, top: int
+) -> list[tuple[model.TopAccount, str | None]]:
+    """The most active accounts, each with the key of its newest post."""
     ranked = await _ranked(redis, keys.tally(tag, "accounts"), top)
     if not ranked:
         return []
-    newest = await redis.hmget(keys.tally(tag, "counts"), [b"h\0" + acct for acct, _ in ranked])
+    latest = await redis.hmget(keys.tally(tag, "counts"), [b"h\0" + acct for acct, _ in ranked])
     found = []
-    for (acct, score), raw in zip(ranked, newest, strict=True):
+    for (acct, score), raw in zip(ranked, latest, strict=True):
         platform, _, author = text(acct).partition(SEP)
-        handle = orjson.loads(raw)[2] if raw else None
-        found.append(model.TopAccount(id=author, platform=platform, handle=handle,
-                                      posts=-int(score)))  # fmt: skip
+        post, handle = orjson.loads(raw)[1:3] if raw else (None, None)
+        found.append((model.TopAccount(id=author, platform=platform, handle=handle,
+                                       posts=-int(score)), post))  # fmt: skip
     return found
 
 

@@ -5,18 +5,16 @@ applied twice (a retry, a redelivery after a crash half-way) changes only what i
 A tag's posts travel as one JSON argument, and the script updates each counter once per batch.
 """
 
-import asyncio
 from collections import Counter, defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
-from typing import Any
 
 import orjson
 from redis.asyncio import Redis
 
-from monitor import connection, keys
+from monitor import connection, keys, poststore
 from monitor.settings import Settings
 from monitor.signals import matching
 from monitor.signals.records import Arrival
@@ -114,17 +112,21 @@ def _by_tag(posts: Sequence[Arrival], watched: set[str], limits: Limits) -> dict
 SCRIPT_POSTS = 100
 
 
-async def _run(redis: Redis, calls: list[tuple[list[str], list[Any]]]) -> list[bytes]:
-    """The script calls in one pipelined round trip; on a cluster, where redis-py pipelines no
-    scripts, concurrently, each to the node of its tag."""
-    script = connection.script(redis, _SCRIPT)
-    if connection.is_cluster(redis):
-        calls_made = (script(keys=k, args=a, client=redis) for k, a in calls)
-        return list(await asyncio.gather(*calls_made))
-    pipe = redis.pipeline(transaction=False)
-    for names, args in calls:
-        await script(keys=names, args=args, client=pipe)
-    return list(await pipe.execute())
+def _bodies(posts: Sequence[Arrival], holders: dict[int, list[str]]) -> list[poststore.Held]:
+    """Each held post's body, and the body it gives the post it refers to."""
+    found = []
+    for index, tags in holders.items():
+        post = posts[index]
+        if post.body is None:
+            continue
+        own, referred = orjson.loads(post.body)
+        found.append(poststore.Held(post.key, post.t_ms, tags, orjson.dumps(own).decode()))
+        if referred is not None:
+            ref = f"{post.platform}:{orjson.loads(post.record)[6]}"
+            found.append(
+                poststore.Held(ref, post.t_ms, tags, orjson.dumps(referred).decode(), True)
+            )
+    return found
 
 
 async def apply(redis: Redis, batches: Batch, watched: set[str], limits: Limits) -> Outcome:
@@ -132,19 +134,24 @@ async def apply(redis: Redis, batches: Batch, watched: set[str], limits: Limits)
     posts = [arrival for _, batch in batches for arrival in batch]
     verdicts = ["unwatched"] * len(posts)
     per_tag = _by_tag(posts, watched, limits)
+    holders: dict[int, list[str]] = defaultdict(list)  # post -> the tags that hold it
     if per_tag:
         orders, calls = [], []
         for tag, share in per_tag.items():
             for start in range(0, len(share.rows), SCRIPT_POSTS):
                 rows = share.rows[start : start + SCRIPT_POSTS]
-                orders.append(share.order[start : start + SCRIPT_POSTS])
+                orders.append((tag, share.order[start : start + SCRIPT_POSTS]))
                 args = [limits.retention_ms, share.newest, orjson.dumps(rows), *limits.args(), tag]
                 calls.append((keys.tag_keys(tag, matching.INDEXES), args))
-        for order, letters in zip(orders, await _run(redis, calls), strict=True):
+        answers = await connection.run_scripts(redis, connection.script(redis, _SCRIPT), calls)
+        for (tag, order), letters in zip(orders, answers, strict=True):
             for index, letter in zip(order, letters.decode(), strict=True):
                 verdict = _VERDICTS[letter]
                 if _RANK[verdict] > _RANK[verdicts[index]]:
                     verdicts[index] = verdict
+                if verdict != "too_old":
+                    holders[index].append(tag)
+    await poststore.hold(redis, _bodies(posts, holders))
     outcome = Outcome()
     position = 0
     for run, batch in batches:

@@ -11,6 +11,7 @@ from typing import NamedTuple
 
 import orjson
 
+from monitor import poststore
 from monitor.models import Kind, Post
 from monitor.signals import matching
 from monitor.signals.matching import Features
@@ -47,8 +48,8 @@ class Arrival(NamedTuple):
 
     Publishers compute it once per post and send it in the stream instead of the post, so
     aggregators parse nothing per post: a row is [key, t_ms, kind, platform, {tag: spelling},
-    record JSON, coordination features] (rows of six, from earlier versions, have no features
-    and take no part in coordination).
+    record JSON, coordination features, body JSON] (rows of six, from earlier versions, have no
+    features and take no part in coordination; rows of seven have no body: monitor.poststore).
     """
 
     key: str
@@ -58,6 +59,7 @@ class Arrival(NamedTuple):
     spellings: dict[str, str]
     record: str
     features: Features | None = None
+    body: str | None = None
 
     def row(self) -> list[object]:
         return list(self)
@@ -68,18 +70,19 @@ class Arrival(NamedTuple):
 
         Raises ValueError naming the problem.
         """
-        if not isinstance(row, list) or len(row) not in (6, 7):
-            raise ValueError("a digest row is not a list of 6 or 7")
-        key, t_ms, kind, platform, spellings, record, features = [*row, None][:7]
+        if not isinstance(row, list) or len(row) not in (6, 7, 8):
+            raise ValueError("a digest row is not a list of 6 to 8")
+        key, t_ms, kind, platform, spellings, record, features, body = [*row, None, None][:8]
         if not (isinstance(key, str) and type(t_ms) is int and isinstance(kind, str)
                 and isinstance(platform, str) and isinstance(spellings, dict)
-                and isinstance(record, str) and isinstance(features, dict | None)):  # fmt: skip
+                and isinstance(record, str) and isinstance(features, dict | None)
+                and isinstance(body, str | None)):  # fmt: skip
             raise ValueError(f"digest row for {str(key)[:60]!r} has a field of the wrong type")
         if not record.startswith(orjson.dumps([t_ms, kind, platform]).decode()[:-1] + ","):
             raise ValueError(f"digest row for {key[:60]!r} disagrees with its record")
         if features is not None:
             matching.check(features)
-        return cls(key, t_ms, kind, platform, spellings, record, features)
+        return cls(key, t_ms, kind, platform, spellings, record, features, body)
 
 
 def epoch_ms(moment: datetime) -> int:
@@ -96,7 +99,8 @@ def arrival(post: Post) -> Arrival:
     record = orjson.dumps([t_ms, post.kind, post.platform, *who, *ref, list(post.tags), created])
     ref_key = f"{post.platform}:{post.referenced_id}" if post.referenced_id else None
     coordination = matching.features(post, ref_key)
-    return Arrival(key, t_ms, post.kind, post.platform, post.tags, record.decode(), coordination)
+    return Arrival(key, t_ms, post.kind, post.platform, post.tags, record.decode(), coordination,
+                   poststore.body(post))  # fmt: skip
 
 
 def loads(key: str, raw: bytes) -> Record:

@@ -1,0 +1,182 @@
+"""What a post says (its text, its author's display name, its language and links), stored once
+whatever number of tags carry it, beside the per-tag records that count it.
+
+A body is written by the aggregator once a tag has taken the post, with the post's time (the
+latest of it and its reposts', for a body a repost gave) and the tags that hold it. A tag lets
+go of a post when its retention passes the post's time (the apply script's own rule: older than
+the tag's newest post minus retention), so the sweep, a thousand bodies at a time, drops a body
+once every tag that held it has let go: no per-post bookkeeping runs inside the tag's script,
+and a crash between the two leaves nothing wrong, only a body the next sweep drops. Bodies are
+spread over POST_SHARDS hashes by a CRC of the post key, so that a cluster holds them on every
+node.
+"""
+
+import binascii
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import cast
+
+import orjson
+from redis.asyncio import Redis
+
+from monitor import connection, keys
+from monitor.models import Post
+
+MAX_TEXT = 10_000  # characters; a longer text is cut, and says so
+SEP = "\0"  # between a holder's time and its tags (neither holds a NUL)
+
+# KEYS: bodies, holders. ARGV: JSON [[post key, time ms, [tags], body, from a repost], ...].
+# A post's own body replaces one taken from a repost of it; the holders grow.
+_HOLD = """
+local rows = cjson.decode(ARGV[1])
+for _, row in ipairs(rows) do
+  local key, t, tags, body = row[1], row[2], row[3], row[4]
+  if row[5] then
+    redis.call('HSETNX', KEYS[1], key, body)
+  else
+    redis.call('HSET', KEYS[1], key, body)
+  end
+  local held = redis.call('HGET', KEYS[2], key)
+  local since, holding = string.match(held or '', '^(%d+)(.*)$')
+  since, holding = math.max(tonumber(since) or 0, t), holding or ''
+  for _, tag in ipairs(tags) do
+    if not string.find(holding .. '\\0', '\\0' .. tag .. '\\0', 1, true) then
+      holding = holding .. '\\0' .. tag
+    end
+  end
+  redis.call('HSET', KEYS[2], key, string.format('%d', since) .. holding)
+end
+return #rows
+"""
+
+# KEYS: bodies, holders. ARGV: pairs of post key and the holders value the sweep read: the body
+# goes only if no tag took the post meanwhile.
+_DROP = """
+local dropped = 0
+for i = 1, #ARGV, 2 do
+  if redis.call('HGET', KEYS[2], ARGV[i]) == ARGV[i + 1] then
+    redis.call('HDEL', KEYS[1], ARGV[i])
+    redis.call('HDEL', KEYS[2], ARGV[i])
+    dropped = dropped + 1
+  end
+end
+return dropped
+"""
+
+
+@dataclass(frozen=True, slots=True)
+class Body:
+    text: str
+    name: str | None
+    lang: str | None
+    links: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Held:
+    """A body to store: the post's, or (``derived``) one a post gives the post it refers to,
+    kept until that post's own arrives."""
+
+    key: str
+    t_ms: int
+    tags: Sequence[str]
+    body: str
+    derived: bool = False
+
+
+def shard(key: str) -> int:
+    return binascii.crc32(key.encode()) % keys.POST_SHARDS
+
+
+def cut(text: str) -> str:
+    """At most MAX_TEXT characters, with a mark saying how many were left out."""
+    if len(text) <= MAX_TEXT:
+        return text
+    return f"{text[:MAX_TEXT]} […{len(text) - MAX_TEXT:,} more characters cut]"
+
+
+def body(post: Post) -> str:
+    """What the stream carries: the post's body (its text exactly as posted, cut past MAX_TEXT,
+    its author's name, language and links) and, where the platform gave that post's text beside
+    it, the body of the post it refers to, else null."""
+    own = [cut(post.text), post.author_name, post.lang, post.links]
+    referred = post.referenced_text if post.referenced_id else None
+    ref: list[object] | None = None if referred is None else [cut(referred), None, None, []]
+    return orjson.dumps([own, ref]).decode()
+
+
+def loads(raw: bytes | str) -> Body:
+    text, name, lang, links = orjson.loads(raw)
+    return Body(text, name, lang, tuple(links))
+
+
+async def hold(redis: Redis, held: Iterable[Held]) -> None:
+    """Store bodies with the tags that hold them: idempotent, one call per shard."""
+    by_shard: dict[int, list[list[object]]] = defaultdict(list)
+    for row in held:
+        by_shard[shard(row.key)].append([row.key, row.t_ms, list(row.tags), row.body, row.derived])
+    if not by_shard:
+        return
+    script = connection.script(redis, _HOLD)
+    calls = [([keys.posts(n, "bodies"), keys.posts(n, "holders")], [orjson.dumps(rows)])
+             for n, rows in by_shard.items()]  # fmt: skip
+    await connection.run_scripts(redis, script, calls)
+
+
+async def read(redis: Redis, wanted: Sequence[str]) -> dict[str, Body]:
+    """The bodies stored of these post keys (those never stored, or dropped, are left out)."""
+    by_shard: dict[int, list[str]] = defaultdict(list)
+    for key in dict.fromkeys(wanted):
+        by_shard[shard(key)].append(key)
+    async with redis.pipeline(transaction=False) as pipe:
+        for n, names in by_shard.items():
+            pipe.hmget(keys.posts(n, "bodies"), names)
+        answers = await pipe.execute()
+    found = {}
+    for names, raws in zip(by_shard.values(), answers, strict=True):
+        found.update({name: loads(raw) for name, raw in zip(names, raws, strict=True) if raw})
+    return found
+
+
+SWEEP_COUNT = 1_000  # holders looked at per sweep step
+
+
+async def sweep(redis: Redis, retention_ms: int, count: int = SWEEP_COUNT) -> int:
+    """One step of the sweep over the shards, in turn: drop the bodies that no tag holds any
+    longer. Returns how many were dropped. Any number of aggregators may sweep at once."""
+    state = await redis.hmget(keys.POSTS_SWEEP, ["shard", "cursor"])
+    number, cursor = int(state[0] or 0) % keys.POST_SHARDS, int(state[1] or 0)
+    holders = keys.posts(number, "holders")
+    cursor, answer = await redis.hscan(holders, cursor, count=count)
+    found = cast(dict[bytes, bytes], answer)
+    horizons = await _horizons(redis, {tag for raw in found.values() for tag in _tags(raw)},
+                               retention_ms)  # fmt: skip
+    gone = []
+    for key, raw in found.items():
+        since = int(raw.split(b"\0", 1)[0])
+        if all(since < horizons[tag] for tag in _tags(raw)):
+            gone += [key, raw]
+    dropped = 0
+    if gone:
+        names = [keys.posts(number, "bodies"), holders]
+        dropped = int(await connection.script(redis, _DROP)(keys=names, args=gone, client=redis))
+    following = number + 1 if cursor == 0 else number
+    await redis.hset(keys.POSTS_SWEEP, mapping={"shard": following, "cursor": cursor})
+    return dropped
+
+
+def _tags(raw: bytes) -> list[str]:
+    return [tag.decode() for tag in raw.split(b"\0")[1:]]
+
+
+async def _horizons(redis: Redis, tags: set[str], retention_ms: int) -> dict[str, float]:
+    """Per tag, the time before which it holds no post: its newest post's less retention (the
+    apply script's cutoff); a tag with no post holds none."""
+    ordered = sorted(tags)
+    async with redis.pipeline(transaction=False) as pipe:
+        for tag in ordered:
+            pipe.zrange(keys.timeline(tag), -1, -1, withscores=True)
+        newest = await pipe.execute()
+    return {tag: (found[0][1] - retention_ms if found else float("inf"))
+            for tag, found in zip(ordered, newest, strict=True)}  # fmt: skip

@@ -1,0 +1,34 @@
+"""What the top posts say and who said it: their text, author and time, and the top accounts'
+display names, read from the post store (monitor.poststore) and the tag's records, in one
+round trip, once the figures have ranked them."""
+
+import dataclasses
+from typing import cast
+
+from redis.asyncio import Redis
+
+from monitor import keys, poststore
+from monitor.reports.tallied import Head
+from monitor.signals.records import loads
+from monitor.timewindow import iso
+
+
+async def fill(redis: Redis, tag: str, head: Head) -> Head:
+    posts = [f"{p.platform}:{p.id}" for p in head.top_posts]
+    newest = {(a.platform, a.id): head.newest_posts.get((a.platform, a.id), "")
+              for a in head.top_accounts}  # fmt: skip
+    if not posts and not newest:
+        return head
+    own = cast(list[bytes | None], await redis.hmget(keys.records(tag), posts) if posts else [])
+    bodies = await poststore.read(redis, [*posts, *filter(None, newest.values())])
+    top_posts = []
+    for post, key, raw in zip(head.top_posts, posts, own, strict=True):
+        record, body = raw and loads(key, raw), bodies.get(key)
+        top_posts.append(post.model_copy(update={
+            "text": body and body.text, "name": body and body.name,
+            "handle": record and record.handle, "time": record and iso(record.t_ms),
+        }))  # fmt: skip
+    names = {key: body.name for key, body in bodies.items()}
+    top_accounts = [a.model_copy(update={"name": names.get(newest[(a.platform, a.id)])})
+                    for a in head.top_accounts]  # fmt: skip
+    return dataclasses.replace(head, top_posts=top_posts, top_accounts=top_accounts)

@@ -1,0 +1,152 @@
+"""What posts say, stored once: exact text, one copy for any number of tags, kept while a tag
+holds the post, and shown with the top posts."""
+
+import json
+from pathlib import Path
+
+import pytest
+import redis as sync_redis
+from redis.asyncio import Redis
+
+from monitor import keys, poststore, watchlist
+from monitor.cli import app
+from monitor.reports.build import tag_report
+from monitor.settings import Settings
+from tests.conftest import SHARED
+from tests.factories import post
+from tests.test_aggregator import aggregate
+from tests.test_import_twarc2 import independent_count, report, runner
+
+PERSIAN = "افشای حضور نیروی قدس سپاه در پروژه اربعین\u200cها در #عراق 🇮🇶 #IRGCOutOfIraq"
+TAGS = ["irgcoutofiraq", "blacklistmois", "عراق"]
+
+
+async def stored(redis: Redis) -> dict[str, bytes]:
+    found: dict[str, bytes] = {}
+    for shard in range(keys.POST_SHARDS):
+        raw: dict[bytes, bytes] = await redis.hgetall(keys.posts(shard, "bodies"))  # type: ignore[assignment]  # bytes: the client decodes nothing
+        found.update({key.decode(): value for key, value in raw.items()})
+    return found
+
+
+async def test_a_post_on_three_tags_is_stored_once_exactly_as_posted(
+    redis: Redis, settings: Settings
+) -> None:
+    await watchlist.add(redis, "default", TAGS)
+    text = f"{PERSIAN} #BlackListMOIS"
+    one = post("1", "a", ["IRGCOutOfIraq", "BlackListMOIS", "عراق"], text=text, handle="ali")
+    await aggregate(redis, settings, [one, one])
+    await aggregate(redis, settings, [one])  # redelivered, re-imported: nothing more
+    bodies = await stored(redis)
+    assert list(bodies) == ["x:1"]
+    assert poststore.loads(bodies["x:1"]).text == text  # ZWNJ, emoji and RTL text as posted
+    held = await redis.hget(keys.posts(poststore.shard("x:1"), "holders"), "x:1")
+    assert isinstance(held, bytes) and sorted(held.decode().split("\0")[1:]) == sorted(TAGS)
+
+
+async def test_a_long_text_is_cut_and_says_so(redis: Redis, settings: Settings) -> None:
+    await watchlist.add(redis, "default", ["irgcoutofiraq"])
+    long = "#IRGCOutOfIraq " + "و" * 20_000
+    await aggregate(redis, settings, [post("1", "a", ["IRGCOutOfIraq"], text=long)])
+    text = poststore.loads((await stored(redis))["x:1"]).text
+    assert text.startswith(long[: poststore.MAX_TEXT])
+    assert text.endswith(f" […{len(long) - poststore.MAX_TEXT:,} more characters cut]")
+
+
+async def test_a_body_goes_when_the_last_tag_lets_go(redis: Redis, settings: Settings) -> None:
+    settings = settings.model_copy(update={"retention_days": 1.0})
+    await watchlist.add(redis, "default", ["a", "b"])
+    both = post("old", "u", ["a", "b"], text="#a #b said long ago")
+    await aggregate(redis, settings, [both, post("new-a", "u", ["a"], at=2 * 86_400)])
+    for _ in range(keys.POST_SHARDS):  # one sweep over every shard
+        await poststore.sweep(redis, 86_400_000)
+    assert "x:old" in await stored(redis)  # #b still holds it
+    await aggregate(redis, settings, [post("new-b", "u", ["b"], at=2 * 86_400)])
+    dropped = 0
+    for _ in range(keys.POST_SHARDS):
+        dropped += await poststore.sweep(redis, 86_400_000)
+    assert dropped == 1
+    assert set(await stored(redis)) == {"x:new-a", "x:new-b"}
+
+
+async def test_top_posts_show_their_words_their_author_and_their_time(
+    redis: Redis, settings: Settings
+) -> None:
+    await watchlist.add(redis, "default", ["irgcoutofiraq"])
+    original = post("o", "src", ["IRGCOutOfIraq"], text=PERSIAN, handle="quds_watch").model_copy(
+        update={"author_name": "Quds Watch"}
+    )
+    reposts = [post(f"r{n}", f"p{n}", ["IRGCOutOfIraq"], kind="repost", ref="o", at=60 + n,
+                    text=PERSIAN) for n in range(3)]  # fmt: skip
+    await aggregate(redis, settings, [*reposts, original])  # the original comes last
+    for built in (await tag_report(redis, "irgcoutofiraq"),
+                  await tag_report(redis, "irgcoutofiraq", since="1h")):  # fmt: skip
+        top = built.top_posts[0]
+        assert (top.id, top.people_talking, top.text) == ("o", 3, PERSIAN)
+        assert (top.handle, top.name) == ("quds_watch", "Quds Watch")
+        assert top.time == "2019-11-27T12:00:00Z"
+        names = {account.handle: account.name for account in built.top_accounts}
+        assert names["quds_watch"] == "Quds Watch" and names["userp0"] is None
+
+
+async def test_a_post_gives_the_text_of_the_post_it_refers_to_until_that_arrives(
+    redis: Redis, settings: Settings
+) -> None:
+    await watchlist.add(redis, "default", ["irgcoutofiraq"])
+    repost = post("r", "p", ["IRGCOutOfIraq"], kind="repost", ref="gone", text=PERSIAN)
+    repost = repost.model_copy(update={"referenced_text": PERSIAN})  # as X's includes give it
+    await aggregate(redis, settings, [repost])
+    top = (await tag_report(redis, "irgcoutofiraq")).top_posts[0]
+    assert (top.id, top.text, top.name, top.handle) == ("gone", PERSIAN, None, None)
+    own = post("gone", "src", ["IRGCOutOfIraq"], text=f"{PERSIAN} (whole)", handle="src")
+    await aggregate(redis, settings, [own.model_copy(update={"author_name": "Source"})])
+    await aggregate(redis, settings, [repost])  # seen again: the post's own body stays
+    top = (await tag_report(redis, "irgcoutofiraq")).top_posts[0]
+    assert (top.id, top.text, top.name, top.handle) == (
+        "gone",
+        f"{PERSIAN} (whole)",
+        "Source",
+        "src",
+    )
+
+
+def _full_texts(path: Path) -> dict[str, str]:
+    """Tweet id -> its whole text, from every tweet object in the file, read with plain json."""
+    texts: dict[str, str] = {}
+    for raw in path.read_bytes().splitlines():
+        try:
+            page = json.loads(raw)
+        except ValueError:
+            continue
+        data = page.get("data", page)
+        tweets = [*(data if isinstance(data, list) else [data]),
+                  *(page.get("includes") or {}).get("tweets", []),
+                  *page.get("referenced_tweets", [])]  # fmt: skip
+        for tweet in tweets:
+            if isinstance(tweet, dict) and "text" in tweet:
+                whole = (tweet.get("note_tweet") or {}).get("text") or tweet["text"]
+                texts.setdefault(tweet["id"], whole)
+    return texts
+
+
+REAL = sorted(SHARED.glob("data/twarc2/*.jsonl"))
+
+
+@pytest.mark.skipif(not REAL, reason=f"no twarc2 files under {SHARED}")
+def test_on_real_archives_top_posts_say_what_the_tweets_said(
+    cli_env: dict[str, str], sync_client: sync_redis.Redis
+) -> None:
+    env = {**cli_env, "HASHMON_RETENTION_DAYS": "100000"}  # keep every year of the archives
+    checked = 0
+    for path in REAL:
+        sync_client.flushdb()
+        texts, tags = _full_texts(path), sorted(independent_count(path))[:20]
+        if not tags:
+            continue
+        assert runner.invoke(app, ["watch", "add", *tags], env=env).exit_code == 0
+        assert runner.invoke(app, ["import", str(path)], env=env).exit_code == 0
+        for tag in tags:
+            for top in report(env, tag)["top_posts"]:  # type: ignore[attr-defined]
+                assert top["text"] == texts.get(top["id"]), (path.name, tag, top["id"])
+                checked += top["text"] is not None  # None: the file holds no copy of it
+    assert checked > 20
