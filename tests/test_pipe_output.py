@@ -46,9 +46,12 @@ def test_a_piped_report_keeps_every_url_and_command_on_one_line(cli_env: dict[st
         assert any(token in line for line in lines), token
     assert not any(set(line) <= set(" ─━│┃") and line for line in lines)  # no table rules
     header = next(line for line in lines if line.startswith("people talking\t"))
-    assert header.split("\t") == ["people talking", "reposts", "quotes", "replies", "post"]
-    rows = lines[lines.index(header) + 1 :][:20]
-    assert [row.split("\t")[-1] for row in rows] == [p["url"] for p in report["top_posts"]]
+    assert header.split("\t") == ["people talking", "reposts", "quotes", "replies", "said", "by",
+                                  "time", "post"]  # fmt: skip
+    rows = [row.split("\t") for row in lines[lines.index(header) + 1 :][:20]]
+    assert [row[-1] for row in rows] == [p["url"] for p in report["top_posts"]]
+    assert [row[-2] for row in rows] == [p["time"] or "" for p in report["top_posts"]]
+    assert all(row[4] and "\n" not in row[4] for row in rows)  # each top post's words
 
     evidence = shlex.split(tokens(report)[-1])[1:]  # a command the report prints, as given
     result = CliRunner().invoke(app, evidence, env={**cli_env, **NARROW})

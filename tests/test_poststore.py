@@ -1,15 +1,18 @@
 """What posts say, stored once: exact text, one copy for any number of tags, kept while a tag
 holds the post, and shown with the top posts."""
 
+import io
 import json
 from pathlib import Path
 
 import pytest
 import redis as sync_redis
 from redis.asyncio import Redis
+from rich.console import Console
 
 from monitor import keys, poststore, watchlist
 from monitor.cli import app
+from monitor.reports import render_html, render_md, render_text
 from monitor.reports.build import tag_report
 from monitor.settings import Settings
 from tests.conftest import SHARED
@@ -150,3 +153,30 @@ def test_on_real_archives_top_posts_say_what_the_tweets_said(
                 assert top["text"] == texts.get(top["id"]), (path.name, tag, top["id"])
                 checked += top["text"] is not None  # None: the file holds no copy of it
     assert checked > 20
+
+
+HOSTILE = '<script>alert(1)</script> =HYPERLINK("https://evil.example") \x1b[31mred\u202eevil'
+
+
+async def test_hostile_words_and_names_are_neutralised_in_every_format(
+    redis: Redis, settings: Settings
+) -> None:
+    await watchlist.add(redis, "default", ["a"])
+    text = f"#a {HOSTILE} " + "x" * 100_000
+    original = post("o", "src", ["a"], text=text, handle="src")
+    original = original.model_copy(update={"author_name": HOSTILE})
+    reposts = [post(f"r{n}", f"p{n}", ["a"], kind="repost", ref="o", at=60 + n) for n in range(2)]
+    await aggregate(redis, settings, [original, *reposts])
+    report = await tag_report(redis, "a")
+    top = report.top_posts[0]
+    assert top.text == poststore.cut(text) and top.name == HOSTILE  # JSON: whole, as posted
+    page, markdown = render_html.tag_report(report), render_md.tag_report(report)
+    console = Console(file=io.StringIO(), width=300, force_terminal=True, color_system=None)
+    console.print(render_text.tag_report(report))
+    shown = console.file.getvalue()  # type: ignore[attr-defined]  # the StringIO above
+    for rendered in (page, markdown, shown):
+        assert "\x1b[31m" not in rendered and "\u202e" not in rendered
+        assert "x" * 1_000 not in rendered  # shortened in tables
+    assert "<script>" not in page and "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+    assert "<script>" not in markdown and r"\<script\>" in markdown
+    assert 'dir="auto"' in page

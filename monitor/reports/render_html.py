@@ -6,7 +6,7 @@ and can be attached or archived as it is. Post-derived text is escaped; links ar
 import bisect
 import html
 
-from monitor.reports import coordination_tables
+from monitor.reports import coordination_tables, shown
 from monitor.reports.model import ListSummary, TagReport, VolumePoint
 from monitor.terminal import clean
 
@@ -28,6 +28,11 @@ svg text{font:11px system-ui,sans-serif;fill:#555}
 
 def esc(text: str | None) -> str:
     return html.escape(clean(text or ""), quote=True)
+
+
+def _auto(text: str) -> str:
+    """Text of any direction (Persian, Arabic, Latin) laid out by its own first letters."""
+    return f'<span dir="auto">{esc(text)}</span>' if text else ""
 
 
 def _link(url: str | None, label: str) -> str:
@@ -164,15 +169,16 @@ def tag_report(report: TagReport) -> str:
     parts += [
         "<h2>Top accounts</h2>",
         _table(["account", "platform", "posts"], [
-            [esc(f"@{a.handle}" if a.handle else a.id), esc(a.platform), f"{a.posts:,}"]
+            [_auto(shown.author(a.handle, a.name) or a.id), esc(a.platform), f"{a.posts:,}"]
             for a in report.top_accounts
         ], 2),
         "<h2>Top posts</h2>",
-        _table(["post", "people talking", "reposts", "quotes", "replies"], [
-            [_link(t.url, t.url or f"{t.platform}:{t.id}"), f"{t.people_talking:,}",
+        _table(["post", "said", "by", "time", "people talking", "reposts", "quotes", "replies"], [
+            [_link(t.url, t.url or f"{t.platform}:{t.id}"), _auto(shown.shortened(t.text, 280)),
+             _auto(shown.author(t.handle, t.name)), esc(t.time or ""), f"{t.people_talking:,}",
              f"{t.reposts:,}", f"{t.quotes:,}", f"{t.replies:,}"]
             for t in report.top_posts
-        ]),
+        ], 4),
         "<h2>Co-hashtags</h2>",
         _table(["hashtag", "posts"], [[esc(f"#{c.tag}"), f"{c.posts:,}"]
                                       for c in report.cohashtags]),

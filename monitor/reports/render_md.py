@@ -3,7 +3,7 @@ link cannot open a table cell, a link or an HTML tag of its own."""
 
 import re
 
-from monitor.reports import coordination_tables
+from monitor.reports import coordination_tables, shown
 from monitor.reports.model import ListSummary, TagReport
 from monitor.reports.render_text import sparkline
 from monitor.terminal import clean
@@ -54,12 +54,14 @@ def tag_report(report: TagReport) -> str:
         lines += [f"Busiest minute: {minute.start}, {minute.posts:,} posts.", ""]
     lines += ["## Top accounts", ""]
     lines += _table(["account", "platform", "posts"], [
-        [escape(f"@{a.handle}" if a.handle else a.id), escape(a.platform), f"{a.posts:,}"]
+        [escape(shown.author(a.handle, a.name) or a.id), escape(a.platform), f"{a.posts:,}"]
         for a in report.top_accounts
     ])  # fmt: skip
     lines += ["## Top posts", ""]
-    lines += _table(["post", "people talking", "reposts", "quotes", "replies"], [
-        [_link(t.url, t.url or f"{t.platform}:{t.id}"), f"{t.people_talking:,}",
+    lines += _table(["post", "said", "by", "time", "people talking", "reposts", "quotes",
+                     "replies"], [
+        [_link(t.url, t.url or f"{t.platform}:{t.id}"), escape(shown.shortened(t.text)),
+         escape(shown.author(t.handle, t.name)), escape(t.time or ""), f"{t.people_talking:,}",
          f"{t.reposts:,}", f"{t.quotes:,}", f"{t.replies:,}"]
         for t in report.top_posts
     ])  # fmt: skip

@@ -7,7 +7,7 @@ from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
-from monitor.reports import coordination_tables
+from monitor.reports import coordination_tables, shown
 from monitor.reports.model import ListSummary, TagReport
 from monitor.terminal import clean
 
@@ -37,12 +37,15 @@ def tag_report(report: TagReport) -> RenderableType:
     )
     accounts = Table("account", "platform", "posts", title="Top accounts", box=box.SIMPLE)
     for a in report.top_accounts:
-        accounts.add_row(_safe(f"@{a.handle}" if a.handle else a.id), a.platform, f"{a.posts:,}")
-    posts = Table("people talking", "reposts", "quotes", "replies", "post", title="Top posts",
-                  box=box.SIMPLE)  # fmt: skip
+        who = shown.author(a.handle, a.name) or a.id
+        accounts.add_row(_safe(who), a.platform, f"{a.posts:,}")
+    posts = Table("people talking", "reposts", "quotes", "replies", "said", "by", "time", "post",
+                  title="Top posts", box=box.SIMPLE)  # fmt: skip
     for p in report.top_posts:
         counts = (p.people_talking, p.reposts, p.quotes, p.replies)
-        posts.add_row(*(f"{n:,}" for n in counts), _safe(p.url or f"{p.platform}:{p.id}"))
+        posts.add_row(*(f"{n:,}" for n in counts), _safe(shown.shortened(p.text)),
+                      _safe(shown.author(p.handle, p.name)), p.time or "",
+                      _safe(p.url or f"{p.platform}:{p.id}"))  # fmt: skip
     cotags = Table("co-hashtag", "posts", title="Co-hashtags", box=box.SIMPLE)
     for c in report.cohashtags:
         cotags.add_row(_safe(f"#{c.tag}"), f"{c.posts:,}")
