@@ -180,3 +180,14 @@ async def _horizons(redis: Redis, tags: set[str], retention_ms: int) -> dict[str
         newest = await pipe.execute()
     return {tag: (found[0][1] - retention_ms if found else float("inf"))
             for tag, found in zip(ordered, newest, strict=True)}  # fmt: skip
+
+
+async def usage(redis: Redis) -> tuple[int, int]:
+    """Bodies stored, and the bytes the store takes (exact: every field is counted)."""
+    async with redis.pipeline(transaction=False) as pipe:
+        for number in range(keys.POST_SHARDS):
+            pipe.hlen(keys.posts(number, "bodies"))
+            for what in ("bodies", "holders"):
+                pipe.memory_usage(keys.posts(number, what), samples=0)
+        found = await pipe.execute()
+    return sum(found[0::3]), sum(n or 0 for n in found[1::3] + found[2::3])

@@ -27,7 +27,7 @@ from redis.asyncio import Redis
 from rich.console import Console
 from rich.table import Table
 
-from monitor import keys, queue, watchlist
+from monitor import keys, poststore, queue, watchlist
 from monitor.connection import connect, text
 from monitor.embedded import EmbeddedRedis
 from monitor.importers.files import open_archive
@@ -84,6 +84,8 @@ class Imported:
     stream_length: int
     python_cpu_s: float  # this process: parsing, publishing and the import's aggregator
     redis_cpu_s: float  # the server: stream, scripts, AOF
+    bodies: int = 0  # posts whose words the post store holds (once, whatever their tags)
+    body_bytes: int = 0  # what the post store takes
 
 
 @dataclass(frozen=True)
@@ -156,7 +158,9 @@ async def _import(redis: Redis, settings: Settings, sample: Sample) -> Imported:
     after = await _used_memory(redis)
     posts, pairs = await _retained(redis, tags)
     length = int(await redis.xlen(keys.INGEST))
-    return Imported(summary, seconds, before, after, posts, pairs, length, python_cpu, redis_cpu)
+    bodies, body_bytes = await poststore.usage(redis)
+    return Imported(summary, seconds, before, after, posts, pairs, length, python_cpu, redis_cpu,
+                    bodies, body_bytes)  # fmt: skip
 
 
 async def _baseline(redis: Redis, server: list[str], payload_bytes: int) -> Baseline:
@@ -380,6 +384,11 @@ def _outcome(imported: Imported) -> Table:
     table.add_row("retained (tag, post) pairs", f"{imported.retained_pairs:,}")
     table.add_row("bytes per retained post", _per(after - before, imported.retained_posts))
     table.add_row("bytes per retained (tag, post)", _per(after - before, imported.retained_pairs))
+    table.add_row("  of which the post store: bodies held", f"{imported.bodies:,}")
+    table.add_row("  its bytes per body (once per post, whatever its tags)",
+                  _per(imported.body_bytes, imported.bodies))  # fmt: skip
+    table.add_row("  bytes per retained post without it",
+                  _per(after - before - imported.body_bytes, imported.retained_posts))  # fmt: skip
     table.add_row("ingest stream length after trim", f"{imported.stream_length:,}")
     return table
 
