@@ -47,6 +47,7 @@ class Post(BaseModel):
     referenced_author_id: Id | None = None
     referenced_url: str | None = None
     referenced_text: str | None = None  # where the platform gives it beside the post
+    referenced_author_name: str | None = None  # likewise
     links: list[str] = Field(default_factory=list)
     short_links: dict[str, str] = Field(default_factory=dict)  # as written in text -> expanded
     mentions: list[str] = Field(default_factory=list)

@@ -14,7 +14,7 @@ node.
 import binascii
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import cast
 
 import orjson
@@ -67,10 +67,17 @@ return dropped
 
 @dataclass(frozen=True, slots=True)
 class Body:
+    """All of a post its tags' records do not keep, so that record and body give the post back
+    (a hashmon JSONL export imports as the same posts)."""
+
     text: str
     name: str | None
     lang: str | None
     links: tuple[str, ...]
+    short_links: dict[str, str] = field(default_factory=dict)
+    mentions: tuple[str, ...] = ()
+    hashtags: tuple[str, ...] = ()  # as written
+    followers: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,17 +105,25 @@ def cut(text: str) -> str:
 
 def body(post: Post) -> str:
     """What the stream carries: the post's body (its text exactly as posted, cut past MAX_TEXT,
-    its author's name, language and links) and, where the platform gave that post's text beside
-    it, the body of the post it refers to, else null."""
-    own = [cut(post.text), post.author_name, post.lang, post.links]
+    and the rest of Body) and, where the platform gave that post's text beside it, the body of
+    the post it refers to, else null."""
+    own = [cut(post.text), post.author_name, post.lang, post.links, post.short_links,
+           post.mentions, post.hashtags, post.author_followers]  # fmt: skip
     referred = post.referenced_text if post.referenced_id else None
-    ref: list[object] | None = None if referred is None else [cut(referred), None, None, []]
+    ref: list[object] | None = (
+        None if referred is None else [cut(referred), post.referenced_author_name, None, []]
+    )
     return orjson.dumps([own, ref]).decode()
 
 
 def loads(raw: bytes | str) -> Body:
-    text, name, lang, links = orjson.loads(raw)
-    return Body(text, name, lang, tuple(links))
+    """A stored body; one a post gave the post it refers to has its first four fields only."""
+    text, name, lang, links, *rest = orjson.loads(raw)
+    if not rest:
+        return Body(text, name, lang, tuple(links))
+    short_links, mentions, hashtags, followers = rest
+    return Body(text, name, lang, tuple(links), short_links, tuple(mentions), tuple(hashtags),
+                followers)  # fmt: skip
 
 
 async def hold(redis: Redis, held: Iterable[Held]) -> None:

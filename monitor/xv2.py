@@ -101,6 +101,7 @@ def _post(tweet: Json, context: _Context) -> Post:
             referenced_author_id=ref_author_id,
             referenced_url=_ref_url(ref_id, ref_author_id, context),
             referenced_text=_text(ref_tweet) or None,
+            referenced_author_name=decoded.string(context.users.get(ref_author_id or ""), "name"),
             links=_links(tweet),
             short_links=_short_links(tweet),
             mentions=_mentions(tweet),

@@ -13,6 +13,7 @@ from tests.factories import post
 from tests.test_cli import hashmon, one_error_line
 
 FORMULA = '=HYPERLINK("http://evil.example","x")'
+SEEDS = Path(__file__).resolve().parents[1] / "seeds"
 
 
 def test_export_has_one_row_per_post_the_report_counts(
@@ -41,7 +42,8 @@ def test_export_has_one_row_per_post_the_report_counts(
     lines = [json.loads(line) for line in target.read_text().splitlines()]
     assert code == 0 and "wrote 3 posts" in out
     assert [line["id"] for line in lines] == ["o2", "o3", "o4"]  # the last 2 minutes, inclusive
-    assert lines[0]["tags"] == ["a", "b"] and lines[0]["handle"] == "useru2"
+    assert lines[0]["hashtags"] == ["a", "b"] and lines[0]["author_handle"] == "useru2"
+    assert lines[0]["text"] == "#a #b" and lines[0]["created_at"] == "2019-11-27T12:02:00Z"
 
 
 def test_export_of_a_tag_without_posts_is_one_line(
@@ -81,3 +83,39 @@ def test_parquet_and_volume_exports_hold_the_report_figures(
 
     code, out = hashmon(cli_env, "export", "posts", "a", "-f", "parquet")
     assert code == 2 and "--format parquet needs --output FILE" in one_error_line(out)
+
+
+def test_an_export_imports_as_the_same_posts_and_gives_the_same_report(
+    cli_env: dict[str, str], sync_client: sync_redis.Redis, tmp_path: Path
+) -> None:
+    assert hashmon(cli_env, "watch", "load", str(SEEDS / "watchlists.toml"))[0] == 0
+    assert hashmon(cli_env, "import", str(SEEDS / "sample-campaign.jsonl"))[0] == 0
+    before = hashmon(cli_env, "report", "#IRGCOutOfIraq", "--format", "json", "--top", "50")[1]
+    exported = tmp_path / "irgc.jsonl"
+    code, out = hashmon(cli_env, "export", "posts", "#IRGCOutOfIraq", "-f", "jsonl", "-o",
+                        str(exported))  # fmt: skip
+    assert code == 0 and "wrote 1,880 posts" in out
+
+    sync_client.flushdb()  # a fresh data directory, as a colleague's
+    assert hashmon(cli_env, "watch", "load", str(SEEDS / "watchlists.toml"))[0] == 0
+    code, out = hashmon(cli_env, "import", str(exported))
+    assert code == 0 and "1,880 posts read, 1,880 new" in out, out
+    after = hashmon(cli_env, "report", "#IRGCOutOfIraq", "--format", "json", "--top", "50")[1]
+    for key, value in json.loads(before).items():
+        assert json.loads(after)[key] == value, key
+    assert any(post["text"] for post in json.loads(after)["top_posts"])
+
+
+def test_csv_cells_are_safe_whatever_the_post_says(
+    cli_env: dict[str, str], sync_client: sync_redis.Redis, tmp_path: Path
+) -> None:
+    hostile = f"{FORMULA}\x1b[31m \u202eevil"
+    evil = post("e", "u", ["a"], text=hostile, links=["https://x.example/=1"])
+    archive = tmp_path / "posts.jsonl"
+    archive.write_text(evil.model_copy(update={"author_name": "@SUM(A1)"}).model_dump_json() + "\n")
+    assert hashmon(cli_env, "import", str(archive), "--tag", "#a")[0] == 0
+    code, out = hashmon(cli_env, "export", "posts", "#a")
+    [row] = list(csv.DictReader(io.StringIO(out)))
+    assert code == 0
+    assert row["text"] == "'" + f"{FORMULA}[31m evil" and row["name"] == "'@SUM(A1)"
+    assert row["links"] == "https://x.example/=1" and row["id"] == "e"
