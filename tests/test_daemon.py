@@ -79,7 +79,8 @@ def test_run_follows_watchlist_changes_and_drains_on_sigterm(
     assert done == 20_000 or pending or undelivered  # finished, or left for the next run
 
     again = hashmon("aggregate", env=env)
-    wait_for(lambda: sync_client.zcard(keys.timeline("irgcoutofiraq")) == 20_000, what="rest")
+    wait_for(lambda: sync_client.zcard(keys.timeline("irgcoutofiraq")) == 20_000, timeout=120,
+             what="rest")  # fmt: skip
     again.send_signal(signal.SIGINT)
     again.communicate(timeout=30)
     assert again.returncode == 0

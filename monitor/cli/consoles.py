@@ -104,4 +104,11 @@ def _text(part: RenderableType) -> str:
 
 
 def _cell(cell: RenderableType) -> str:
-    return _BREAKS.sub(" ", _text(cell)).strip()
+    return plain(_text(cell))
+
+
+def plain(text: str) -> str:
+    """A cell on one line of a tab-separated table, safe for a terminal."""
+    from monitor.terminal import clean
+
+    return _BREAKS.sub(" ", clean(text)).strip()
