@@ -1,8 +1,8 @@
-"""What a post says (its text, its author's display name, its language and links), stored once
-whatever number of tags carry it, beside the per-tag records that count it.
+"""What a post says (its text, its author's display name, its language, links and all else the
+per-tag records that count it do not keep), stored once whatever number of tags carry it.
 
-A body is written by the aggregator once a tag has taken the post, with the post's time (the
-latest of it and its reposts', for a body a repost gave) and the tags that hold it. A tag lets
+A body is written by the aggregator once a tag has taken the post, with the post's time (for a
+body that posts referring to it gave, the latest of theirs) and the tags that hold it. A tag lets
 go of a post when its retention passes the post's time (the apply script's own rule: older than
 the tag's newest post minus retention), so the sweep, a thousand bodies at a time, drops a body
 once every tag that held it has let go: no per-post bookkeeping runs inside the tag's script,
@@ -24,10 +24,10 @@ from monitor import connection, keys
 from monitor.models import Post
 
 MAX_TEXT = 10_000  # characters; a longer text is cut, and says so
-SEP = "\0"  # between a holder's time and its tags (neither holds a NUL)
 
-# KEYS: bodies, holders. ARGV: JSON [[post key, time ms, [tags], body, from a repost], ...].
-# A post's own body replaces one taken from a repost of it; the holders grow.
+# KEYS: bodies, holders. ARGV: JSON [[post key, time ms, [tags], body, derived], ...]. A post's
+# own body replaces one a post referring to it gave (derived); the holders ('<time>\0<tag>...')
+# grow.
 _HOLD = """
 local rows = cjson.decode(ARGV[1])
 for _, row in ipairs(rows) do

@@ -1,6 +1,6 @@
 """What the top posts say and who said it: their text, author and time, and the top accounts'
-display names, read from the post store (monitor.poststore) and the tag's records, in one
-round trip, once the figures have ranked them."""
+display names, read from the post store (monitor.poststore) and the tag's records once the
+figures have ranked them: a few dozen fields, not a pass over the posts."""
 
 import dataclasses
 from typing import cast
