@@ -68,7 +68,7 @@ async def pairs(request: web.Request) -> web.Response:
 
     async def build(redis: Redis) -> list[evidence.Evidence]:
         within = await _window(redis, tag, since, until)
-        a, b = _accounts(await accounts.directory(redis, tag), asked)
+        a, b = await _accounts(redis, tag, asked)
         return await evidence.between(redis, tag, query, within, a.id, b.id)
 
     found = await state.builds(request).run(build)
@@ -76,11 +76,11 @@ async def pairs(request: web.Request) -> web.Response:
     return web.json_response({"parameters": query.parameters(), "pairs": rows})
 
 
-def _accounts(known: accounts.Directory, asked: params.Evidence) -> list[accounts.Account]:
+async def _accounts(redis: Redis, tag: str, asked: params.Evidence) -> list[accounts.Account]:
     """The accounts a and b name; an ambiguous value is a 400 and an unknown one a 404, each
     naming its parameter."""
     try:
-        return known.resolve_all(asked.a, asked.b)
+        return await accounts.resolve(redis, tag, asked.a, asked.b)
     except accounts.AmbiguousAccount as exc:
         raise params.refused("ab"[exc.which], str(exc)) from None
     except accounts.UnknownAccount as exc:

@@ -154,7 +154,7 @@ def evidence_cmd(
         from monitor import accounts
 
         window = await _window(redis, parsed, since, until)
-        a, b = (await accounts.directory(redis, parsed)).resolve_all(account_a, account_b)
+        a, b = await accounts.resolve(redis, parsed, account_a, account_b)
         found = [(q, await evidence.between(redis, parsed, q, window, a.id, b.id))
                  for q in queries]  # fmt: skip
         if any(pairs for _, pairs in found):
