@@ -10,7 +10,7 @@ from monitor import keys, queue, watchlist
 from monitor.models import Post
 from monitor.settings import Settings
 from monitor.signals import coordination, evidence
-from monitor.signals.coordination import Query
+from monitor.signals.coordination import Node, Query
 from monitor.timewindow import Window
 from tests.factories import post
 from workers.aggregator import Aggregator
@@ -96,7 +96,7 @@ async def test_weights_count_distinct_posts_and_ignore_order_and_redelivery(
     assert found.edges() == [("a", "b", 2), ("b", "a", 2)]
     [cluster] = found.clusters()
     assert (cluster.members, cluster.weight, cluster.pairs, cluster.posts) == (["a", "b"], 4, 4, 4)
-    assert found.handles == {"a": "usera", "b": "userb"}
+    assert found.nodes == {"a": Node("x", "usera"), "b": Node("x", "userb")}
 
 
 @pytest.mark.parametrize(("behaviour", "rule"), CASES)

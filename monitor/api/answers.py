@@ -49,6 +49,13 @@ class Edge(_Answer):
     target_handle: str | None
 
 
+class NetworkNode(_Answer):
+    id: str
+    platform: str
+    handle: str | None
+    name: str | None  # null until display names are stored
+
+
 class NetworkCluster(_Answer):
     size: int
     members: list[str]
@@ -63,6 +70,7 @@ class Network(_Answer):
     parameters: dict[str, str | int | float]
     unpaired_viral_posts: int
     edges: list[Edge]
+    nodes: list[NetworkNode]
     clusters: list[NetworkCluster]
     generated_by: str
 

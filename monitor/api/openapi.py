@@ -256,8 +256,15 @@ def document(settings: Settings) -> Json:
                         "200": _json(
                             "the parameters and the pairs, oldest first", _ref(answers.Evidence)
                         ),
-                        "400": _BAD,
-                        "404": _MISSING,
+                        "400": _error(
+                            "bad input: the field named is wrong; for a or b, a handle that "
+                            "more than one account carried (the error lists them), or a and b "
+                            "naming one account"
+                        ),
+                        "404": _error(
+                            "nothing to show: an unknown tag, no posts yet, or none in the "
+                            "window; or, with field a or b, no post of the tag by that account"
+                        ),
                         "503": _BUSY,
                     },
                 }

@@ -24,6 +24,11 @@ WINDOW = (
 )
 Format = Literal["json", "md", "html"]
 NetworkFormat = Literal["json", "csv", "gexf", "graphml"]
+ACCOUNT = (
+    "an account id or handle: an id as in the network's edges (or <platform>:<id>), else a "
+    "handle one of the tag's posts carried, @name, name@instance or name.bsky.social, in any "
+    "case, the @ optional"
+)
 
 
 class _Params(BaseModel):
@@ -65,8 +70,8 @@ class Network(Coordination):
 
 class Evidence(Coordination):
     behaviour: Behaviour = Field("co-post", description="what the linked accounts did alike")
-    a: str = Field(min_length=1, max_length=200, description="an account id")
-    b: str = Field(min_length=1, max_length=200, description="the other account id")
+    a: str = Field(min_length=1, max_length=200, description=ACCOUNT)
+    b: str = Field(min_length=1, max_length=200, description=f"the other account: {ACCOUNT}")
 
 
 class Tags(_Params):
@@ -113,3 +118,9 @@ def bad(exc: ValidationError, whole: str = "query") -> web.HTTPBadRequest:
 def refused(field: str, message: str) -> web.HTTPBadRequest:
     body = orjson.dumps({"error": message, "field": field}).decode()
     return web.HTTPBadRequest(text=body, content_type="application/json")
+
+
+def unknown(field: str, message: str) -> web.HTTPNotFound:
+    """A well-formed value that names nothing the server holds, such as an unknown account."""
+    body = orjson.dumps({"error": message, "field": field}).decode()
+    return web.HTTPNotFound(text=body, content_type="application/json")

@@ -5,7 +5,7 @@ from fractions import Fraction
 from aiohttp import web
 from redis.asyncio import Redis
 
-from monitor import hashtags, timewindow
+from monitor import accounts, hashtags, timewindow
 from monitor.api import params, state
 from monitor.api.routes_reports import window
 from monitor.reports import network_files
@@ -68,8 +68,20 @@ async def pairs(request: web.Request) -> web.Response:
 
     async def build(redis: Redis) -> list[evidence.Evidence]:
         within = await _window(redis, tag, since, until)
-        return await evidence.between(redis, tag, query, within, asked.a, asked.b)
+        a, b = await _accounts(redis, tag, asked)
+        return await evidence.between(redis, tag, query, within, a.id, b.id)
 
     found = await state.builds(request).run(build)
     rows = [network_files.evidence_row(query, e) for e in found]
     return web.json_response({"parameters": query.parameters(), "pairs": rows})
+
+
+async def _accounts(redis: Redis, tag: str, asked: params.Evidence) -> list[accounts.Account]:
+    """The accounts a and b name; an ambiguous value is a 400 and an unknown one a 404, each
+    naming its parameter."""
+    try:
+        return await accounts.resolve(redis, tag, asked.a, asked.b)
+    except accounts.AmbiguousAccount as exc:
+        raise params.refused("ab"[exc.which], str(exc)) from None
+    except accounts.UnknownAccount as exc:
+        raise params.unknown("ab"[exc.which], str(exc)) from None

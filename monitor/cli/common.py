@@ -33,8 +33,13 @@ USAGE_ERRORS = (
     ("monitor.sources", "InvalidSource"),
     ("monitor.digests", "InvalidDigest"),
     ("monitor.alerts", "InvalidAlert"),
+    ("monitor.accounts", "AmbiguousAccount"),
 )
-NOTHING_TO_SHOW = (("monitor.reports.build", "NoData"), ("monitor.reports.summary", "EmptyList"))
+NOTHING_TO_SHOW = (
+    ("monitor.reports.build", "NoData"),
+    ("monitor.reports.summary", "EmptyList"),
+    ("monitor.accounts", "UnknownAccount"),
+)
 UNAVAILABLE = (("monitor.embedded", "EmbeddedError"),)
 UNREACHABLE = (("redis.exceptions", "ConnectionError"),)
 

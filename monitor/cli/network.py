@@ -18,9 +18,11 @@ if TYPE_CHECKING:
     from redis.asyncio import Redis
     from rich.table import Table
 
+    from monitor.accounts import Account
     from monitor.settings import Settings
     from monitor.signals import evidence
     from monitor.signals.coordination import Query
+    from monitor.signals.records import Record
     from monitor.timewindow import Window
 
 
@@ -49,6 +51,10 @@ Rule_ = Annotated[TextRule, typer.Option("--text-rule", help="Content key rule."
 Threshold_ = Annotated[float, typer.Option(help="Lowest Jaccard similarity, for co-similar.")]
 Since_ = Annotated[str | None, typer.Option(help="Duration before the newest post, or ISO time.")]
 Until_ = Annotated[str | None, typer.Option(help="Duration or ISO time.")]
+ACCOUNT_HELP = (
+    "An account id, as in the network's edges, or a handle: @name, name@instance, "
+    "name.bsky.social (any case; a leading @ is optional)."
+)
 
 
 def _query(
@@ -122,8 +128,8 @@ def network(
 
 def evidence_cmd(
     tag: Annotated[str, typer.Argument(help="The tag, with or without '#'.")],
-    account_a: Annotated[str, typer.Argument(help="An account id, as in the network's edges.")],
-    account_b: Annotated[str, typer.Argument(help="The other account id.")],
+    account_a: Annotated[str, typer.Argument(help=ACCOUNT_HELP)],
+    account_b: Annotated[str, typer.Argument(help="The other account: an id or a handle.")],
     behaviour: Annotated[
         Behaviour | None, typer.Option("--behaviour", "-b", help="Default: every behaviour.")
     ] = None,
@@ -134,7 +140,7 @@ def evidence_cmd(
     until: Until_ = None,
     as_json: Annotated[bool, typer.Option("--json", help="JSON instead of tables.")] = False,
 ) -> None:
-    """The matching post pairs of two accounts: ids, times, the gap, and what they share."""
+    """The matching post pairs of two accounts: handles, times, the gap, and what they share."""
     from monitor.reports import network_files
     from monitor.signals import evidence
     from monitor.signals.coordination import BEHAVIOURS
@@ -145,32 +151,18 @@ def evidence_cmd(
     queries = [_query(config, b, window_s, 1, rule.value, threshold) for b in chosen]
 
     async def work(redis: Redis) -> tuple[list[tuple[Query, list[evidence.Evidence]]], str]:
-        from monitor.signals import people
+        from monitor import accounts
 
         window = await _window(redis, parsed, since, until)
-        found = [
-            (q, await evidence.between(redis, parsed, q, window, account_a, account_b))
-            for q in queries
-        ]
+        a, b = await accounts.resolve(redis, parsed, account_a, account_b)
+        found = [(q, await evidence.between(redis, parsed, q, window, a.id, b.id))
+                 for q in queries]  # fmt: skip
         if any(pairs for _, pairs in found):
             return found, ""
-        posted = await people.in_window(redis, parsed, window)
-        ids = {r.author_id for r in posted}
-        handles = {r.handle.lstrip("@").casefold(): r.author_id for r in posted if r.handle}
-        why = []
-        for account in dict.fromkeys((account_a, account_b)):
-            if account in ids:
-                continue
-            known = handles.get(account.lstrip("@").casefold())
-            why.append(f"{account!r} is a handle, the account id is {known!r}" if known
-                       else f"no account id {account!r} posted in the window")  # fmt: skip
-        if why:
-            why.append("evidence takes account ids, as in the network's edges")
-        else:
-            why.append(f"both posted, never within {window_s} s in the same way")
-        return found, "; ".join(why)
+        why = await _why_none(redis, parsed, window, a, b, window_s)
+        return found, f"no matching posts between {a} and {b} on #{parsed}: {why}"
 
-    found, why = run(config, work)
+    found, nothing = run(config, work)
     if as_json:
         rows = [network_files.evidence_row(q, e) for q, pairs in found for e in pairs]
         sys.stdout.write(orjson.dumps(rows, option=orjson.OPT_INDENT_2).decode() + "\n")
@@ -178,9 +170,18 @@ def evidence_cmd(
         for q, pairs in found:
             if pairs:
                 show(_table(q, pairs))
-    if not any(pairs for _, pairs in found):
-        fail(f"no matching posts between {account_a!r} and {account_b!r} on #{parsed}: {why}",
-             code=1)  # fmt: skip
+    if nothing:
+        fail(nothing, code=1)
+
+
+async def _why_none(
+    redis: Redis, tag: str, window: Window, a: Account, b: Account, window_s: int
+) -> str:
+    from monitor.signals import people
+
+    posted = {r.author_id for r in await people.in_window(redis, tag, window)}
+    absent = [f"{x} did not post in the window" for x in (a, b) if x.id not in posted]
+    return "; ".join(absent) or f"both posted, never within {window_s} s in the same way"
 
 
 def _table(query: Query, pairs: list[evidence.Evidence]) -> Table:
@@ -196,8 +197,14 @@ def _table(query: Query, pairs: list[evidence.Evidence]) -> Table:
     for e in pairs:
         shared = e.shared if e.texts is None else f"{e.shared}\n{e.texts[0]}\n{e.texts[1]}"
         table.add_row(
-            Text(terminal.clean(e.first.url or e.first.key)), iso(e.first.t_ms),
-            Text(terminal.clean(e.second.url or e.second.key)), iso(e.second.t_ms),
+            Text(terminal.clean(_by(e.first))), iso(e.first.t_ms),
+            Text(terminal.clean(_by(e.second))), iso(e.second.t_ms),
             f"{e.dt_ms / 1000:g}", Text(terminal.clean(shared)),
         )  # fmt: skip
     return table
+
+
+def _by(post: Record) -> str:
+    """Who posted (the handle the post carried, and the account id), then where the post is."""
+    who = f"@{post.handle.removeprefix('@')} ({post.author_id})" if post.handle else post.author_id
+    return f"{who}\n{post.url or post.key}"

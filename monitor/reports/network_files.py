@@ -1,8 +1,11 @@
 """A coordination network as a file: CSV (Gephi's edge table), JSON, GEXF or GraphML.
 
 Every format holds both directions of an edge as separate rows, with the platform's own account
-ids (for X, the numeric user id) and handles; CSV cells are neutralised against spreadsheet
-formulas (post-derived text is hostile).
+ids (for X, the numeric user id: joinable with other data) and handles; each account's platform
+and handle are given too (JSON: ``nodes``; CSV: columns; GEXF and GraphML: node attributes, the
+handle as the node's label, else the id). Display names are not stored yet (records hold none):
+JSON gives ``name`` as null, the others leave it out. CSV cells are neutralised against
+spreadsheet formulas (post-derived text is hostile).
 """
 
 import csv
@@ -15,12 +18,16 @@ import orjson
 
 from monitor.exports import cell
 from monitor.reports.build import GENERATED_BY
-from monitor.signals.coordination import Network, Query
+from monitor.signals.coordination import Network, Node, Query
 from monitor.signals.evidence import Evidence
 from monitor.timewindow import Window, iso
 
 _XML_UNSAFE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")  # not allowed in XML 1.0
-CSV_COLUMNS = ("source", "target", "behaviour", "weight", "source_handle", "target_handle")
+CSV_COLUMNS = (
+    *("source", "target", "behaviour", "weight", "source_handle", "target_handle"),
+    *("source_platform", "target_platform"),
+)
+_UNKNOWN = Node("", None)
 
 
 def as_csv(found: Network) -> str:
@@ -28,10 +35,15 @@ def as_csv(found: Network) -> str:
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(CSV_COLUMNS)
     for source, target, weight in found.edges():
-        row = (source, target, found.query.behaviour, weight,
-               found.handles.get(source), found.handles.get(target))  # fmt: skip
+        a, b = _node(found, source), _node(found, target)
+        row = (source, target, found.query.behaviour, weight, a.handle, b.handle, a.platform,
+               b.platform)  # fmt: skip
         writer.writerow([cell(value) for value in row])
     return out.getvalue()
+
+
+def _node(found: Network, account: str) -> Node:
+    return found.nodes.get(account, _UNKNOWN)
 
 
 def summary(tag: str, found: Network, window: Window) -> dict[str, Any]:
@@ -45,10 +57,14 @@ def summary(tag: str, found: Network, window: Window) -> dict[str, Any]:
                 "source": source,
                 "target": target,
                 "weight": weight,
-                "source_handle": found.handles.get(source),
-                "target_handle": found.handles.get(target),
+                "source_handle": _node(found, source).handle,
+                "target_handle": _node(found, target).handle,
             }
             for source, target, weight in found.edges()
+        ],
+        "nodes": [
+            {"id": account, "platform": node.platform, "handle": node.handle, "name": node.name}
+            for account, node in sorted(found.nodes.items())
         ],
         "clusters": [
             {
@@ -69,14 +85,22 @@ def as_json(tag: str, found: Network, window: Window) -> str:
 
 
 def graph(found: Network) -> "nx.DiGraph[str]":
-    """Nodes carry handles; edges their weight and behaviour (Gephi reads both formats)."""
+    """Nodes are labelled with their handle (else their id) and carry platform and handle; edges
+    their weight and behaviour (Gephi reads both formats and shows the labels)."""
     directed: nx.DiGraph[str] = nx.DiGraph()
     for source, target, weight in found.edges():
         for account in (source, target):
-            handle = _XML_UNSAFE.sub("", found.handles.get(account) or "")
-            directed.add_node(account, handle=handle)
+            directed.add_node(account, **_attributes(account, _node(found, account)))
         directed.add_edge(source, target, weight=weight, behaviour=found.query.behaviour)
     return directed
+
+
+def _attributes(account: str, node: Node) -> dict[str, str]:
+    handle = _XML_UNSAFE.sub("", node.handle or "")
+    given = {"label": handle or account, "platform": node.platform, "handle": handle}
+    if node.name is not None:
+        given["name"] = _XML_UNSAFE.sub("", node.name)
+    return given
 
 
 def as_gexf(found: Network) -> str:

@@ -149,6 +149,16 @@ class Summary:
     unpaired: int
 
 
+@dataclass(frozen=True)
+class Node:
+    """What exports say of an account besides its id. ``name``, the display name, stays None:
+    records do not hold it (the post store is to)."""
+
+    platform: str
+    handle: str | None
+    name: str | None = None
+
+
 @dataclass
 class Network:
     """Directed weights of one behaviour; edges and clusters at the query's minimum weight."""
@@ -156,7 +166,7 @@ class Network:
     query: Query
     weights: dict[tuple[str, str], int]
     pairs: list[Pair]
-    handles: dict[str, str | None] = field(default_factory=dict)
+    nodes: dict[str, Node] = field(default_factory=dict)  # the accounts of the kept edges
     unpaired: int = 0  # posts whose key matched more than coordination_max_matches others
     _edges: list[tuple[str, str, int]] | None = field(default=None, repr=False, compare=False)
 
@@ -207,7 +217,7 @@ def weights(pairs: list[Pair]) -> dict[tuple[str, str], int]:
 
 async def network(redis: Redis, tag: str, query: Query, window: Window) -> Network:
     found = await _from_pairs(redis, tag, query, window)
-    found.handles = await _handles(redis, tag, found)
+    found.nodes = await _nodes(redis, tag, found)
     found.unpaired = (await unpaired(redis, tag, window))[matching.namespace(query.index)]
     return found
 
@@ -248,8 +258,9 @@ async def unpaired(redis: Redis, tag: str, window: Window) -> Counter[str]:
     return Counter(member.partition(b"\0")[0].decode() for member in members)
 
 
-async def _handles(redis: Redis, tag: str, found: Network) -> dict[str, str | None]:
-    """Each account's handle, from the record of one of its posts in the network."""
+async def _nodes(redis: Redis, tag: str, found: Network) -> dict[str, Node]:
+    """Each account's platform (its posts' keys are '<platform>:<id>') and handle, from the record
+    of one of its posts in the network."""
     one_post: dict[str, str] = {}
     for pair in found.pairs:
         one_post.setdefault(pair.a, pair.p)
@@ -261,6 +272,9 @@ async def _handles(redis: Redis, tag: str, found: Network) -> dict[str, str | No
         list[bytes | None], await redis.hmget(keys.records(tag), [one_post[a] for a in accounts])
     )
     return {
-        account: records.loads(one_post[account], raw).handle if raw else None
+        account: Node(
+            one_post[account].partition(":")[0],
+            records.loads(one_post[account], raw).handle if raw else None,
+        )
         for account, raw in zip(accounts, raws, strict=True)
     }
