@@ -180,3 +180,23 @@ async def test_hostile_words_and_names_are_neutralised_in_every_format(
     assert "<script>" not in page and "&lt;script&gt;alert(1)&lt;/script&gt;" in page
     assert "<script>" not in markdown and r"\<script\>" in markdown
     assert 'dir="auto"' in page
+
+
+def test_evidence_shows_what_both_posts_said(
+    cli_env: dict[str, str], sync_client: sync_redis.Redis, tmp_path: Path
+) -> None:
+    said = [f"{PERSIAN} نوبت {n}" for n in range(2)]
+    posts = [post(f"{who}{n}", who, ["IRGCOutOfIraq"], text=said[n], at=n * 600 + offset)
+             for n in range(2) for who, offset in (("a", 0), ("b", 20))]  # fmt: skip
+    archive = tmp_path / "posts.jsonl"
+    archive.write_text("".join(p.model_dump_json() + "\n" for p in posts))
+    assert runner.invoke(app, ["import", str(archive), "--tag", "#IRGCOutOfIraq"],
+                         env=cli_env).exit_code == 0  # fmt: skip
+    result = runner.invoke(app, ["evidence", "#IRGCOutOfIraq", "a", "b", "--json"], env=cli_env)
+    assert result.exit_code == 0, result.output
+    pairs = json.loads(result.output)
+    assert {(p["first"]["text"], p["second"]["text"]) for p in pairs} == {
+        (said[0], said[0]), (said[1], said[1])
+    }  # fmt: skip
+    table = runner.invoke(app, ["evidence", "#IRGCOutOfIraq", "@usera", "@userb"], env=cli_env)
+    assert table.exit_code == 0 and said[0] in table.output and said[1] in table.output

@@ -81,6 +81,7 @@ class EvidencePost(_Answer):
     handle: str | None
     time: str
     url: str | None
+    text: str | None  # what the post said, where stored
 
 
 class EvidencePair(BaseModel):

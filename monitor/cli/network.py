@@ -189,10 +189,12 @@ def _table(query: Query, pairs: list[evidence.Evidence]) -> Table:
     from rich.text import Text
 
     from monitor import terminal
+    from monitor.reports import shown
     from monitor.timewindow import iso
 
     table = Table(title=f"{query.behaviour}: {len(pairs)} matching pairs", title_justify="left")
-    for column in ("first post", "time", "second post", "time", "Δt (s)", "shared"):
+    for column in ("first post", "time", "second post", "time", "Δt (s)", "shared",
+                   "first said", "second said"):  # fmt: skip
         table.add_column(column)
     for e in pairs:
         shared = e.shared if e.texts is None else f"{e.shared}\n{e.texts[0]}\n{e.texts[1]}"
@@ -200,6 +202,7 @@ def _table(query: Query, pairs: list[evidence.Evidence]) -> Table:
             Text(terminal.clean(_by(e.first))), iso(e.first.t_ms),
             Text(terminal.clean(_by(e.second))), iso(e.second.t_ms),
             f"{e.dt_ms / 1000:g}", Text(terminal.clean(shared)),
+            *(Text(terminal.clean(shown.shortened(text))) for text in e.said),
         )  # fmt: skip
     return table
 

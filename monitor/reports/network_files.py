@@ -118,7 +118,8 @@ def as_graphml(found: Network) -> str:
 def evidence_row(query: Query, found: Evidence) -> dict[str, object]:
     """One matching pair as JSON: both posts, the gap, and what they share."""
     posts = [{"post": r.key, "account": r.author_id, "handle": r.handle, "time": iso(r.t_ms),
-              "url": r.url} for r in (found.first, found.second)]  # fmt: skip
+              "url": r.url, "text": text}
+             for r, text in zip((found.first, found.second), found.said, strict=True)]  # fmt: skip
     return {
         **query.parameters(),
         "first": posts[0],

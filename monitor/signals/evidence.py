@@ -10,7 +10,7 @@ from typing import Any, cast
 import orjson
 from redis.asyncio import Redis
 
-from monitor import keys
+from monitor import keys, poststore
 from monitor.signals import records
 from monitor.signals.coordination import Pair, Query, matching_pairs
 from monitor.signals.records import Record
@@ -26,6 +26,7 @@ class Evidence:
     dt_ms: int
     shared: str  # the content key, the link(s), the post reposted or replied to, or the overlap
     texts: tuple[str, str] | None  # both content keys, for co-similar
+    said: tuple[str | None, str | None] = (None, None)  # both posts' words, where stored
 
 
 async def between(
@@ -42,6 +43,7 @@ async def between(
         return []
     recs = dict(zip(posts, await _many(redis, keys.records(tag), posts), strict=True))
     feats = dict(zip(posts, await _many(redis, keys.cofeatures(tag), posts), strict=True))
+    words = {key: body.text for key, body in (await poststore.read(redis, posts)).items()}
     found = []
     for pair in pairs:
         rec_p, rec_q, feat_p, feat_q = recs[pair.p], recs[pair.q], feats[pair.p], feats[pair.q]
@@ -58,7 +60,8 @@ async def between(
         texts = None
         if query.behaviour == "co-similar":
             texts = (mine["k"][query.rule], theirs["k"][query.rule])
-        found.append(Evidence(first, second, pair.dt_ms, shared, texts))
+        said = (words.get(first.key), words.get(second.key))
+        found.append(Evidence(first, second, pair.dt_ms, shared, texts, said))
     return sorted(found, key=lambda e: (e.first.t_ms, e.second.t_ms, e.first.key))
 
 
