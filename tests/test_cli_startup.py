@@ -7,7 +7,8 @@ import sys
 
 import pytest
 
-from monitor import sources, watchlist
+from monitor import models, sources, watchlist
+from monitor.cli import posts as posts_cli
 from monitor.cli import sources as sources_cli
 from monitor.cli import watch as watch_cli
 from tests.bench_startup import hashmon_path
@@ -72,7 +73,7 @@ def test_help_lists_every_command() -> None:
     commands = {line.split()[0] for line in shown.split("Commands:")[1].splitlines() if line}
     assert commands == {
         "run", "aggregate", "collect", "serve", "import", "report", "network", "evidence",
-        "deadletters", "status", "watch", "sources", "export", "digests", "alerts",
+        "deadletters", "status", "posts", "watch", "sources", "export", "digests", "alerts",
     }  # fmt: skip
 
 
@@ -84,3 +85,4 @@ def test_bad_input_is_refused_before_the_heavy_libraries_load() -> None:
 def test_defaults_repeated_for_a_quick_start_match_the_library() -> None:
     assert watch_cli.DEFAULT_LIST == watchlist.DEFAULT
     assert sources_cli.PLATFORMS == sources.PLATFORMS
+    assert posts_cli.KINDS == models.KINDS

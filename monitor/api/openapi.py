@@ -6,7 +6,7 @@ from typing import Any
 from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
-from monitor import __version__, hashtags, watchlist
+from monitor import __version__, hashtags, postlist, watchlist
 from monitor.api import answers, params
 from monitor.reports.model import ListSummary, TagReport
 from monitor.settings import Settings
@@ -17,6 +17,7 @@ Json = dict[str, Any]  # Any: a JSON document
 _REF = "#/components/schemas/{model}"
 _MODELS: list[type[BaseModel]] = [
     TagReport,
+    postlist.Page,
     ListSummary,
     SourceState,
     answers.Error,
@@ -264,6 +265,26 @@ def document(settings: Settings) -> Json:
                         "404": _error(
                             "nothing to show: an unknown tag, no posts yet, or none in the "
                             "window; or, with field a or b, no post of the tag by that account"
+                        ),
+                        "503": _BUSY,
+                    },
+                }
+            },
+            "/api/tags/{tag}/posts": {
+                "get": {
+                    "summary": "the posts a report counts, newest first, with what they said",
+                    "parameters": [_TAG, *query_parameters(params.Posts, settings)],
+                    "responses": {
+                        "200": _json(
+                            "a page of posts; next_cursor asks for the next", _ref(postlist.Page)
+                        ),
+                        "400": _error(
+                            "bad input: the field named is wrong; for account, a "
+                            "handle more than one account carried"
+                        ),
+                        "404": _error(
+                            "nothing to show: an unknown tag, no posts yet, or none "
+                            "in the window; or, with field account, no post by it"
                         ),
                         "503": _BUSY,
                     },

@@ -74,6 +74,28 @@ class Evidence(Coordination):
     b: str = Field(min_length=1, max_length=200, description=f"the other account: {ACCOUNT}")
 
 
+class Posts(Window):
+    text: str | None = Field(
+        None,
+        min_length=1,
+        max_length=200,
+        pattern=r"\S",
+        description="words the post says (any case or letter form)",
+    )
+    account: str | None = Field(
+        None, min_length=1, max_length=200, description="an account id or handle"
+    )
+    kind: Literal["original", "repost", "quote", "reply"] | None = Field(None, description="kind")
+    platform: str | None = Field(None, pattern=r"^[a-z][a-z0-9_-]{0,31}$", description="platform")
+    limit: int = Field(50, ge=1, le=500, description="posts per page")
+    cursor: str | None = Field(
+        None,
+        max_length=300,
+        pattern=r"^[0-9]+:.+$",
+        description="the next page: a page's next_cursor",
+    )
+
+
 class Tags(_Params):
     """The body of a write that adds tags."""
 

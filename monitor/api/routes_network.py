@@ -5,7 +5,7 @@ from fractions import Fraction
 from aiohttp import web
 from redis.asyncio import Redis
 
-from monitor import accounts, hashtags, timewindow
+from monitor import accounts, hashtags, postlist, timewindow
 from monitor.api import params, state
 from monitor.api.routes_reports import window
 from monitor.reports import network_files
@@ -74,6 +74,29 @@ async def pairs(request: web.Request) -> web.Response:
     found = await state.builds(request).run(build)
     rows = [network_files.evidence_row(query, e) for e in found]
     return web.json_response({"parameters": query.parameters(), "pairs": rows})
+
+
+@routes.get("/api/tags/{tag}/posts")
+async def listed_posts(request: web.Request) -> web.Response:
+    """The posts a report counts, newest first, with what they said; a page at a time."""
+    tag = hashtags.parse(request.match_info["tag"])
+    asked = params.query(params.Posts, request)
+    since, until = window(asked)
+    filters = postlist.Filters(asked.text, asked.account, asked.kind, asked.platform, since, until,
+                               asked.limit, asked.cursor)  # fmt: skip
+
+    async def build(redis: Redis) -> postlist.Page:
+        try:
+            return await postlist.page(redis, tag, filters)
+        except accounts.AmbiguousAccount as exc:
+            raise params.refused("account", str(exc)) from None
+        except accounts.UnknownAccount as exc:
+            raise params.unknown("account", str(exc)) from None
+        except postlist.InvalidCursor as exc:
+            raise params.refused("cursor", str(exc)) from None
+
+    found = await state.builds(request).run(build)
+    return web.Response(text=found.model_dump_json(), content_type="application/json")
 
 
 async def _accounts(redis: Redis, tag: str, asked: params.Evidence) -> list[accounts.Account]:

@@ -16,6 +16,7 @@ from monitor.cli import (
     ingest,
     letters,
     network,
+    posts,
     report,
     sources,
     status,
@@ -44,6 +45,7 @@ app.command("import")(ingest.import_files)
 app.command("report")(report.report)
 app.command("network")(network.network)
 app.command("evidence")(network.evidence_cmd)
+app.command("posts")(posts.posts)
 app.command("deadletters")(letters.deadletters)
 app.command("status")(status.status)
 

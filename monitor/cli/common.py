@@ -34,6 +34,7 @@ USAGE_ERRORS = (
     ("monitor.digests", "InvalidDigest"),
     ("monitor.alerts", "InvalidAlert"),
     ("monitor.accounts", "AmbiguousAccount"),
+    ("monitor.postlist", "InvalidCursor"),
 )
 NOTHING_TO_SHOW = (
     ("monitor.reports.build", "NoData"),
