@@ -200,3 +200,19 @@ def test_evidence_shows_what_both_posts_said(
     }  # fmt: skip
     table = runner.invoke(app, ["evidence", "#IRGCOutOfIraq", "@usera", "@userb"], env=cli_env)
     assert table.exit_code == 0 and said[0] in table.output and said[1] in table.output
+
+
+async def test_copy_paste_clusters_show_the_words_as_first_posted_and_their_variants(
+    redis: Redis, settings: Settings
+) -> None:
+    await watchlist.add(redis, "default", ["a"])
+    first = "#a اربعین‌ها IRGC Out Of Iraq"  # with its ZWNJ, as posted
+    said = [first, "#a اربعینها irgc out of iraq", "#a اربعین‌ها IRGC OUT OF IRAQ", first, first]
+    await aggregate(redis, settings, [post(f"p{n}", f"u{n}", ["a"], text=text, at=n * 3600)
+                                      for n, text in enumerate(said)])  # fmt: skip
+    [cluster] = (await tag_report(redis, "a")).coordination.copy_paste  # type: ignore[union-attr]
+    assert (cluster.accounts, cluster.first_text, cluster.variants) == (5, first, 3)
+    assert [(v.text, v.posts) for v in cluster.common_variants] == [
+        (first, 3), (said[1], 1), (said[2], 1)
+    ]  # fmt: skip
+    assert cluster.text != first  # the key it matched on is normalised; the words are not

@@ -9,7 +9,7 @@ import shlex
 import numpy as np
 from redis.asyncio import Redis
 
-from monitor.reports import model
+from monitor.reports import model, said
 from monitor.reports.activity import Activity
 from monitor.signals import bursts, copypaste, pairlog
 from monitor.signals.coordination import Cluster, Network, Query, Summary
@@ -188,8 +188,13 @@ async def section(
                 first=iso(c.first_ms),
                 last=iso(c.last_ms),
                 span_s=c.span_s,
+                first_text=first_text,
+                variants=count,
+                common_variants=common,
             )
-            for c in copies
+            for c, (first_text, count, common) in zip(
+                copies, await said.variants(redis, copies), strict=True
+            )
         ],
         bursts=_bursts(found_bursts, coordinated_times),
         cohorts=model.Cohorts(**vars(found_cohorts)) if found_cohorts else None,

@@ -2,6 +2,7 @@
 
 from dataclasses import dataclass
 
+from monitor.reports import shown
 from monitor.reports.model import Coordination
 
 MEMBERS_SHOWN = 12
@@ -50,9 +51,9 @@ def tables(c: Coordination) -> list[Table]:
     )  # fmt: skip
     copies = Table(
         "Copy-paste clusters",
-        ["text", "accounts", "posts", "first (UTC)", "span"],
-        [[k.text, f"{k.accounts:,}", f"{k.posts:,}", k.first, _span(k.span_s)]
-         for k in c.copy_paste],
+        ["text as first posted", "variants", "accounts", "posts", "first (UTC)", "span"],
+        [[shown.shortened(k.first_text or k.text), f"{k.variants:,}", f"{k.accounts:,}",
+          f"{k.posts:,}", k.first, _span(k.span_s)] for k in c.copy_paste],
     )  # fmt: skip
     bursts = Table(
         "Bursts",

@@ -84,14 +84,22 @@ class BehaviourNetwork(_Model):
     unpaired_viral_posts: int
 
 
+class Variant(_Model):
+    text: str  # as posted
+    posts: int
+
+
 class CopyPasteCluster(_Model):
-    text: str
+    text: str  # the matching key (normalised): what the posts share
     accounts: int
     account_ids: list[str]
     posts: int
     first: str
     last: str
     span_s: float
+    first_text: str | None = None  # the first post's words as posted (None: not stored)
+    variants: int = 0  # distinct texts as posted, among its posts whose words are stored
+    common_variants: list[Variant] = []  # the most posted, most first (at most three)
 
 
 class Burst(_Model):

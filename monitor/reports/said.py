@@ -3,12 +3,16 @@ display names, read from the post store (monitor.poststore) and the tag's record
 figures have ranked them: a few dozen fields, not a pass over the posts."""
 
 import dataclasses
+from collections import Counter
+from collections.abc import Sequence
 from typing import cast
 
 from redis.asyncio import Redis
 
 from monitor import keys, poststore
+from monitor.reports import model
 from monitor.reports.tallied import Head
+from monitor.signals import copypaste
 from monitor.signals.records import loads
 from monitor.timewindow import iso
 
@@ -32,3 +36,19 @@ async def fill(redis: Redis, tag: str, head: Head) -> Head:
     top_accounts = [a.model_copy(update={"name": names.get(newest[(a.platform, a.id)])})
                     for a in head.top_accounts]  # fmt: skip
     return dataclasses.replace(head, top_posts=top_posts, top_accounts=top_accounts)
+
+
+async def variants(
+    redis: Redis, clusters: Sequence[copypaste.CopyPaste]
+) -> list[tuple[str | None, int, list[model.Variant]]]:
+    """Per copy-paste cluster: its first post's words, its distinct texts as posted, and the
+    three most posted of them (ties: the earliest posted first)."""
+    bodies = await poststore.read(redis, [post for c in clusters for post in c.posts])
+    found = []
+    for cluster in clusters:
+        texts = [body.text for post in cluster.posts if (body := bodies.get(post))]
+        counts = Counter(texts)  # in order of first posting: ties keep it
+        common = [model.Variant(text=text, posts=n) for text, n in counts.most_common(3)]
+        first = bodies.get(cluster.posts[0])
+        found.append((first.text if first else None, len(counts), common))
+    return found
