@@ -182,16 +182,22 @@ async def test_hostile_words_and_names_are_neutralised_in_every_format(
     assert 'dir="auto"' in page
 
 
-def test_evidence_shows_what_both_posts_said(
+def test_evidence_and_networks_show_words_and_names(
     cli_env: dict[str, str], sync_client: sync_redis.Redis, tmp_path: Path
 ) -> None:
     said = [f"{PERSIAN} نوبت {n}" for n in range(2)]
     posts = [post(f"{who}{n}", who, ["IRGCOutOfIraq"], text=said[n], at=n * 600 + offset)
              for n in range(2) for who, offset in (("a", 0), ("b", 20))]  # fmt: skip
     archive = tmp_path / "posts.jsonl"
-    archive.write_text("".join(p.model_dump_json() + "\n" for p in posts))
+    named = [p.model_copy(update={"author_name": f"Name {p.author_id}"}) for p in posts]
+    archive.write_text("".join(p.model_dump_json() + "\n" for p in named))
     assert runner.invoke(app, ["import", str(archive), "--tag", "#IRGCOutOfIraq"],
                          env=cli_env).exit_code == 0  # fmt: skip
+    asked = ["network", "#IRGCOutOfIraq", "--behaviour", "co-post", "--min-weight", "1"]
+    network = runner.invoke(app, [*asked, "--format", "json"], env=cli_env)
+    assert network.exit_code == 0, network.output
+    nodes = {node["id"]: node["name"] for node in json.loads(network.output)["nodes"]}
+    assert nodes == {"a": "Name a", "b": "Name b"}
     result = runner.invoke(app, ["evidence", "#IRGCOutOfIraq", "a", "b", "--json"], env=cli_env)
     assert result.exit_code == 0, result.output
     pairs = json.loads(result.output)

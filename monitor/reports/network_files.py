@@ -3,8 +3,8 @@
 Every format holds both directions of an edge as separate rows, with the platform's own account
 ids (for X, the numeric user id: joinable with other data) and handles; each account's platform
 and handle are given too (JSON: ``nodes``; CSV: columns; GEXF and GraphML: node attributes, the
-handle as the node's label, else the id). Display names are not stored yet (records hold none):
-JSON gives ``name`` as null, the others leave it out. CSV cells are neutralised against
+handle as the node's label, else the id) and display name where the post store has one (JSON
+gives ``name`` as null otherwise, GEXF and GraphML leave it out). CSV cells are neutralised against
 spreadsheet formulas (post-derived text is hostile).
 """
 

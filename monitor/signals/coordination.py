@@ -34,7 +34,7 @@ import networkx as nx
 import orjson
 from redis.asyncio import Redis
 
-from monitor import keys
+from monitor import keys, poststore
 from monitor.signals import matching, records
 from monitor.signals.contentkeys import Rule
 from monitor.signals.matching import index_name
@@ -151,8 +151,8 @@ class Summary:
 
 @dataclass(frozen=True)
 class Node:
-    """What exports say of an account besides its id. ``name``, the display name, stays None:
-    records do not hold it (the post store is to)."""
+    """What exports say of an account besides its id; ``name``: the display name one of its
+    posts carried, where the post store has it."""
 
     platform: str
     handle: str | None
@@ -259,8 +259,8 @@ async def unpaired(redis: Redis, tag: str, window: Window) -> Counter[str]:
 
 
 async def _nodes(redis: Redis, tag: str, found: Network) -> dict[str, Node]:
-    """Each account's platform (its posts' keys are '<platform>:<id>') and handle, from the record
-    of one of its posts in the network."""
+    """Each account's platform (its posts' keys are '<platform>:<id>'), handle and display name,
+    from the record and the body of one of its posts in the network."""
     one_post: dict[str, str] = {}
     for pair in found.pairs:
         one_post.setdefault(pair.a, pair.p)
@@ -268,13 +268,14 @@ async def _nodes(redis: Redis, tag: str, found: Network) -> dict[str, Node]:
     accounts = sorted({a for edge in found.edges() for a in edge[:2]})
     if not accounts:
         return {}
-    raws = cast(
-        list[bytes | None], await redis.hmget(keys.records(tag), [one_post[a] for a in accounts])
-    )
+    posts = [one_post[a] for a in accounts]
+    raws = cast(list[bytes | None], await redis.hmget(keys.records(tag), posts))
+    bodies = await poststore.read(redis, posts)
     return {
         account: Node(
-            one_post[account].partition(":")[0],
-            records.loads(one_post[account], raw).handle if raw else None,
+            post.partition(":")[0],
+            records.loads(post, raw).handle if raw else None,
+            body.name if (body := bodies.get(post)) else None,
         )
-        for account, raw in zip(accounts, raws, strict=True)
+        for account, post, raw in zip(accounts, posts, raws, strict=True)
     }
