@@ -222,3 +222,16 @@ async def test_copy_paste_clusters_show_the_words_as_first_posted_and_their_vari
         (first, 3), (said[1], 1), (said[2], 1)
     ]  # fmt: skip
     assert cluster.text != first  # the key it matched on is normalised; the words are not
+
+
+async def test_a_text_with_a_trailing_emoji_or_mark_is_the_same_copied_text(
+    redis: Redis, settings: Settings
+) -> None:
+    await watchlist.add(redis, "default", ["a"])
+    base = "#a The Quds Force must leave Iraq"
+    endings = [""] * 7 + [" 🇮🇶"] * 5 + ["!"] * 5 + [" 👍🏽‼️"] * 3
+    await aggregate(redis, settings, [post(f"p{n}", f"u{n}", ["a"], text=base + end, at=n * 900)
+                                      for n, end in enumerate(endings)])  # fmt: skip
+    [cluster] = (await tag_report(redis, "a")).coordination.copy_paste  # type: ignore[union-attr]
+    assert (cluster.accounts, cluster.variants, cluster.first_text) == (20, 4, base)
+    assert [v.posts for v in cluster.common_variants] == [7, 5, 5]

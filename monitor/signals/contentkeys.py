@@ -9,8 +9,9 @@ Two named rules, chosen per query:
 - ``extended`` (the default): Unicode NFKC and case folding; short links replaced by the expanded
   URL the platform gives; mentions removed; Arabic-script letter variants unified (ي ى -> ی,
   ك -> ک); tatweel, ZWNJ and Arabic diacritics removed; Persian and Arabic-Indic digits to ASCII;
-  whitespace collapsed. Tokens are the key's words (tokens holding a letter or digit), and links
-  are canonical (see ``canonical_url``).
+  whitespace collapsed; trailing emoji and punctuation dropped (a copied text with a '!' or a
+  flag added is the same text). Tokens are the key's words (tokens holding a letter or digit),
+  and links are canonical (see ``canonical_url``).
 
 A post whose key is empty (only mentions) has no content key: it matches nothing by content.
 """
@@ -37,6 +38,9 @@ _ARABIC_SCRIPT = str.maketrans(
     | {chr(0x06F0 + d): str(d) for d in range(10)}  # Persian digits
     | {chr(0x0660 + d): str(d) for d in range(10)}  # Arabic-Indic digits
 )
+# What people add at the end of a copied text: emoji (with their joiners, variation selectors,
+# keycaps and flag tags) and punctuation; a text of nothing else keeps it.
+_TRAILING = regex.compile(r"[\s\p{P}\p{S}\uFE0E\uFE0F\u200D\u20E3\U000E0020-\U000E007F]+$")
 _TRACKING = regex.compile(r"utm_.*|fbclid|gclid|dclid|gbraid|wbraid|msclkid|mc_[ce]id|igshid|yclid")
 
 
@@ -54,7 +58,8 @@ def extended_key(text: str, short_links: Mapping[str, str]) -> str:
     for short, target in short_links.items():
         expanded = expanded.replace(short, target)
     cleaned = _MENTION.sub("", expanded.casefold()).translate(_ARABIC_SCRIPT)
-    return " ".join(cleaned.split())
+    key = " ".join(cleaned.split())
+    return _TRAILING.sub("", key) or key
 
 
 def toolkit_tokens(text: str) -> frozenset[str]:
