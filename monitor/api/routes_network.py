@@ -46,17 +46,18 @@ async def network(request: web.Request) -> web.Response:
     asked = params.query(params.Network, request)
     query, (since, until) = _query(request, asked), window(asked)
 
-    async def build(redis: Redis) -> tuple[Window, coordination.Network]:
+    async def build(redis: Redis) -> str:
+        """The network and its file, both away from the event loop."""
         within = await _window(redis, tag, since, until)
-        return within, await coordination.network(redis, tag, query, within)
+        found = await coordination.network(redis, tag, query, within)
+        return {
+            "csv": lambda: network_files.as_csv(found),
+            "json": lambda: network_files.as_json(tag, found, within),
+            "gexf": lambda: network_files.as_gexf(found),
+            "graphml": lambda: network_files.as_graphml(found),
+        }[asked.format]()
 
-    within, found = await state.builds(request).run(build)
-    body = {
-        "csv": lambda: network_files.as_csv(found),
-        "json": lambda: network_files.as_json(tag, found, within),
-        "gexf": lambda: network_files.as_gexf(found),
-        "graphml": lambda: network_files.as_graphml(found),
-    }[asked.format]()
+    body = await state.builds(request).run(build)
     return web.Response(text=body, content_type=FORMATS[asked.format])
 
 
