@@ -98,7 +98,7 @@ def as_post(found: Exported) -> Post:
         referenced_text=found.referred and found.referred.text,
         referenced_author_name=found.referred and found.referred.name,
         links=list(body.links), short_links=body.short_links,
-        mentions=list(body.mentions), lang=body.lang,
+        mentions=list(body.mentions), media=list(body.media), lang=body.lang,
     )  # fmt: skip
 
 

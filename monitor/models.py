@@ -51,6 +51,9 @@ class Post(BaseModel):
     links: list[str] = Field(default_factory=list)
     short_links: dict[str, str] = Field(default_factory=dict)  # as written in text -> expanded
     mentions: list[str] = Field(default_factory=list)
+    media: list[str] = Field(
+        default_factory=list
+    )  # image and video URLs, where the platform gives them
     lang: str | None = None
 
     @cached_property

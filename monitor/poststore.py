@@ -78,6 +78,7 @@ class Body:
     mentions: tuple[str, ...] = ()
     hashtags: tuple[str, ...] = ()  # as written
     followers: int | None = None
+    media: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,7 +109,7 @@ def body(post: Post) -> str:
     and the rest of Body) and, where the platform gave that post's text beside it, the body of
     the post it refers to, else null."""
     own = [cut(post.text), post.author_name, post.lang, post.links, post.short_links,
-           post.mentions, post.hashtags, post.author_followers]  # fmt: skip
+           post.mentions, post.hashtags, post.author_followers, post.media]  # fmt: skip
     referred = post.referenced_text if post.referenced_id else None
     ref: list[object] | None = (
         None if referred is None else [cut(referred), post.referenced_author_name, None, []]
@@ -121,9 +122,9 @@ def loads(raw: bytes | str) -> Body:
     text, name, lang, links, *rest = orjson.loads(raw)
     if not rest:
         return Body(text, name, lang, tuple(links))
-    short_links, mentions, hashtags, followers = rest
+    short_links, mentions, hashtags, followers, media = rest
     return Body(text, name, lang, tuple(links), short_links, tuple(mentions), tuple(hashtags),
-                followers)  # fmt: skip
+                followers, tuple(media))  # fmt: skip
 
 
 async def hold(redis: Redis, held: Iterable[Held]) -> None:

@@ -13,7 +13,7 @@ references: retweeted, then replied_to, then quoted.
 
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from urllib.parse import quote
 
@@ -41,6 +41,7 @@ class _Context:
 
     users: dict[str, Json]
     tweets: dict[str, Json]
+    media: dict[str, Json] = field(default_factory=dict)  # by media_key
 
 
 def posts_from_page(page: Json) -> list[Post]:
@@ -54,7 +55,9 @@ def posts_from_page(page: Json) -> list[Post]:
         raise ValueError("'data' is neither a tweet nor a list of tweets")
     includes = decoded.obj(page, "includes")
     context = _Context(
-        _by_id(decoded.objs(includes, "users")), _by_id(decoded.objs(includes, "tweets"))
+        _by_id(decoded.objs(includes, "users")),
+        _by_id(decoded.objs(includes, "tweets")),
+        _by_key(decoded.objs(includes, "media")),
     )
     return [_post(_tweet(item), context) for item in data]
 
@@ -64,16 +67,17 @@ def post_from_flat(tweet: Json) -> Post:
     users = [decoded.obj(tweet, "author"), decoded.obj(tweet, "in_reply_to_user")]
     found = [ref for ref in decoded.objs(tweet, "referenced_tweets") if set(ref) - {"type", "id"}]
     users += [decoded.obj(ref, "author") for ref in found]
-    return _post(tweet, _Context(_by_id(users), _by_id(found)))
+    inlined = _by_key(decoded.objs(decoded.obj(tweet, "attachments"), "media"))
+    return _post(tweet, _Context(_by_id(users), _by_id(found), inlined))
 
 
 def _post(tweet: Json, context: _Context) -> Post:
     tweet_id = decoded.string(tweet, "id")
     if tweet_id is None:
         raise ValueError("tweet without id")
-    for field in ("text", "author_id", "created_at"):
-        if decoded.string(tweet, field) is None:
-            raise ValueError(f"tweet {_label(tweet_id)} without {field}")
+    for needed in ("text", "author_id", "created_at"):
+        if decoded.string(tweet, needed) is None:
+            raise ValueError(f"tweet {_label(tweet_id)} without {needed}")
     author_id = tweet["author_id"]
     author = context.users.get(author_id, {})
     kind, ref_id = _reference(tweet)
@@ -105,6 +109,7 @@ def _post(tweet: Json, context: _Context) -> Post:
             links=_links(tweet),
             short_links=_short_links(tweet),
             mentions=_mentions(tweet),
+            media=_media(tweet, context),
             lang=decoded.string(tweet, "lang"),
         )
     except ValidationError as error:
@@ -176,6 +181,18 @@ def _short_links(tweet: Json) -> dict[str, str]:
     urls = decoded.objs(decoded.obj(tweet, "entities"), "urls")
     pairs = ((decoded.string(url, "url"), decoded.string(url, "expanded_url")) for url in urls)
     return {short: long for short, long in pairs if short and long}
+
+
+def _media(tweet: Json, context: _Context) -> list[str]:
+    """The attached photos' URLs, and a video's or GIF's preview image (X gives no video URL)."""
+    keys = decoded.items(decoded.obj(tweet, "attachments"), "media_keys")
+    found = [context.media.get(key, {}) for key in keys if isinstance(key, str)]
+    return _unique(decoded.string(m, "url") or decoded.string(m, "preview_image_url")
+                   for m in found)  # fmt: skip
+
+
+def _by_key(objects: list[Json]) -> dict[str, Json]:
+    return {key: obj for obj in objects if (key := decoded.string(obj, "media_key")) is not None}
 
 
 def _mentions(tweet: Json) -> list[str]:

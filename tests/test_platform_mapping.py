@@ -37,6 +37,20 @@ def test_a_boost_is_a_repost_carrying_the_boosted_tags() -> None:
     assert post.referenced_author_id == "https://toot.example.net/users/omar"
     assert post.url == original["url"]  # a boost has no page of its own
     assert post.id.endswith("/activity")
+    assert post.text == post.referenced_text == "الحرس الثوري #BlackListMOIS"  # what it repeats
+    assert post.referenced_author_name == "Omar"
+
+
+def test_media_attachments_are_kept_by_their_urls() -> None:
+    status = fake.status(NIKA, "عکس", ["IRGCOutOfIraq"], at=AT, sequence=1)
+    status["media_attachments"] = [
+        {"type": "image", "url": "https://files.example/a.jpg"},
+        {"type": "video", "url": None, "remote_url": None},
+    ]
+    post = mastodon.post_from_status(status, "https://mastodon.example")
+    assert post.media == ["https://files.example/a.jpg"]
+    boost = fake.status(OMAR, "", [], at=AT, sequence=2, boost_of=status)
+    assert mastodon.post_from_status(boost, "https://mastodon.example").media == post.media
 
 
 def test_a_reply_references_its_parent_only_when_it_was_fetched() -> None:

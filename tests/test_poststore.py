@@ -235,3 +235,47 @@ async def test_a_text_with_a_trailing_emoji_or_mark_is_the_same_copied_text(
     [cluster] = (await tag_report(redis, "a")).coordination.copy_paste  # type: ignore[union-attr]
     assert (cluster.accounts, cluster.variants, cluster.first_text) == (20, 4, base)
     assert [v.posts for v in cluster.common_variants] == [7, 5, 5]
+
+
+def _media(path: Path) -> dict[str, list[str]]:
+    """Tweet id -> its attachments' URLs (a video's preview image), read with plain json."""
+    found: dict[str, list[str]] = {}
+    for raw in path.read_bytes().splitlines():
+        try:
+            page = json.loads(raw)
+        except ValueError:
+            continue
+        data = page.get("data", page)
+        media = {m["media_key"]: m for m in (page.get("includes") or {}).get("media", [])}
+        for tweet in data if isinstance(data, list) else [data]:
+            attached = tweet.get("attachments") or {}
+            inline = {m["media_key"]: m for m in attached.get("media", [])}
+            shown = [(media | inline).get(key, {}) for key in attached.get("media_keys", [])]
+            urls = [m.get("url") or m.get("preview_image_url") for m in shown]
+            found[tweet["id"]] = [url for url in dict.fromkeys(urls) if url]
+    return found
+
+
+@pytest.mark.skipif(not REAL, reason=f"no twarc2 files under {SHARED}")
+def test_on_real_archives_posts_keep_their_media(
+    cli_env: dict[str, str], sync_client: sync_redis.Redis, tmp_path: Path
+) -> None:
+    env = {**cli_env, "HASHMON_RETENTION_DAYS": "100000"}
+    checked = 0
+    for path in REAL:
+        sync_client.flushdb()
+        media, tags = _media(path), sorted(independent_count(path))[:40]
+        if not tags:
+            continue
+        assert runner.invoke(app, ["watch", "add", *tags], env=env).exit_code == 0
+        assert runner.invoke(app, ["import", str(path)], env=env).exit_code == 0
+        for tag in tags:
+            out = tmp_path / "out.jsonl"
+            done = runner.invoke(app, ["export", "posts", tag, "-f", "jsonl", "-o", str(out)],
+                                 env=env)  # fmt: skip
+            assert done.exit_code == 0, done.output
+            for line in out.read_text().splitlines():
+                exported = json.loads(line)
+                assert exported["media"] == media[exported["id"]], (path.name, exported["id"])
+                checked += bool(exported["media"])
+    assert checked >= 10  # posts with media among those compared

@@ -33,8 +33,8 @@ def post_from_status(status: object, instance: str, parent: Json | None = None) 
     quoted = decoded.obj(decoded.obj(status, "quote"), "quoted_status")
     kind, referenced = _reference(status, boosted, quoted, parent)
     account = decoded.obj(status, "account")
-    text = _text(status)
-    tagged = boosted if kind == "repost" else status
+    tagged = boosted if kind == "repost" else status  # a boost says what the boosted post says
+    text = _text(tagged)
     try:
         return Post(
             platform=PLATFORM,
@@ -52,9 +52,19 @@ def post_from_status(status: object, instance: str, parent: Json | None = None) 
             referenced_id=decoded.string(referenced, "uri"),
             referenced_author_id=_account_id(decoded.obj(referenced, "account")) or None,
             referenced_url=decoded.string(referenced, "url"),
+            referenced_text=_text(referenced) or None,
+            referenced_author_name=decoded.string(
+                decoded.obj(referenced, "account"), "display_name"
+            )
+            or None,
             links=_links(status),
             mentions=[m for m in map(_acct, decoded.objs(status, "mentions")) if m],
             lang=decoded.string(status, "language"),
+            media=[
+                url
+                for m in decoded.objs(tagged, "media_attachments")
+                if (url := decoded.string(m, "url"))
+            ],
         )
     except ValidationError as error:
         raise ValueError(f"status {uri[:80]!r}: {canonical.reason(error)}") from None
