@@ -45,15 +45,17 @@ class Exported:
     referred: Body | None
 
 
-async def posts(redis: Redis, tag: str, since: str | None, until: str | None) -> list[Exported]:
-    """The tag's posts in the window (default: everything retained), oldest first."""
+async def posts(
+    redis: Redis, tag: str, since: str | None, until: str | None, referred: bool = False
+) -> list[Exported]:
+    """The tag's posts in the window (default: everything retained), oldest first; with
+    ``referred``, the bodies of the posts they refer to too (JSON Lines gives their text)."""
     limits = await span(redis, tag)
     if limits is None:
         raise NoData(f"#{tag} has no posts (or is not watched)")
     records = await people.in_window(redis, tag, resolve(since, until, *limits))
-    bodies = await poststore.read(
-        redis, [key for r in records for key in (r.key, r.ref_key) if key]
-    )
+    refs = [r.ref_key for r in records if r.ref_key] if referred else []
+    bodies = await poststore.read(redis, [*(r.key for r in records), *refs])
     return [Exported(r, bodies.get(r.key), bodies.get(r.ref_key or "")) for r in records]
 
 

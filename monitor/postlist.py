@@ -67,9 +67,9 @@ async def page(redis: Redis, tag: str, filters: Filters) -> Page:
     if limits is None:
         raise NoData(f"#{tag} has no posts (or is not watched)")
     window = resolve(filters.since, filters.until, *limits)
+    who = (await accounts.resolve(redis, tag, filters.account))[0] if filters.account else None
     candidates = _after(_matching(await people.in_window(redis, tag, window), filters), filters)
-    if filters.account:
-        [who] = await accounts.resolve(redis, tag, filters.account)
+    if who is not None:
         candidates = [r for r in candidates if (r.platform, r.author_id) == (who.platform, who.id)]
     found: list[tuple[Record, poststore.Body | None]] = []
     wanted = extended_key(filters.words, {}) if filters.words else None

@@ -8,7 +8,6 @@ answered, and the latency of the requests that once took the daemon down.
 
 import argparse
 import asyncio
-import socket
 import statistics
 import sys
 import tempfile
@@ -27,7 +26,7 @@ from monitor.embedded import EmbeddedRedis
 from monitor.importers.files import open_archive
 from monitor.settings import Settings
 from tests.bench_coordination import TAG, generate, write
-from tests.processes import environment
+from tests.processes import environment, free_port
 from tests.storm import storm
 from workers.importer import import_archives
 
@@ -52,12 +51,6 @@ async def _times(session: aiohttp.ClientSession, url: str, count: int) -> tuple[
             status = response.status
         samples.append(time.perf_counter() - started)
     return samples, status
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 async def _ready(base: str) -> None:
@@ -86,7 +79,7 @@ async def measure(directory: Path, posts: int, clients: int, requests: int) -> T
         await watchlist.add(redis, watchlist.DEFAULT, [tag])
         await import_archives(redis, settings, [open_archive(sample, "jsonl")])
         await redis.aclose()
-        base = f"http://127.0.0.1:{_free_port()}"
+        base = f"http://127.0.0.1:{free_port()}"
         env = environment(redis_url=server.url, data_dir=str(directory),
                           api_port=base.rsplit(":", 1)[1])  # fmt: skip
         daemon = await asyncio.create_subprocess_exec(

@@ -4,7 +4,6 @@ import asyncio
 import faulthandler
 import os
 import signal
-import socket
 import threading
 import urllib.request
 from collections.abc import AsyncIterator, Iterator
@@ -26,7 +25,7 @@ from monitor.embedded import EmbeddedRedis
 from monitor.settings import Settings
 from tests.factories import post
 from tests.fakes.threaded import serving
-from tests.processes import end_leftovers, ended, environment, hashmon, wait_for
+from tests.processes import end_leftovers, ended, environment, free_port, hashmon, wait_for
 
 TOKEN = "s3cret-token"  # the API token the api fixture's server is configured with
 SHARED = Path(__file__).resolve().parents[2] / "shared"
@@ -133,9 +132,7 @@ def api_daemon(
     archive.write_text("".join(p.model_dump_json() + "\n" for p in posts))
     _, said = ended(hashmon("import", str(archive), "--tag", "irgcoutofiraq", env=env), 120)
     assert sync_client.zcard(keys.timeline("irgcoutofiraq")) == API_DAEMON_POSTS, said
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+    port = free_port()
     daemon = hashmon("run", "--roles", "api,aggregator", env={**env, "HASHMON_API_PORT": str(port)},
                      log=tmp_path / "run.log")  # fmt: skip
     base = f"http://127.0.0.1:{port}"

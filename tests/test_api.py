@@ -2,7 +2,6 @@
 JSON errors naming the field, metrics, and an OpenAPI document that matches the routes."""
 
 import signal
-import socket
 import urllib.request
 from pathlib import Path
 
@@ -18,7 +17,7 @@ from monitor.api.openapi import document
 from monitor.settings import Settings
 from tests.conftest import TOKEN
 from tests.factories import post
-from tests.processes import environment, hashmon, wait_for
+from tests.processes import environment, free_port, hashmon, wait_for
 from workers.aggregator import Aggregator
 
 
@@ -154,9 +153,7 @@ async def test_the_openapi_document_describes_every_route(api: tuple[ClientSessi
 
 
 def test_hashmon_serve_listens_and_stops_on_sigterm(redis_url: str, tmp_path: Path) -> None:
-    with socket.socket() as probe:  # a port free now; the server takes it a moment later
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+    port = free_port()  # free now; the server takes it a moment later
     env = environment(redis_url=redis_url, data_dir=str(tmp_path), api_token=TOKEN)
     server = hashmon("serve", "--port", str(port), env=env)
 

@@ -4,7 +4,6 @@ every tag; and a collector that says at start what it collects."""
 import logging
 import os
 import pty
-import socket
 import subprocess
 import sys
 from collections import Counter
@@ -15,19 +14,12 @@ from redis.asyncio import Redis
 
 from monitor import sources, watchlist
 from monitor.settings import Settings
-from tests.processes import environment
+from tests.processes import environment, free_port
 from workers.collectors.collector import Collector
 from workers.collectors.once import collect_once
 
 TAGS = ["irgcoutofiraq", "blacklistmois", "blacklistirgc", "irgcterrorists"]
 ATTEMPTS = 3
-
-
-def closed_port() -> int:
-    """A local port nothing listens on: bound, then closed, so a connection is refused."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 @pytest.fixture
@@ -38,7 +30,7 @@ def offline(settings: Settings) -> Settings:
 
 
 async def add_unreachable(redis: Redis, streamed: bool = True) -> list[str]:
-    port = closed_port()
+    port = free_port()  # nothing listens: refused
     made = [sources.make("mastodon", f"http://127.0.0.1:{port}", name=f"m{n}") for n in range(3)]
     if streamed:
         made.append(sources.make("bluesky-jetstream", f"ws://127.0.0.1:{port}", name="jet"))
@@ -93,7 +85,7 @@ async def test_the_collector_says_which_sources_and_tags_it_runs(
         "'hashmon sources load seeds/sources.toml'"
     ]
     caplog.clear()
-    port = closed_port()
+    port = free_port()  # nothing listens: refused
     await sources.add(redis, sources.make("bluesky-jetstream", f"ws://127.0.0.1:{port}"))
     await sources.add(redis, sources.make("mastodon", f"http://127.0.0.1:{port}", name="m"))
     await collector.step()
@@ -115,7 +107,7 @@ def test_collect_once_in_a_terminal_shows_each_level_once(
 ) -> None:
     """Under a terminal the log lines go through rich, which shows the level in a column of its
     own: the message must not carry it again."""
-    port = closed_port()
+    port = free_port()  # nothing listens: refused
     env = environment(**{k.removeprefix("HASHMON_").lower(): v for k, v in cli_env.items()})
     env |= {"HASHMON_HTTP_ATTEMPTS": str(ATTEMPTS), "HASHMON_HTTP_BACKOFF_S": "0.01",
             "COLUMNS": "300", "TERM": "xterm"}  # fmt: skip

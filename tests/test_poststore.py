@@ -3,7 +3,9 @@ holds the post, and shown with the top posts."""
 
 import io
 import json
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 import redis as sync_redis
@@ -113,20 +115,28 @@ async def test_a_post_gives_the_text_of_the_post_it_refers_to_until_that_arrives
     )
 
 
-def _full_texts(path: Path) -> dict[str, str]:
-    """Tweet id -> its whole text, from every tweet object in the file, read with plain json."""
-    texts: dict[str, str] = {}
+Json = dict[str, Any]  # Any: decoded JSON, walked as plain dicts
+
+
+def _pages(path: Path) -> Iterator[tuple[list[Json], Json]]:
+    """Each line's tweets (a page's data, or one flattened tweet) and its includes, read with
+    plain json; the truncated last line is passed over."""
     for raw in path.read_bytes().splitlines():
         try:
             page = json.loads(raw)
         except ValueError:
             continue
         data = page.get("data", page)
-        tweets = [*(data if isinstance(data, list) else [data]),
-                  *(page.get("includes") or {}).get("tweets", []),
-                  *page.get("referenced_tweets", [])]  # fmt: skip
-        for tweet in tweets:
-            if isinstance(tweet, dict) and "text" in tweet:
+        yield (data if isinstance(data, list) else [data]), page.get("includes") or {}
+
+
+def _full_texts(path: Path) -> dict[str, str]:
+    """Tweet id -> its whole text, from every tweet object in the file."""
+    texts: dict[str, str] = {}
+    for tweets, includes in _pages(path):
+        refs = [r for tweet in tweets for r in tweet.get("referenced_tweets", [])]
+        for tweet in [*tweets, *includes.get("tweets", []), *refs]:
+            if "text" in tweet:
                 whole = (tweet.get("note_tweet") or {}).get("text") or tweet["text"]
                 texts.setdefault(tweet["id"], whole)
     return texts
@@ -238,16 +248,11 @@ async def test_a_text_with_a_trailing_emoji_or_mark_is_the_same_copied_text(
 
 
 def _media(path: Path) -> dict[str, list[str]]:
-    """Tweet id -> its attachments' URLs (a video's preview image), read with plain json."""
+    """Tweet id -> its attachments' URLs (a video's preview image)."""
     found: dict[str, list[str]] = {}
-    for raw in path.read_bytes().splitlines():
-        try:
-            page = json.loads(raw)
-        except ValueError:
-            continue
-        data = page.get("data", page)
-        media = {m["media_key"]: m for m in (page.get("includes") or {}).get("media", [])}
-        for tweet in data if isinstance(data, list) else [data]:
+    for tweets, includes in _pages(path):
+        media = {m["media_key"]: m for m in includes.get("media", [])}
+        for tweet in tweets:
             attached = tweet.get("attachments") or {}
             inline = {m["media_key"]: m for m in attached.get("media", [])}
             shown = [(media | inline).get(key, {}) for key in attached.get("media_keys", [])]

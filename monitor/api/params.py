@@ -112,6 +112,17 @@ class Form(_Params):
     token: str = Field(max_length=1024)
 
 
+def bounds(asked: Window) -> tuple[str | None, str | None]:
+    """Both bounds, each refused here when out of range (a century at most), before anything
+    is read; a window is clipped to the tag's posts only once they are known."""
+    for name, value in (("since", asked.since), ("until", asked.until)):
+        try:
+            timewindow.check(value)
+        except timewindow.InvalidWindow as exc:
+            raise refused(name, str(exc)) from None
+    return asked.since, asked.until
+
+
 def query(model: type[M], request: web.Request) -> M:
     """The request's query as ``model``; a bad value is a 400 naming its parameter."""
     try:

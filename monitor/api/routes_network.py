@@ -7,7 +7,6 @@ from redis.asyncio import Redis
 
 from monitor import accounts, hashtags, postlist, timewindow
 from monitor.api import params, state
-from monitor.api.routes_reports import window
 from monitor.reports import network_files
 from monitor.reports.build import NoData, span
 from monitor.signals import coordination, evidence
@@ -44,7 +43,7 @@ async def _window(redis: Redis, tag: str, since: str | None, until: str | None) 
 async def network(request: web.Request) -> web.Response:
     tag = hashtags.parse(request.match_info["tag"])
     asked = params.query(params.Network, request)
-    query, (since, until) = _query(request, asked), window(asked)
+    query, (since, until) = _query(request, asked), params.bounds(asked)
 
     async def build(redis: Redis) -> str:
         """The network and its file, both away from the event loop."""
@@ -65,7 +64,7 @@ async def network(request: web.Request) -> web.Response:
 async def pairs(request: web.Request) -> web.Response:
     tag = hashtags.parse(request.match_info["tag"])
     asked = params.query(params.Evidence, request)
-    query, (since, until) = _query(request, asked), window(asked)
+    query, (since, until) = _query(request, asked), params.bounds(asked)
 
     async def build(redis: Redis) -> list[evidence.Evidence]:
         within = await _window(redis, tag, since, until)
@@ -82,7 +81,7 @@ async def listed_posts(request: web.Request) -> web.Response:
     """The posts a report counts, newest first, with what they said; a page at a time."""
     tag = hashtags.parse(request.match_info["tag"])
     asked = params.query(params.Posts, request)
-    since, until = window(asked)
+    since, until = params.bounds(asked)
     filters = postlist.Filters(asked.text, asked.account, asked.kind, asked.platform, since, until,
                                asked.limit, asked.cursor)  # fmt: skip
 

@@ -2,7 +2,7 @@
 
 from aiohttp import web
 
-from monitor import hashtags, timewindow, watchlist
+from monitor import hashtags, watchlist
 from monitor.api import params, state
 from monitor.reports import ready, render_html, render_md, summary
 from monitor.reports.model import ListSummary, TagReport
@@ -16,7 +16,7 @@ _ACCEPTS = (("text/html", "html"), ("text/markdown", "md"), ("application/json",
 async def tag_report(request: web.Request) -> web.Response:
     tag = hashtags.parse(request.match_info["tag"])
     asked = params.query(params.Report, request)
-    since, until = window(asked)
+    since, until = params.bounds(asked)
     report = await kept_or_built(request, tag, ready.Params(since, until, asked.top))
     return _respond(_format(request, asked.format), report)
 
@@ -25,7 +25,7 @@ async def tag_report(request: web.Request) -> web.Response:
 async def list_summary(request: web.Request) -> web.Response:
     name = watchlist.parse_name(request.match_info["name"])
     asked = params.query(params.Summary, request)
-    since, until = window(asked)
+    since, until = params.bounds(asked)
     found = await state.builds(request).run(
         lambda redis: summary.list_summary(redis, name, since or "24h", until)
     )
@@ -38,16 +38,6 @@ async def kept_or_built(request: web.Request, tag: str, wanted: ready.Params) ->
     if found is not None:
         return found
     return await state.builds(request).run(lambda redis: ready.refresh(redis, tag, wanted))
-
-
-def window(asked: params.Window) -> tuple[str | None, str | None]:
-    """Both bounds, each refused here when out of range, before anything is read."""
-    for name, value in (("since", asked.since), ("until", asked.until)):
-        try:
-            timewindow.check(value)
-        except timewindow.InvalidWindow as exc:
-            raise params.refused(name, str(exc)) from None
-    return asked.since, asked.until
 
 
 def _format(request: web.Request, asked: str | None) -> str:

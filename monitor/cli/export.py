@@ -42,7 +42,8 @@ def posts(
     to_stdout = output is None or outfile.is_stdout(output)
     if fmt is ExportFormat.parquet and (output is None or (to_stdout and sys.stdout.isatty())):
         fail("--format parquet needs --output FILE (Parquet is not for a terminal)")
-    found = run(load_settings(), lambda redis: exports.posts(redis, parsed, since, until))
+    referred = fmt is ExportFormat.jsonl  # only hashmon's own post format carries their text
+    found = run(load_settings(), lambda redis: exports.posts(redis, parsed, since, until, referred))
     quiet = to_stdout or not consoles.err.is_terminal or len(found) < 10_000
     rows = track(found, description=f"writing {writing.target(output).name}",
                  console=consoles.err, disable=quiet)  # fmt: skip
