@@ -1,7 +1,9 @@
 """Coordination networks on hand-made cases: window edges, repeats, order, re-delivery, rules."""
 
+import asyncio
 from datetime import timedelta
 from fractions import Fraction
+from typing import cast
 
 import pytest
 from redis.asyncio import Redis
@@ -11,6 +13,7 @@ from monitor.models import Post
 from monitor.settings import Settings
 from monitor.signals import coordination, evidence
 from monitor.signals.coordination import Node, Query
+from monitor.signals.matching import INDEXES
 from monitor.timewindow import Window
 from tests.factories import post
 from workers.aggregator import Aggregator
@@ -205,3 +208,30 @@ async def test_a_viral_token_does_not_hide_a_pair_another_token_finds(
     assert await redis.xlen(keys.DEADLETTER) == 0
     for rule in ("toolkit", "extended"):
         assert await weights(redis, "co-similar", rule) == {("a", "b"): 1, ("b", "a"): 1}
+
+
+async def _all_pairs(redis: Redis) -> dict[str, set[bytes]]:
+    kept = [cast(list[bytes], await redis.zrange(keys.copairs(TAG, i), 0, -1)) for i in INDEXES]
+    return {index: set(members) for index, members in zip(INDEXES, kept, strict=True)}
+
+
+async def test_aggregators_applying_one_tag_at_once_find_every_pair(
+    redis: Redis, settings: Settings
+) -> None:
+    """An aggregator reads the index after its posts are in it, so of two matching posts applied
+    at once by two aggregators the later indexed finds the other: four aggregators taking small
+    batches of one tag in turn keep exactly the pairs one aggregator keeps."""
+    from tests.test_toolkit_agreement import generated  # it imports this module
+
+    posts = generated(seed=7)
+    await aggregate(redis, settings, posts, batch=3)
+    alone = await _all_pairs(redis)
+    assert all(alone.values())  # every behaviour has pairs to find
+    await redis.flushdb()
+    await watchlist.add(redis, "default", [TAG])
+    await queue.ensure_group(redis)
+    await queue.publish(redis, posts, batch=3)
+    small = settings.model_copy(update={"read_count": 1})
+    workers = [Aggregator(redis, small, name=f"agg{n}") for n in range(4)]
+    await asyncio.gather(*(worker.run_until_idle() for worker in workers))
+    assert await _all_pairs(redis) == alone
