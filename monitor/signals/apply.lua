@@ -5,9 +5,9 @@
 -- revision counter.
 -- ARGV: retention_ms, the batch's newest post time (ms), the posts as one JSON array of
 -- [post key, time ms, volume kind field, volume platform field, spelling, record, features
--- JSON or null], the largest coordination window (ms), the codes of the pairs sets (JSON), in
--- the order of KEYS, the most posts one key may have in one bucket before it is viral there, and
--- the tag.
+-- JSON or null, what the index takes of them ({a = author, e = entries}) or null], the
+-- largest coordination window (ms), the codes of the pairs sets (JSON), in the order of KEYS,
+-- the most posts one key may have in one bucket before it is viral there, and the tag.
 -- A post is applied only if its key is new to the timeline (exactly-once effect) and it is not
 -- older than the tag's newest post minus retention; its coordination keys are indexed, and the
 -- aggregator finds its pairs (monitor/signals/pairfinder.py). Returns one letter per post, in
@@ -62,7 +62,7 @@ for j, post in ipairs(posts) do
     counts[post[3]] = (counts[post[3]] or 0) + 1
     counts[post[4]] = (counts[post[4]] or 0) + 1
     spelt[post[5]] = (spelt[post[5]] or 0) + 1
-    if type(post[7]) == 'string' then coordination:add(key, t, post[7]) end
+    if type(post[7]) == 'string' then coordination:add(key, t, post[7], post[8]) end
     if tally:counts_post(t, key) then tally:count(key, cjson.decode(post[6]), 1) end
   end
 end

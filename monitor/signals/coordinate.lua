@@ -124,9 +124,9 @@ function Coordination:other_token(pair, code, viral)
   return nil
 end
 
--- Indexes a new post (features `raw`, JSON); a key it makes viral in its bucket is purged.
-function Coordination:add(key, t, raw)
-  local f = cjson.decode(raw)
+-- Indexes a new post (features `raw`, JSON, of which `f` holds the author and the entries); a
+-- key it makes viral in its bucket is purged.
+function Coordination:add(key, t, raw, f)
   self.cache[key] = f
   local bucket, indexed = math.floor(t / self.ctx.window), {}
   for _, entry in ipairs(f.e) do

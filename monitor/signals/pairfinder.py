@@ -1,7 +1,7 @@
 """Finds coordination pairs in the aggregator, where the work grows with the number of processes.
 
 The apply script adds a batch's posts to the tag's index first; this module then reads, for each
-of their keys, the posts indexed near them (one read-only script call per tag, neighbours.lua),
+of their keys, the posts indexed near them (pipelined range reads),
 matches them here, and hands the pairs to a small script (pairs.lua) that keeps each pair once.
 Of any two matching posts, the later one indexed reads the index after the other is in it, so
 every pair is found by at least one aggregator, however many apply posts of one tag at once; a
@@ -27,11 +27,9 @@ from monitor.signals.matching import Features
 from monitor.signals.pairlog import RECORD
 
 _HERE = Path(__file__).parent
-_READ = (_HERE / "neighbours.lua").read_text()
 _KEEP = "".join((_HERE / f"{name}.lua").read_text() for name in ("coordinate", "pairlog", "tally"))
 _KEEP += (_HERE / "pairs.lua").read_text()
 _RULES = {"t": "toolkit", "e": "extended"}
-READS_PER_CALL = 300  # (key, bucket) reads a call: a reply stays a few hundred kB at most
 PAIRS_PER_CALL = 500
 
 
@@ -74,30 +72,57 @@ def _hit(member: bytes) -> _Hit:
     return _Hit(post, author, int(member[19:32]), flags)
 
 
+def _bounds(prefix: str, start_ms: int, end_ms: int) -> tuple[str, str]:
+    """The lexical range of the index members under a prefix from one time to another."""
+    return f"[{prefix}{max(start_ms, 0):013d}", f"[{prefix}{max(end_ms, 0):013d}\x01"
+
+
 async def _read(
     redis: Redis, tag: str, wanted: Sequence[tuple[str, str, int]], window_ms: int, cap: int
 ) -> dict[tuple[str, str, int], _Near]:
-    """The index's posts near each (namespace, key digest, bucket)."""
-    calls = []
-    for start in range(0, len(wanted), READS_PER_CALL):
-        args: list[object] = [window_ms, cap]
-        for namespace, digest, bucket in wanted[start : start + READS_PER_CALL]:
-            args += [f"{namespace}\0{digest}\0", bucket]
-        calls.append(([keys.coindex(tag)], args))
-    answers = await connection.run_scripts(redis, connection.script(redis, _READ), calls)
-    replies = [reply for answer in answers for reply in answer]
-    near = {}
-    for (namespace, digest, bucket), (counted, *members) in zip(wanted, replies, strict=True):
+    """The index's posts near each (namespace, key digest, bucket): its bucket and the two beside
+    it in one bounded read each; where that read is full, each bucket's count, and the posts of
+    the buckets within the cap. Plain pipelined reads: Redis does the least work per member."""
+    index, limit = keys.coindex(tag), 3 * cap + 3
+    pipe = redis.pipeline(transaction=False)
+    for namespace, digest, bucket in wanted:
+        prefix = f"{namespace}\0{digest}\0"
+        low, high = _bounds(prefix, (bucket - 1) * window_ms, (bucket + 2) * window_ms - 1)
+        pipe.zrangebylex(index, low, high, 0, limit)
+    replies = cast(list[list[bytes]], await pipe.execute())
+    near, full = {}, []
+    for (namespace, digest, bucket), members in zip(wanted, replies, strict=True):
+        if len(members) >= limit:
+            full.append((namespace, digest, bucket))
+            continue
+        counts = dict.fromkeys((bucket - 1, bucket, bucket + 1), 0)
         hits = [_hit(member) for member in members]
-        buckets = (bucket - 1, bucket, bucket + 1)
-        if counted:
-            counts = dict(zip(buckets, map(int, counted.split(b",")), strict=True))
-        else:
-            counts = dict.fromkeys(buckets, 0)
-            for hit in hits:
-                counts[hit.t_ms // window_ms] += 1
+        for hit in hits:
+            counts[hit.t_ms // window_ms] += 1
         near[namespace, digest, bucket] = _Near(hits, counts)
+    for found in full:
+        near[found] = await _crowded(redis, index, found, window_ms, cap)
     return near
+
+
+async def _crowded(
+    redis: Redis, index: str, wanted: tuple[str, str, int], window_ms: int, cap: int
+) -> _Near:
+    """Near posts where one bounded read could not take them all: bucket by bucket."""
+    namespace, digest, bucket = wanted
+    buckets = (bucket - 1, bucket, bucket + 1)
+    ranges = [
+        _bounds(f"{namespace}\0{digest}\0", b * window_ms, (b + 1) * window_ms - 1) for b in buckets
+    ]
+    pipe = redis.pipeline(transaction=False)
+    for low, high in ranges:
+        pipe.zlexcount(index, low, high)
+    counts = dict(zip(buckets, cast(list[int], await pipe.execute()), strict=True))
+    for b, (low, high) in zip(buckets, ranges, strict=True):
+        if counts[b] <= cap:
+            pipe.zrangebylex(index, low, high)
+    members = [m for reply in cast(list[list[bytes]], await pipe.execute()) for m in reply]
+    return _Near([_hit(member) for member in members], counts)
 
 
 def _match(post: Indexed, near: dict[tuple[str, str, int], _Near], window_ms: int, cap: int,
