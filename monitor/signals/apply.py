@@ -111,8 +111,8 @@ def _by_tag(posts: Sequence[Arrival], watched: set[str], limits: Limits) -> dict
     return per_tag
 
 
-# Posts per script call: each call blocks the server while it runs, and a tag's dense keys make
-# a post cost up to a few hundred pair checks, so calls stay well under Redis's script time limit.
+# Posts per script call: each call blocks the server while it runs, and a post turning a key
+# viral drops that key's pairs in its bucket, so calls stay well under Redis's script time limit.
 SCRIPT_POSTS = 100
 
 
