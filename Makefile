@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 DEMO := env HASHMON_REDIS_URL= HASHMON_DATA_DIR=$(CURDIR)/.demo
 
-.PHONY: setup run demo test lint bench bench-coordination bench-report bench-api bench-startup soak sample clean
+.PHONY: setup run demo test lint bench bench-coordination bench-engine bench-report bench-api bench-startup soak sample clean
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -c 'import sys; sys.exit("Python 3.11 or newer is needed") if sys.version_info < (3, 11) else None'
@@ -45,6 +45,9 @@ soak: setup  ## the fault suite, with the random-moment kills at 200,000 posts a
 
 bench-coordination: setup  ## 1M posts with planted cells: import to network, new posts, the Toolkit
 	$(BIN)/python -m tests.bench_coordination
+
+bench-engine: setup  ## import + four networks vs the Toolkit's on one file; CPU and bytes per post; 1/2/4 aggregators
+	$(BIN)/python -m tests.bench_engine
 
 bench-report: setup  ## JSON report latency on a tag of 1M posts, kept ready by the reporter
 	$(BIN)/python -m tests.bench_report

@@ -50,36 +50,53 @@ def _post(n: int, author: str, at: datetime, text: str, **extra: object) -> Post
     return Post.model_validate(fields | extra)
 
 
+def _reply_to(target: str | None) -> dict[str, str]:
+    return {"kind": "reply", "referenced_id": target} if target else {}
+
+
 def generate(
-    posts: int, seed: int = 1, start: datetime = START, first_id: int = 0, cells: int = CELLS
+    posts: int,
+    seed: int = 1,
+    start: datetime = START,
+    first_id: int = 0,
+    cells: int = CELLS,
+    replies: bool = False,
 ) -> Iterator[Post]:
     """Organic talk from 50,000 accounts over a week (random texts, some reposts and links) and
-    cells of 15 accounts posting one text within 30 s, twelve times each; time-ordered."""
+    cells of 15 accounts posting one text within 30 s, twelve times each; time-ordered. With
+    ``replies``, every third round of a cell replies to one post (outside the file), and one organic
+    post in eleven replies to one of the twenty posts before it; without, no post is a reply."""
     rng = random.Random(seed)
     span_s = 7 * 86_400
-    planted: list[tuple[datetime, str, str | None]] = []
+    planted: list[tuple[datetime, str, str | None, str | None]] = []
     for cell in range(cells):
         members = [f"c{cell}-{m}" for m in range(CELL_SIZE)]
         for round_ in range(ROUNDS):
             at = start + timedelta(seconds=rng.randrange(span_s))
             text = f"cell {cell} round {round_}: the irgc must leave iraq #{TAG}"
-            planted += [(at + timedelta(seconds=rng.uniform(0, 30)), m, text) for m in members]
+            target = str(10**11 + cell * ROUNDS + round_) if replies and round_ % 3 == 2 else None
+            planted += [
+                (at + timedelta(seconds=rng.uniform(0, 30)), m, text, target) for m in members
+            ]
     organic = posts - len(planted)
     rows = planted + [
-        (start + timedelta(seconds=rng.uniform(0, span_s)), f"o{rng.randrange(50_000)}", None)
+        (start + timedelta(seconds=rng.uniform(0, span_s)), f"o{rng.randrange(50_000)}", None, None)
         for _ in range(max(organic, 0))
     ]
     rows.sort(key=lambda row: row[0])
-    for n, (at, author, planted_text) in enumerate(rows[:posts]):
+    for n, (at, author, planted_text, target) in enumerate(rows[:posts]):
         if planted_text is not None:
-            yield _post(first_id + n, author, at, planted_text)
+            yield _post(first_id + n, author, at, planted_text, **_reply_to(target))
         elif n % 5 == 0 and n > 100:
             yield _post(first_id + n, author, at, "", kind="repost",
                         referenced_id=str(10**12 + first_id + rng.randrange(n)))  # fmt: skip
         else:
             words = " ".join(rng.choices(WORDS, cum_weights=ZIPF, k=rng.randrange(4, 24)))
             links = [f"https://news.example/{rng.randrange(20_000)}"] if n % 7 == 0 else []
-            yield _post(first_id + n, author, at, f"{words} #{TAG}", links=links)
+            if replies and n % 11 == 3 and n > 100:
+                target = str(10**12 + first_id + n - 1 - rng.randrange(20))
+            yield _post(first_id + n, author, at, f"{words} #{TAG}", links=links,
+                        **_reply_to(target))  # fmt: skip
 
 
 def fresh_posts(first_id: int) -> Iterator[Post]:
@@ -107,28 +124,34 @@ def write(path: Path, posts: Iterator[Post]) -> int:
     return count
 
 
-def run_toolkit(path: Path, db: Path) -> tuple[float, set[tuple[str, str, int]]]:
-    """The Toolkit on the same file: preprocess, then co_tweet with our defaults (60 s, 2)."""
-    started = time.perf_counter()
+def preprocess(path: Path, db: Path) -> None:
+    """The Toolkit's preprocess of our file: reposts and replies name the post they refer to."""
     rows = []
     with path.open("rb") as lines:
         for line in lines:
             p = orjson.loads(line)
             t = datetime.fromisoformat(p["created_at"]).timestamp()
             repost = p["referenced_id"] if p["kind"] == "repost" else None
+            reply = p["referenced_id"] if p["kind"] == "reply" else None
             rows.append(
                 (
                     p["id"],
                     p["author_id"],
                     p["author_handle"],
                     repost,
-                    None,
+                    reply,
                     p["text"],
                     t,
                     p["links"],
                 )
             )
     preprocess_data(str(db), rows)
+
+
+def run_toolkit(path: Path, db: Path) -> tuple[float, set[tuple[str, str, int]]]:
+    """The Toolkit on the same file: preprocess, then co_tweet with our defaults (60 s, 2)."""
+    started = time.perf_counter()
+    preprocess(path, db)
     toolkit.compute_co_tweet_network(str(db), 60, min_edge_weight=2, n_threads=os.cpu_count() or 1)
     seconds = time.perf_counter() - started
     return seconds, {(str(a), str(b), int(w)) for a, b, w, _ in get_edge_rows(str(db), "co_tweet")}

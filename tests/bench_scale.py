@@ -68,14 +68,14 @@ async def _cpu(target: Target) -> float:
     return sum([await server_cpu(node) for node in target.nodes])
 
 
-def _aggregators(url: str, data_dir: Path, count: int) -> list[subprocess.Popen[bytes]]:
+def aggregators(url: str, data_dir: Path, count: int) -> list[subprocess.Popen[bytes]]:
     env = environment(redis_url=url, data_dir=str(data_dir), read_block_ms="50")
     command = [sys.executable, "-m", "monitor", "aggregate"]
     quiet = subprocess.DEVNULL
     return [subprocess.Popen(command, env=env, stdout=quiet, stderr=quiet) for _ in range(count)]
 
 
-def _stop(processes: list[subprocess.Popen[bytes]]) -> None:
+def stop(processes: list[subprocess.Popen[bytes]]) -> None:
     for process in processes:
         process.send_signal(signal.SIGTERM)
     for process in processes:
@@ -86,7 +86,7 @@ async def _forever() -> None:
     await asyncio.Event().wait()
 
 
-async def _drained(redis: Redis, marks: list[queue.Mark]) -> None:
+async def drained(redis: Redis, marks: list[queue.Mark]) -> None:
     running = asyncio.create_task(_forever())  # no aggregator of its own to watch
     try:
         await until_applied(redis, marks, running)
@@ -102,12 +102,12 @@ async def _throughput(
     ids = await queue.publish(target.redis, posts, batch=BATCH, shards=target.shards)
     cpu = await _cpu(target)
     started = time.perf_counter()
-    processes = _aggregators(target.url, data_dir, count)
+    processes = aggregators(target.url, data_dir, count)
     try:
-        await _drained(target.redis, ids)
+        await drained(target.redis, ids)
         seconds = time.perf_counter() - started
     finally:
-        _stop(processes)
+        stop(processes)
     return len(posts) / seconds, (await _cpu(target) - cpu) / len(posts)
 
 
@@ -115,7 +115,7 @@ async def _sustained(target: Target, data_dir: Path, posts: list[Post]) -> list[
     """Feed FEED_RATE posts/s for FEED_S seconds to two aggregators; the queue's lag meanwhile."""
     redis, url = target.redis, target.url
     await _fresh(target)
-    processes = _aggregators(url, data_dir, 2)
+    processes = aggregators(url, data_dir, 2)
     lags: list[float] = []
     sent, marks = 0, list[queue.Mark]()
     try:
@@ -130,10 +130,10 @@ async def _sustained(target: Target, data_dir: Path, posts: list[Post]) -> list[
             await asyncio.sleep(0.05)
         fed = sent / (time.perf_counter() - started)
         ended = time.perf_counter()
-        await _drained(redis, marks)
+        await drained(redis, marks)
         drain = time.perf_counter() - ended
     finally:
-        _stop(processes)
+        stop(processes)
     cuts = statistics.quantiles(lags, n=20, method="inclusive")
     lag = f"{statistics.median(lags):.1f} / {cuts[18]:.1f} / {max(lags):.1f} s"
     return [f"{fed:,.0f} posts/s", lag, f"{drain:.1f} s"]
@@ -144,11 +144,11 @@ async def _memory_per_post(target: Target, data_dir: Path, posts: list[Post]) ->
     await _fresh(target)
     before = int((await redis.info("memory"))["used_memory"])
     ids = await queue.publish(redis, posts, batch=BATCH)
-    processes = _aggregators(url, data_dir, 2)
+    processes = aggregators(url, data_dir, 2)
     try:
-        await _drained(redis, ids)
+        await drained(redis, ids)
     finally:
-        _stop(processes)
+        stop(processes)
     await queue.trim(redis)
     after = int((await redis.info("memory"))["used_memory"])
     return (after - before) / len(posts)

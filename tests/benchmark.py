@@ -126,12 +126,12 @@ def _generate(directory: Path, posts: int) -> Sample:
     return Sample(path, count, size / max(count, 1), time.perf_counter() - started)
 
 
-async def _used_memory(redis: Redis) -> int:
+async def used_memory(redis: Redis) -> int:
     """Bytes Redis has allocated: what retention has to keep bounded."""
     return int((await redis.info("memory"))["used_memory"])
 
 
-async def _retained(redis: Redis, tags: list[str]) -> tuple[int, int]:
+async def retained(redis: Redis, tags: list[str]) -> tuple[int, int]:
     """Distinct posts kept by any tag, and (tag, post) pairs: the two bases for bytes per post."""
     posts: set[bytes] = set()
     pairs = 0
@@ -146,7 +146,7 @@ async def _import(redis: Redis, settings: Settings, sample: Sample) -> Imported:
     """Time the import end to end: open, publish, aggregate, until every entry is applied."""
     tags = watchlist.parse_tags(CAMPAIGN)
     await watchlist.add(redis, watchlist.DEFAULT, tags)
-    before = await _used_memory(redis)
+    before = await used_memory(redis)
     server_before, cpu_before = await server_cpu(redis), time.process_time()
     started = time.perf_counter()
     archive = open_archive(sample.path, "jsonl")
@@ -155,8 +155,8 @@ async def _import(redis: Redis, settings: Settings, sample: Sample) -> Imported:
     python_cpu = time.process_time() - cpu_before
     redis_cpu = await server_cpu(redis) - server_before
     await queue.trim(redis)
-    after = await _used_memory(redis)
-    posts, pairs = await _retained(redis, tags)
+    after = await used_memory(redis)
+    posts, pairs = await retained(redis, tags)
     length = int(await redis.xlen(keys.INGEST))
     bodies, body_bytes = await poststore.usage(redis)
     return Imported(summary, seconds, before, after, posts, pairs, length, python_cpu, redis_cpu,
