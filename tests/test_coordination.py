@@ -218,8 +218,9 @@ async def _all_pairs(redis: Redis) -> dict[str, set[bytes]]:
 async def test_aggregators_applying_one_tag_at_once_find_every_pair(
     redis: Redis, settings: Settings
 ) -> None:
-    """Four aggregators taking small batches of one tag in turn keep exactly the pairs one
-    aggregator keeps: no pair is lost or kept twice when posts of one tag are applied at once."""
+    """An aggregator reads the index after its posts are in it, so of two matching posts applied
+    at once by two aggregators the later indexed finds the other: four aggregators taking small
+    batches of one tag in turn keep exactly the pairs one aggregator keeps."""
     from tests.test_toolkit_agreement import generated  # it imports this module
 
     posts = generated(seed=7)

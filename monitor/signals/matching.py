@@ -23,8 +23,6 @@ from collections import defaultdict
 from fractions import Fraction
 from typing import Any
 
-import orjson
-
 from monitor.models import Post
 from monitor.signals import contentkeys
 from monitor.signals.contentkeys import RULES
@@ -117,11 +115,11 @@ def check(features: Features) -> None:
         raise ValueError("coordination features with malformed tokens")
 
 
-def for_tag(base: Features, tag: str, min_similarity: Fraction, min_tokens: int) -> bytes:
+def for_tag(base: Features, tag: str, min_similarity: Fraction, min_tokens: int) -> Features:
     """The features as one tag's index stores them: with that tag's co-similar prefix entries."""
     tokens: dict[str, list[str]] | None = base.get("s")
     if not tokens:
-        return orjson.dumps(base)
+        return base
     prefixes: dict[str, list[str]] = {}
     for rule, ordered in tokens.items():
         if len(ordered) < min_tokens:
@@ -130,4 +128,4 @@ def for_tag(base: Features, tag: str, min_similarity: Fraction, min_tokens: int)
             ordered = [token for token in ordered if token != tag] + [tag]
         size = len(ordered)
         prefixes[rule] = ordered[: size - math.ceil(min_similarity * size) + 1]
-    return orjson.dumps({**base, "e": base["e"] + _shared("s", prefixes)})
+    return {**base, "e": base["e"] + _shared("s", prefixes)}

@@ -1,0 +1,233 @@
+"""Finds coordination pairs in the aggregator, where the work grows with the number of processes.
+
+The apply script adds a batch's posts to the tag's index first; this module then reads, for each
+of their keys, the posts indexed near them (a read-only script, neighbours.lua),
+matches them here, and hands the pairs to a small script (pairs.lua) that keeps each pair once.
+Of any two matching posts, the later one indexed reads the index after the other is in it, so
+every pair is found by at least one aggregator, however many apply posts of one tag at once; a
+pair found twice (by both, or again after a redelivery) is kept once. Viral keys are checked
+again when a pair is kept, so a key that turned viral meanwhile pairs nothing (coordinate.lua).
+"""
+
+import asyncio
+import hashlib
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from fractions import Fraction
+from pathlib import Path
+from typing import Any, cast
+
+import numpy as np
+import orjson
+from redis.asyncio import Redis
+
+from monitor import connection, keys
+from monitor.signals import matching
+from monitor.signals.matching import Features
+from monitor.signals.pairlog import RECORD
+
+_HERE = Path(__file__).parent
+_READ = (_HERE / "neighbours.lua").read_text()
+_KEEP = "".join((_HERE / f"{name}.lua").read_text() for name in ("coordinate", "pairlog", "tally"))
+_KEEP += (_HERE / "pairs.lua").read_text()
+_RULES = {"t": "toolkit", "e": "extended"}
+READS_PER_CALL = 300  # (key, bucket) reads a call: a reply stays a few hundred kB at most
+PAIRS_PER_CALL = 500
+
+
+@dataclass(frozen=True, slots=True)
+class Indexed:
+    """A post the apply script has indexed for one tag: its features as the tag's index holds
+    them (with the co-similar prefix entries; see matching.for_tag)."""
+
+    key: str
+    t_ms: int
+    features: Features
+
+
+@dataclass(frozen=True, slots=True)
+class _Hit:
+    post: str
+    author: str
+    t_ms: int
+    flags: str
+
+
+@dataclass
+class _Near:
+    """The posts indexed under one key in three buckets, and how many each bucket holds."""
+
+    hits: list[_Hit]
+    counts: dict[int, int]
+
+
+@dataclass
+class _Found:
+    """Pairs to keep: (pairs code, row, candidate key digests) by row, as pairs.lua takes them."""
+
+    rows: dict[tuple[str, str, str, str], list[Any]] = field(default_factory=dict)
+    similar: dict[tuple[str, str, str], tuple[Indexed, _Hit]] = field(default_factory=dict)
+
+
+def _hit(member: bytes) -> _Hit:
+    post, author, flags = orjson.loads(member[33:])
+    return _Hit(post, author, int(member[19:32]), flags)
+
+
+async def _read(
+    redis: Redis, tag: str, wanted: Sequence[tuple[str, str, int]], window_ms: int, cap: int
+) -> dict[tuple[str, str, int], _Near]:
+    """The index's posts near each (namespace, key digest, bucket): a few read-only script calls
+    (neighbours.lua), where pipelined commands would cost this process some 30 us each."""
+    calls = []
+    for start in range(0, len(wanted), READS_PER_CALL):
+        args: list[object] = [window_ms, cap]
+        for namespace, digest, bucket in wanted[start : start + READS_PER_CALL]:
+            args += [f"{namespace}\0{digest}\0", bucket]
+        calls.append(([keys.coindex(tag)], args))
+    answers = await connection.run_scripts(redis, connection.script(redis, _READ), calls)
+    replies = [reply for answer in answers for reply in answer]
+    near, parsed = {}, dict[bytes, _Hit]()
+    for (namespace, digest, bucket), (counted, *members) in zip(wanted, replies, strict=True):
+        hits = [parsed.get(m) or parsed.setdefault(m, _hit(m)) for m in members]
+        buckets = (bucket - 1, bucket, bucket + 1)
+        if counted:
+            counts = dict(zip(buckets, map(int, counted.split(b",")), strict=True))
+        else:
+            counts = dict.fromkeys(buckets, 0)
+            for hit in hits:
+                counts[hit.t_ms // window_ms] += 1
+        near[namespace, digest, bucket] = _Near(hits, counts)
+    return near
+
+
+def _match(post: Indexed, near: dict[tuple[str, str, int], _Near], window_ms: int, cap: int,
+           found: _Found) -> None:  # fmt: skip
+    """The pairs of one post with the posts near it on each of its keys; co-similar ones wait
+    for the other post's tokens."""
+    key, t_ms, author = post.key, post.t_ms, post.features["a"]
+    bucket = t_ms // window_ms
+    for namespace, digest, flags in post.features["e"]:
+        nearby = near[namespace, digest, bucket]
+        counts = nearby.counts
+        if counts[bucket] > cap:
+            continue  # viral here: counted as unpaired by the apply script
+        for hit in nearby.hits:
+            if (hit.post == key or hit.author == author or abs(t_ms - hit.t_ms) > window_ms
+                    or counts[hit.t_ms // window_ms] > cap):  # fmt: skip
+                continue
+            pair = (key, hit.post) if key < hit.post else (hit.post, key)
+            for code in flags:
+                if code not in hit.flags:
+                    continue
+                if namespace == "s":
+                    found.similar.setdefault((code, *pair), (post, hit))
+                elif (namespace + code, *pair, digest) not in found.rows:
+                    found.rows[namespace + code, *pair, digest] = [
+                        namespace + code, _row(post, hit), [digest]
+                    ]  # fmt: skip
+
+
+def _row(post: Indexed, hit: _Hit) -> list[Any]:
+    """[a, p, b, q, dt, key (chosen when kept), earlier time], p < q."""
+    mine, theirs = (post.features["a"], post.key), (hit.author, hit.post)
+    first, second = (mine, theirs) if post.key < hit.post else (theirs, mine)
+    return [*first, *second, abs(post.t_ms - hit.t_ms), "", min(post.t_ms, hit.t_ms)]
+
+
+def _similar(
+    found: _Found, features: dict[str, Features], threshold: Fraction
+) -> Iterable[list[Any]]:
+    """Co-similar candidates whose token sets are similar enough, each with the prefix tokens
+    both posts hold, in the order of the first post's (the one pairs.lua and a purge agree on)."""
+    sets: dict[tuple[str, str], set[str]] = {}
+    prefixes: dict[tuple[str, str], list[str]] = {}
+
+    def prefixed(post: str, code: str) -> list[str]:
+        if (post, code) not in prefixes:
+            entries = features[post]["e"]
+            prefixes[post, code] = [d for ns, d, f in entries if ns == "s" and code in f]
+        return prefixes[post, code]
+
+    for (code, p, q), (post, hit) in found.similar.items():
+        theirs = features.get(hit.post)
+        if theirs is None:
+            continue  # gone since it was read
+        rule = _RULES[code]
+        mine_tokens, their_tokens = post.features["s"][rule], theirs["s"][rule]
+        mine = sets.get((post.key, rule))
+        if mine is None:
+            mine = sets[post.key, rule] = set(mine_tokens)
+        shared = (
+            len(mine.intersection(their_tokens))
+            if len(set(their_tokens)) == len(their_tokens)
+            else sum(1 for token in their_tokens if token in mine)
+        )
+        union = len(mine_tokens) + len(their_tokens) - shared
+        if shared * threshold.denominator < threshold.numerator * union:
+            continue
+        held = set(prefixed(q, code))
+        keys_ = [d for d in prefixed(p, code) if d in held]
+        yield ["s" + code, [*_row(post, hit), shared, union], keys_]
+
+
+async def find(
+    redis: Redis, tag: str, posts: Sequence[Indexed], window_ms: int, cap: int, threshold: Fraction
+) -> list[list[Any]]:
+    """The pairs of ``posts`` (indexed for ``tag``) with every post the index holds near them,
+    within ``window_ms`` on keys calm there (at most ``cap`` posts a bucket), co-similar ones at
+    least ``threshold`` alike: [pairs code, row, candidate keys] as pairs.lua keeps them."""
+    wanted = list(
+        dict.fromkeys(
+            (namespace, digest, post.t_ms // window_ms)
+            for post in posts
+            for namespace, digest, _flags in post.features["e"]
+        )
+    )
+    if not wanted:
+        return []
+    near = await _read(redis, tag, wanted, window_ms, cap)
+    found = _Found()
+    for post in posts:
+        _match(post, near, window_ms, cap, found)
+    rows = list(found.rows.values())
+    if found.similar:
+        own = {post.key: post.features for post in posts}
+        others = sorted({hit.post for _, hit in found.similar.values()} - own.keys())
+        read = redis.hmget(keys.cofeatures(tag), others) if others else asyncio.sleep(0, [])
+        raws = cast(list[bytes | None], await read)
+        features = own | {k: orjson.loads(raw) for k, raw in zip(others, raws, strict=True) if raw}
+        rows += list(_similar(found, features, threshold))
+    return rows
+
+
+def _digest(text: str) -> int:
+    """The first 64 bits of the SHA-1 of an id, as the pair logs tell ids apart (pairlog.lua)."""
+    return int.from_bytes(hashlib.sha1(text.encode()).digest()[:8], "big")
+
+
+def _records(found: Sequence[list[Any]]) -> bytes:
+    """The pair log records of found pairs, but for their key, which pairs.lua chooses."""
+    records = np.zeros(len(found), RECORD)
+    rows = [row for _code, row, _keys in found]
+    digests = {x: _digest(x) for x in {x for row in rows for x in row[:4]}}
+    for at, name in enumerate(("a", "p", "b", "q")):
+        records[name] = [digests[row[at]] for row in rows]
+    records["first"] = [row[6] for row in rows]
+    records["dt"] = [row[4] for row in rows]
+    records["shared"] = [row[7] if len(row) > 7 else 0 for row in rows]
+    records["union"] = [row[8] if len(row) > 7 else 0 for row in rows]
+    records["sign"] = 1
+    return records.tobytes()
+
+
+async def keep(redis: Redis, per_tag: dict[str, list[list[Any]]], args: list[Any]) -> None:
+    """Keep each tag's pairs (pairs.lua), in one pipelined round trip."""
+    calls = []
+    for tag, rows in per_tag.items():
+        for start in range(0, len(rows), PAIRS_PER_CALL):
+            chunk = rows[start : start + PAIRS_PER_CALL]
+            call_args = [*args, orjson.dumps(chunk), _records(chunk)]
+            calls.append((keys.tag_keys(tag, matching.INDEXES), call_args))
+    if calls:
+        await connection.run_scripts(redis, connection.script(redis, _KEEP), calls)
