@@ -102,7 +102,8 @@ def _by_tag(posts: Sequence[Arrival], watched: set[str], limits: Limits) -> dict
             indexed = features and {"a": features["a"], "e": features["e"]}
             share.rows.append(
                 [post.key, post.t_ms, kind_field, platform_field, post.spellings[tag],
-                 post.record, features and orjson.dumps(features).decode(), indexed]
+                 post.record, features and orjson.dumps(matching.stored(features)).decode(),
+                 indexed]
             )  # fmt: skip
             share.order.append(index)
             pairing = pairfinder.Indexed(post.key, post.t_ms, features) if features else None

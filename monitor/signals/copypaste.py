@@ -11,7 +11,7 @@ from typing import cast
 import orjson
 from redis.asyncio import Redis
 
-from monitor import keys, zsets
+from monitor import keys, poststore, zsets
 from monitor.signals import matching
 from monitor.signals.contentkeys import Rule
 from monitor.timewindow import Window
@@ -73,15 +73,24 @@ async def clusters(
     kept.sort(key=rank)
     if top is not None and len(kept) > top:  # texts for those shown, and any tied with the last
         kept = kept[:top] + [k for k in kept[top:] if rank(k) == rank(kept[top - 1])]
-    features = (
-        await redis.hmget(keys.cofeatures(tag), [posts[0][1] for posts, _ in kept]) if kept else []
-    )
+    firsts = [posts[0][1] for posts, _ in kept]
+    read = await redis.hmget(keys.cofeatures(tag), firsts) if kept else []
+    features = cast(list[bytes | None], read)
+    bodies = await poststore.read(redis, firsts)
     found = [
-        CopyPaste(orjson.loads(raw)["k"][rule] if raw else "", accounts,
-                  [post for _, post, _ in posts], posts[0][0], posts[-1][0])
-        for (posts, accounts), raw in zip(kept, features, strict=True)
+        CopyPaste(_text(first, raw, bodies, rule), accounts, [post for _, post, _ in posts],
+                  posts[0][0], posts[-1][0])
+        for (posts, accounts), first, raw in zip(kept, firsts, features, strict=True)
     ]  # fmt: skip
     return sorted(found, key=lambda c: (-len(c.accounts), c.first_ms, c.text))[:top]
+
+
+def _text(post: str, raw: bytes | None, bodies: dict[str, poststore.Body], rule: Rule) -> str:
+    """A post's content key under a rule, from its features or else its words."""
+    features = orjson.loads(raw) if raw else {}
+    if "k" not in features and "s" in features and (body := bodies.get(post)):
+        features = matching.said(features, body.text, body.links, body.short_links)
+    return str(features.get("k", {}).get(rule) or "")
 
 
 async def _contenders(

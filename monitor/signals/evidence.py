@@ -11,7 +11,7 @@ import orjson
 from redis.asyncio import Redis
 
 from monitor import keys, poststore
-from monitor.signals import records
+from monitor.signals import matching, records
 from monitor.signals.coordination import Pair, Query, matching_pairs
 from monitor.signals.records import Record
 from monitor.timewindow import Window
@@ -43,13 +43,16 @@ async def between(
         return []
     recs = dict(zip(posts, await _many(redis, keys.records(tag), posts), strict=True))
     feats = dict(zip(posts, await _many(redis, keys.cofeatures(tag), posts), strict=True))
-    words = {key: body.text for key, body in (await poststore.read(redis, posts)).items()}
+    bodies = await poststore.read(redis, posts)
+    words = {key: body.text for key, body in bodies.items()}
     found = []
     for pair in pairs:
         rec_p, rec_q, feat_p, feat_q = recs[pair.p], recs[pair.q], feats[pair.p], feats[pair.q]
         if rec_p is None or rec_q is None or feat_p is None or feat_q is None:
             continue  # expired between the two reads
-        mine, theirs = orjson.loads(feat_p), orjson.loads(feat_q)
+        mine, theirs = _said(pair.p, feat_p, bodies), _said(pair.q, feat_q, bodies)
+        if mine is None or theirs is None:
+            continue  # its words left the post store
         shared = _shared(query, pair, mine, theirs)
         if shared is None:
             continue
@@ -63,6 +66,17 @@ async def between(
         said = (words.get(first.key), words.get(second.key))
         found.append(Evidence(first, second, pair.dt_ms, shared, texts, said))
     return sorted(found, key=lambda e: (e.first.t_ms, e.second.t_ms, e.first.key))
+
+
+def _said(post: str, raw: bytes, bodies: dict[str, poststore.Body]) -> dict[str, Any] | None:
+    """A post's features with its content keys and links (matching.said), from its body."""
+    features: dict[str, Any] = orjson.loads(raw)
+    if "k" in features or "s" not in features:
+        return features
+    body = bodies.get(post)
+    if body is None:
+        return None
+    return matching.said(features, body.text, body.links, body.short_links)
 
 
 async def _many(redis: Redis, key: str, fields: list[str]) -> list[bytes | None]:

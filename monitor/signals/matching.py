@@ -20,6 +20,7 @@ bring candidates.
 import math
 import re
 from collections import defaultdict
+from collections.abc import Mapping, Sequence
 from fractions import Fraction
 from typing import Any
 
@@ -129,3 +130,35 @@ def for_tag(base: Features, tag: str, min_similarity: Fraction, min_tokens: int)
         size = len(ordered)
         prefixes[rule] = ordered[: size - math.ceil(min_similarity * size) + 1]
     return {**base, "e": base["e"] + _shared("s", prefixes)}
+
+
+def stored(features: Features) -> Features:
+    """What a tag's index keeps of a post's features: no texts or links (the post store has the
+    post's words, ``said`` gives them back), and the extended tokens only where they differ."""
+    kept = {name: value for name, value in features.items() if name not in ("k", "l")}
+    tokens = features.get("s")
+    if tokens and tokens.get("extended") == tokens.get("toolkit"):
+        kept["s"] = {"toolkit": tokens["toolkit"]}
+    return kept
+
+
+def tokens(features: Features, rule: str) -> list[str]:
+    """A post's co-similar tokens under a rule, sorted (``stored`` keeps equal ones once)."""
+    found: dict[str, list[str]] = features.get("s") or {}
+    return found.get(rule, found.get("toolkit", []))
+
+
+def said(features: Features, text: str, links: Sequence[str], short_links: Mapping[str, str]
+         ) -> Features:  # fmt: skip
+    """Features with their content keys and links, from the stored ones and the post's words
+    (as ``features`` gives them; features stored before ``stored`` hold them already)."""
+    if "k" in features or "s" not in features:  # stored whole, or a repost's
+        return features
+    key_t, key_e = contentkeys.toolkit_key(text), contentkeys.extended_key(text, short_links)
+    links_t = list(dict.fromkeys(links))
+    links_e = list(dict.fromkeys(contentkeys.canonical_url(link) for link in links_t))
+    return {
+        **features,
+        "k": {"toolkit": key_t, "extended": key_e},
+        "l": {"toolkit": links_t, "extended": links_e},
+    }

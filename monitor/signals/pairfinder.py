@@ -154,7 +154,8 @@ def _similar(
         if theirs is None:
             continue  # gone since it was read
         rule = _RULES[code]
-        mine_tokens, their_tokens = post.features["s"][rule], theirs["s"][rule]
+        mine_tokens = matching.tokens(post.features, rule)
+        their_tokens = matching.tokens(theirs, rule)
         mine = sets.get((post.key, rule))
         if mine is None:
             mine = sets[post.key, rule] = set(mine_tokens)
