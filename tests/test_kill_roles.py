@@ -39,6 +39,10 @@ def run(env: dict[str, str], *args: str) -> str:
     return out
 
 
+def _nothing_pending(client: sync_redis.Redis) -> bool:
+    return int(client.xpending(keys.INGEST, keys.AGGREGATORS)["pending"]) == 0
+
+
 def api_report(base: str) -> dict[str, object] | None:
     """The JSON report from the API; None while the API is down or starting."""
     url = f"{base}/api/tags/{TAG.lower()}/report?format=json"
@@ -111,6 +115,9 @@ def test_roles_killed_at_random_moments_change_no_figure(
             assert running[victim].returncode == -signal.SIGKILL, again
             running[victim] = hashmon("run", "--roles", ROLES[victim], env=env, log=logs[victim])
         wait_for(lambda: sync_client.zcard(timeline) == POSTS, what=f"every post {again}",
+                 timeout=patience)  # fmt: skip
+        # a killed aggregator's entries may hold posts counted whose pairs are not kept yet
+        wait_for(lambda: _nothing_pending(sync_client), what=f"no entry pending {again}",
                  timeout=patience)  # fmt: skip
         wait_for(lambda: api_report(base) is not None, what="the API", timeout=60)
         assert api_report(base) == undisturbed, again

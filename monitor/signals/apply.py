@@ -8,7 +8,6 @@ Pairs are looked for again for a post seen before: a crash may have come between
 its pairs, and keeping a pair twice changes nothing.
 """
 
-import asyncio
 from collections import Counter, defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -136,13 +135,9 @@ def _bodies(posts: Sequence[Arrival], holders: dict[int, list[str]]) -> list[pos
 
 async def _pair(redis: Redis, indexed: dict[str, list[pairfinder.Indexed]], limits: Limits) -> None:
     """Find and keep the pairs of the posts each tag indexed."""
-    tags = list(indexed)
-    found = await asyncio.gather(*(
-        pairfinder.find(redis, tag, indexed[tag], limits.max_window_ms, limits.max_matches,
-                        limits.min_similarity)
-        for tag in tags
-    ))  # fmt: skip
-    per_tag = {tag: rows for tag, rows in zip(tags, found, strict=True) if rows}
+    per_tag = await pairfinder.find(
+        redis, indexed, limits.max_window_ms, limits.max_matches, limits.min_similarity
+    )
     code_of = {index: code for code, index in matching.pairs_codes().items()}
     names = orjson.dumps([code_of[index] for index in matching.INDEXES])
     args = [limits.retention_ms, limits.max_window_ms, names, limits.max_matches]

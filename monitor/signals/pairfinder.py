@@ -9,9 +9,8 @@ pair found twice (by both, or again after a redelivery) is kept once. Viral keys
 again when a pair is kept, so a key that turned viral meanwhile pairs nothing (coordinate.lua).
 """
 
-import asyncio
 import hashlib
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
@@ -74,21 +73,28 @@ def _hit(member: bytes) -> _Hit:
     return _Hit(post, author, int(member[19:32]), flags)
 
 
+Wanted = tuple[str, str, int]  # (namespace, key digest, bucket) of an index read
+
+
 async def _read(
-    redis: Redis, tag: str, wanted: Sequence[tuple[str, str, int]], window_ms: int, cap: int
-) -> dict[tuple[str, str, int], _Near]:
-    """The index's posts near each (namespace, key digest, bucket): a few read-only script calls
-    (neighbours.lua), where pipelined commands would cost this process some 30 us each."""
-    calls = []
-    for start in range(0, len(wanted), READS_PER_CALL):
-        args: list[object] = [window_ms, cap]
-        for namespace, digest, bucket in wanted[start : start + READS_PER_CALL]:
-            args += [f"{namespace}\0{digest}\0", bucket]
-        calls.append(([keys.coindex(tag)], args))
+    redis: Redis, wanted: dict[str, list[Wanted]], window_ms: int, cap: int
+) -> dict[str, dict[Wanted, _Near]]:
+    """The index's posts near each (namespace, key digest, bucket) of each tag: read-only script
+    calls (neighbours.lua) in one round trip, where a command a read would cost this process
+    some 30 us each."""
+    calls, order = [], []
+    for tag, reads in wanted.items():
+        for start in range(0, len(reads), READS_PER_CALL):
+            args: list[object] = [window_ms, cap]
+            for namespace, digest, bucket in reads[start : start + READS_PER_CALL]:
+                args += [f"{namespace}\0{digest}\0", bucket]
+            calls.append(([keys.coindex(tag)], args))
+        order += [(tag, read) for read in reads]
     answers = await connection.run_scripts(redis, connection.script(redis, _READ), calls)
     replies = [reply for answer in answers for reply in answer]
-    near, parsed = {}, dict[bytes, _Hit]()
-    for (namespace, digest, bucket), (counted, *members) in zip(wanted, replies, strict=True):
+    near: dict[str, dict[Wanted, _Near]] = {tag: {} for tag in wanted}
+    parsed = dict[bytes, _Hit]()
+    for (tag, (ns, digest, bucket)), (counted, *members) in zip(order, replies, strict=True):
         hits = [parsed.get(m) or parsed.setdefault(m, _hit(m)) for m in members]
         buckets = (bucket - 1, bucket, bucket + 1)
         if counted:
@@ -97,7 +103,7 @@ async def _read(
             counts = dict.fromkeys(buckets, 0)
             for hit in hits:
                 counts[hit.t_ms // window_ms] += 1
-        near[namespace, digest, bucket] = _Near(hits, counts)
+        near[tag][ns, digest, bucket] = _Near(hits, counts)
     return near
 
 
@@ -173,33 +179,42 @@ def _similar(
 
 
 async def find(
-    redis: Redis, tag: str, posts: Sequence[Indexed], window_ms: int, cap: int, threshold: Fraction
-) -> list[list[Any]]:
-    """The pairs of ``posts`` (indexed for ``tag``) with every post the index holds near them,
-    within ``window_ms`` on keys calm there (at most ``cap`` posts a bucket), co-similar ones at
-    least ``threshold`` alike: [pairs code, row, candidate keys] as pairs.lua keeps them."""
-    wanted = list(
-        dict.fromkeys(
+    redis: Redis, posts: Mapping[str, Sequence[Indexed]], window_ms: int, cap: int,
+    threshold: Fraction,
+) -> dict[str, list[list[Any]]]:  # fmt: skip
+    """The pairs of the posts each tag indexed with every post its index holds near them, within
+    ``window_ms`` on keys calm there (at most ``cap`` posts a bucket), co-similar ones at least
+    ``threshold`` alike: by tag, [pairs code, row, candidate keys] as pairs.lua keeps them.
+    Every tag's reads share one round trip, and so do their co-similar candidates' tokens."""
+    wanted = {
+        tag: list(dict.fromkeys(
             (namespace, digest, post.t_ms // window_ms)
-            for post in posts
-            for namespace, digest, _flags in post.features["e"]
-        )
-    )
-    if not wanted:
-        return []
-    near = await _read(redis, tag, wanted, window_ms, cap)
-    found = _Found()
-    for post in posts:
-        _match(post, near, window_ms, cap, found)
-    rows = list(found.rows.values())
-    if found.similar:
-        own = {post.key: post.features for post in posts}
-        others = sorted({hit.post for _, hit in found.similar.values()} - own.keys())
-        read = redis.hmget(keys.cofeatures(tag), others) if others else asyncio.sleep(0, [])
-        raws = cast(list[bytes | None], await read)
-        features = own | {k: orjson.loads(raw) for k, raw in zip(others, raws, strict=True) if raw}
-        rows += list(_similar(found, features, threshold))
-    return rows
+            for post in indexed for namespace, digest, _flags in post.features["e"]
+        ))
+        for tag, indexed in posts.items()
+    }  # fmt: skip
+    reads = {tag: found for tag, found in wanted.items() if found}
+    near = await _read(redis, reads, window_ms, cap)
+    found = {tag: _Found() for tag in near}
+    for tag, nearby in near.items():
+        for post in posts[tag]:
+            _match(post, nearby, window_ms, cap, found[tag])
+    features = {tag: {post.key: post.features for post in posts[tag]} for tag in found}
+    others = {
+        tag: sorted({hit.post for _, hit in one.similar.values()} - features[tag].keys())
+        for tag, one in found.items()
+    }
+    others = {tag: read for tag, read in others.items() if read}
+    async with redis.pipeline(transaction=False) as pipe:
+        for tag, read in others.items():
+            pipe.hmget(keys.cofeatures(tag), read)
+        raws = cast(list[list[bytes | None]], await pipe.execute() if others else [])
+    for (tag, read), got in zip(others.items(), raws, strict=True):
+        features[tag] |= {k: orjson.loads(raw) for k, raw in zip(read, got, strict=True) if raw}
+    rows = {tag: list(one.rows.values()) for tag, one in found.items()}
+    for tag, one in found.items():
+        rows[tag] += list(_similar(one, features[tag], threshold))
+    return {tag: found_rows for tag, found_rows in rows.items() if found_rows}
 
 
 def _digest(text: str) -> int:
