@@ -237,13 +237,29 @@ def _records(found: Sequence[list[Any]]) -> bytes:
     return records.tobytes()
 
 
+def member(row: Sequence[Any]) -> bytes:
+    """A pairs set member, as the apply script's cjson writes it (it escapes '/'), so that a pair
+    kept before is found again."""
+    return orjson.dumps(row).replace(b"/", b"\\/")
+
+
+def _arguments(found: Sequence[list[Any]]) -> list[bytes | str | int]:
+    """A pair's arguments to pairs.lua: code, times, accounts, and each key with its member."""
+    args: list[bytes | str | int] = []
+    for code, row, digests in found:
+        args += [code, row[6], row[6] + row[4], row[0], row[2], len(digests)]
+        for digest in digests:
+            args += [digest, member([*row[:5], digest, *row[6:]])]
+    return args
+
+
 async def keep(redis: Redis, per_tag: dict[str, list[list[Any]]], args: list[Any]) -> None:
     """Keep each tag's pairs (pairs.lua), in one pipelined round trip."""
     calls = []
     for tag, rows in per_tag.items():
         for start in range(0, len(rows), PAIRS_PER_CALL):
             chunk = rows[start : start + PAIRS_PER_CALL]
-            call_args = [*args, orjson.dumps(chunk), _records(chunk)]
+            call_args = [*args, _records(chunk), *_arguments(chunk)]
             calls.append((keys.tag_keys(tag, matching.INDEXES), call_args))
     if calls:
         await connection.run_scripts(redis, connection.script(redis, _KEEP), calls)

@@ -96,13 +96,13 @@ function PairLog:add(code, row, sign)
   self.dropped = self.dropped or sign < 0
 end
 
--- A pair made, its record built by the aggregator but for its key's digest (bytes 45 to 52),
--- and the accounts its digests (bytes 1 to 8 and 17 to 24) stand for.
-function PairLog:made(code, row, record)
-  if not self:holds(code, row[7]) then return end
-  self:append(code, string.sub(record, 1, 44) .. hex_bytes(row[6]) .. string.sub(record, 53))
-  self.named[string.sub(record, 1, 8)] = row[1]
-  self.named[string.sub(record, 17, 24)] = row[3]
+-- A pair made (its earlier post at time `first`, on key `digest`, between accounts a and b),
+-- its record built by the aggregator but for the key's digest (bytes 45 to 52).
+function PairLog:made(code, first, record, digest, a, b)
+  if not self:holds(code, first) then return end
+  self:append(code, string.sub(record, 1, 44) .. hex_bytes(digest) .. string.sub(record, 53))
+  self.named[string.sub(record, 1, 8)] = a
+  self.named[string.sub(record, 17, 24)] = b
 end
 
 -- Appends what was logged, then, when pairs expired (before `cutoff`) or were dropped, rewrites

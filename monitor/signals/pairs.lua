@@ -1,8 +1,9 @@
 -- Keeps the pairs the aggregators found (monitor/signals/pairfinder.py) for one tag, each once.
 -- KEYS: as the apply script's. ARGV: retention_ms, the largest window (ms), the codes of the
 -- pairs sets (JSON, in the order of KEYS), the most posts one key may have in one bucket, the
--- pairs as one JSON array of [pairs code, [a, p, b, q, dt ms, '', earlier time ms(, shared,
--- union)], [key digests]], and their pair log records (pairlog.lua), 64 bytes each, in order.
+-- pairs' log records (pairlog.lua, 64 bytes each, in order), then for each pair: its pairs code,
+-- both posts' times (the earlier first), both accounts, how many keys it may be kept on, and
+-- for each of these the key's digest and the pairs set member on it (coordinate.lua).
 -- A pair is kept on the first of its keys that is calm around both posts now (coordinate.lua):
 -- not at all when none is, or when its earlier post has left retention. A pair already kept is
 -- left as it is. Returns how many pairs were added.
@@ -15,36 +16,42 @@ local log = PairLog.new({logs = tally_ctx.logs, names = tally_ctx.names, pairs =
 local coordination = Coordination.new(ctx, log)
 local top = redis.call('ZREVRANGE', KEYS[1], 0, 0, 'WITHSCORES')
 local cutoff = top[2] and tonumber(top[2]) - tonumber(ARGV[1]) or 0
-local records = ARGV[6]
+local records = ARGV[5]
 
-local kept = {}  -- code -> {members, rows, records}
-for j, found in ipairs(cjson.decode(ARGV[5])) do
-  local code, row = found[1], found[2]
-  for _, digest in ipairs(row[7] >= cutoff and found[3] or {}) do
-    local entry = {string.sub(code, 1, 1), digest}
-    if coordination:calm(entry, row[7]) and coordination:calm(entry, row[7] + row[5]) then
-      row[6] = digest
-      local set = kept[code] or {members = {}, rows = {}, records = {}}
+local kept = {}  -- code -> the chosen members and what their log records need
+local at, row = 6, 0
+while at <= #ARGV do
+  row = row + 1
+  local code, first, second = ARGV[at], tonumber(ARGV[at + 1]), tonumber(ARGV[at + 2])
+  local candidates = tonumber(ARGV[at + 5])
+  local namespace = string.sub(code, 1, 1)
+  for c = 0, first >= cutoff and candidates - 1 or -1 do
+    local digest = ARGV[at + 6 + 2 * c]
+    local entry = {namespace, digest}
+    if coordination:calm(entry, first) and coordination:calm(entry, second) then
+      local set = kept[code] or {}
       kept[code] = set
-      set.members[#set.members + 1] = cjson.encode(row)
-      set.rows[#set.rows + 1] = row
-      set.records[#set.records + 1] = string.sub(records, 64 * j - 63, 64 * j)
+      set[#set + 1] = {ARGV[at + 7 + 2 * c], first, string.sub(records, 64 * row - 63, 64 * row),
+                       digest, ARGV[at + 3], ARGV[at + 4]}
       break
     end
   end
+  at = at + 6 + 2 * candidates
 end
 
 local added = 0
 for code, set in pairs(kept) do
-  local scored = {}
-  for first = 1, #set.members, 1000 do
-    local last = math.min(first + 999, #set.members)
-    local scores = redis.call('ZMSCORE', ctx.pairs[code], unpack(set.members, first, last))
+  local members, scored = {}, {}
+  for j, found in ipairs(set) do members[j] = found[1] end
+  for first = 1, #members, 1000 do
+    local last = math.min(first + 999, #members)
+    local scores = redis.call('ZMSCORE', ctx.pairs[code], unpack(members, first, last))
     for j = first, last do
       if not scores[j - first + 1] then
-        scored[#scored + 1] = set.rows[j][7]
-        scored[#scored + 1] = set.members[j]
-        log:made(code, set.rows[j], set.records[j])
+        local found = set[j]
+        scored[#scored + 1] = found[2]
+        scored[#scored + 1] = found[1]
+        log:made(code, found[2], found[3], found[4], found[5], found[6])
       end
     end
   end
