@@ -243,14 +243,13 @@ def member(row: Sequence[Any]) -> bytes:
     return orjson.dumps(row).replace(b"/", b"\\/")
 
 
-def _arguments(found: Sequence[list[Any]]) -> list[bytes | str | int]:
-    """A pair's arguments to pairs.lua: code, times, accounts, and each key with its member."""
-    args: list[bytes | str | int] = []
-    for code, row, digests in found:
-        args += [code, row[6], row[6] + row[4], row[0], row[2], len(digests)]
-        for digest in digests:
-            args += [digest, member([*row[:5], digest, *row[6:]])]
-    return args
+def _pairs(found: Sequence[list[Any]]) -> bytes:
+    """Pairs as pairs.lua takes them: code, times, accounts, and each key with its member."""
+    return orjson.dumps([
+        [code, row[6], row[6] + row[4], row[0], row[2],
+         [[digest, member([*row[:5], digest, *row[6:]]).decode()] for digest in digests]]
+        for code, row, digests in found
+    ])  # fmt: skip
 
 
 async def keep(redis: Redis, per_tag: dict[str, list[list[Any]]], args: list[Any]) -> None:
@@ -259,7 +258,7 @@ async def keep(redis: Redis, per_tag: dict[str, list[list[Any]]], args: list[Any
     for tag, rows in per_tag.items():
         for start in range(0, len(rows), PAIRS_PER_CALL):
             chunk = rows[start : start + PAIRS_PER_CALL]
-            call_args = [*args, _records(chunk), *_arguments(chunk)]
+            call_args = [*args, _records(chunk), _pairs(chunk)]
             calls.append((keys.tag_keys(tag, matching.INDEXES), call_args))
     if calls:
         await connection.run_scripts(redis, connection.script(redis, _KEEP), calls)

@@ -1,9 +1,9 @@
 -- Keeps the pairs the aggregators found (monitor/signals/pairfinder.py) for one tag, each once.
 -- KEYS: as the apply script's. ARGV: retention_ms, the largest window (ms), the codes of the
 -- pairs sets (JSON, in the order of KEYS), the most posts one key may have in one bucket, the
--- pairs' log records (pairlog.lua, 64 bytes each, in order), then for each pair: its pairs code,
--- both posts' times (the earlier first), both accounts, how many keys it may be kept on, and
--- for each of these the key's digest and the pairs set member on it (coordinate.lua).
+-- pairs' log records (pairlog.lua, 64 bytes each, in order), and the pairs as one JSON array of
+-- [pairs code, both posts' times (the earlier first), both accounts, [[key digest, the pairs set
+-- member on that key], ...]].
 -- A pair is kept on the first of its keys that is calm around both posts now (coordinate.lua):
 -- not at all when none is, or when its earlier post has left retention. A pair already kept is
 -- left as it is. Returns how many pairs were added.
@@ -19,24 +19,19 @@ local cutoff = top[2] and tonumber(top[2]) - tonumber(ARGV[1]) or 0
 local records = ARGV[5]
 
 local kept = {}  -- code -> the chosen members and what their log records need
-local at, row = 6, 0
-while at <= #ARGV do
-  row = row + 1
-  local code, first, second = ARGV[at], tonumber(ARGV[at + 1]), tonumber(ARGV[at + 2])
-  local candidates = tonumber(ARGV[at + 5])
+for row, found in ipairs(cjson.decode(ARGV[6])) do
+  local code, first, second = found[1], found[2], found[3]
   local namespace = string.sub(code, 1, 1)
-  for c = 0, first >= cutoff and candidates - 1 or -1 do
-    local digest = ARGV[at + 6 + 2 * c]
-    local entry = {namespace, digest}
+  for _, candidate in ipairs(first >= cutoff and found[6] or {}) do
+    local entry = {namespace, candidate[1]}
     if coordination:calm(entry, first) and coordination:calm(entry, second) then
       local set = kept[code] or {}
       kept[code] = set
-      set[#set + 1] = {ARGV[at + 7 + 2 * c], first, string.sub(records, 64 * row - 63, 64 * row),
-                       digest, ARGV[at + 3], ARGV[at + 4]}
+      set[#set + 1] = {candidate[2], first, string.sub(records, 64 * row - 63, 64 * row),
+                       candidate[1], found[4], found[5]}
       break
     end
   end
-  at = at + 6 + 2 * candidates
 end
 
 local added = 0
