@@ -69,10 +69,14 @@ class Limits:
             max_matches=settings.coordination_max_matches,
         )
 
-    def args(self) -> list[int | bytes]:
+    @staticmethod
+    def codes() -> bytes:
+        """The codes of the pairs sets in the order of their keys (JSON, as the scripts take it)."""
         code_of = {index: code for code, index in matching.pairs_codes().items()}
-        names = orjson.dumps([code_of[index] for index in matching.INDEXES])
-        return [self.max_window_ms, names, self.max_matches]
+        return orjson.dumps([code_of[index] for index in matching.INDEXES])
+
+    def args(self) -> list[int | bytes]:
+        return [self.max_window_ms, self.codes(), self.max_matches]
 
 
 @dataclass
@@ -138,9 +142,7 @@ async def _pair(redis: Redis, indexed: dict[str, list[pairfinder.Indexed]], limi
     per_tag = await pairfinder.find(
         redis, indexed, limits.max_window_ms, limits.max_matches, limits.min_similarity
     )
-    code_of = {index: code for code, index in matching.pairs_codes().items()}
-    names = orjson.dumps([code_of[index] for index in matching.INDEXES])
-    args = [limits.retention_ms, limits.max_window_ms, names, limits.max_matches]
+    args = [limits.retention_ms, limits.max_window_ms, limits.codes(), limits.max_matches]
     await pairfinder.keep(redis, per_tag, args)
 
 

@@ -65,6 +65,7 @@ class _Found:
     """Pairs to keep: (pairs code, row, candidate key digests) by row, as pairs.lua takes them."""
 
     rows: dict[tuple[str, str, str, str], list[Any]] = field(default_factory=dict)
+    # co-similar candidates by (rule code, p, q), until the other post's tokens are read
     similar: dict[tuple[str, str, str], tuple[Indexed, _Hit]] = field(default_factory=dict)
 
 
@@ -165,17 +166,13 @@ def _similar(
         mine = sets.get((post.key, rule))
         if mine is None:
             mine = sets[post.key, rule] = set(mine_tokens)
-        shared = (
-            len(mine.intersection(their_tokens))
-            if len(set(their_tokens)) == len(their_tokens)
-            else sum(1 for token in their_tokens if token in mine)
-        )
+        shared = len(mine.intersection(their_tokens))  # token lists are sets, sorted
         union = len(mine_tokens) + len(their_tokens) - shared
         if shared * threshold.denominator < threshold.numerator * union:
             continue
         held = set(prefixed(q, code))
-        keys_ = [d for d in prefixed(p, code) if d in held]
-        yield ["s" + code, [*_row(post, hit), shared, union], keys_]
+        both = [digest for digest in prefixed(p, code) if digest in held]
+        yield ["s" + code, [*_row(post, hit), shared, union], both]
 
 
 async def find(
