@@ -10,7 +10,7 @@
 -- co-similar), p < q, scored by the earlier post's time, so that retention drops them with it.
 --
 -- Viral keys: time is cut into buckets of W ms. When more than `cap` posts share one key in one
--- bucket, the key is viral there: none of that bucket's posts is paired on that key (the pairs
+-- bucket (as the aggregators read the index once their posts are in it), the key is viral there: none of that bucket's posts is paired on that key (the pairs
 -- already made through it are dropped) and they are listed as unpaired instead. The outcome does
 -- not depend on arrival order: a bucket's count only grows until retention reaches it.
 local SEP = '\0'
@@ -124,24 +124,32 @@ function Coordination:other_token(pair, code, viral)
   return nil
 end
 
--- Indexes a new post (features `raw`, JSON, of which `f` holds the author and the entries); a
--- key it makes viral in its bucket is purged.
+-- Indexes a new post (features `raw`, JSON, of which `f` holds the author and the entries).
 function Coordination:add(key, t, raw, f)
   self.cache[key] = f
-  local bucket, indexed = math.floor(t / self.ctx.window), {}
+  local indexed = {}
   for _, entry in ipairs(f.e) do
-    local count = self:load(entry, bucket) + 1  -- with this post, indexed below
-    self.loads[entry[1] .. entry[2] .. bucket] = count
-    if count > self.ctx.cap then
-      redis.call('ZADD', self.ctx.saturated, t, entry[1] .. SEP .. key)
-      if count == self.ctx.cap + 1 then self:purge(entry, bucket) end
-    end
     indexed[#indexed + 1] = 0
     indexed[#indexed + 1] = member(entry, t, key, f.a)
   end
   zadd(self.ctx.index, indexed)
   redis.call('HSET', self.ctx.features, key, raw)
   self:count_copies(f, 1)
+end
+
+-- A key an aggregator read more than cap posts of in one bucket (entry {namespace, digest,
+-- flags}): the posts it names there ({post, time, ...}) are unpaired on it, and the first time
+-- (a marker in the unpaired set, '!' and the entry and bucket, leaves with the bucket), the
+-- bucket's pairs on it are dropped.
+function Coordination:viral(entry, bucket, posts)
+  for j = 1, #posts, 2 do
+    redis.call('ZADD', self.ctx.saturated, posts[j + 1], entry[1] .. SEP .. posts[j])
+  end
+  local marker = '!' .. entry[1] .. SEP .. entry[2] .. SEP .. string.format('%d', bucket)
+  local last = string.format('%d', (bucket + 1) * self.ctx.window - 1)
+  if redis.call('ZADD', self.ctx.saturated, 'NX', last, marker) == 1 then
+    self:purge(entry, bucket)
+  end
 end
 
 -- Copy-paste clusters: distinct accounts per content key, kept as posts come and go.

@@ -255,7 +255,9 @@ async def unpaired(redis: Redis, tag: str, window: Window) -> Counter[str]:
         list[bytes],
         await redis.zrangebyscore(keys.cosaturated(tag), window.start_ms, window.end_ms),
     )
-    return Counter(member.partition(b"\0")[0].decode() for member in members)
+    return Counter(  # '!' marks a key's bucket as purged, not a post (coordinate.lua)
+        member.partition(b"\0")[0].decode() for member in members if not member.startswith(b"!")
+    )
 
 
 async def _nodes(redis: Redis, tag: str, found: Network) -> dict[str, Node]:

@@ -5,8 +5,9 @@ of their keys, the posts indexed near them (a read-only script, neighbours.lua),
 matches them here, and hands the pairs to a small script (pairs.lua) that keeps each pair once.
 Of any two matching posts, the later one indexed reads the index after the other is in it, so
 every pair is found by at least one aggregator, however many apply posts of one tag at once; a
-pair found twice (by both, or again after a redelivery) is kept once. Viral keys are checked
-again when a pair is kept, so a key that turned viral meanwhile pairs nothing (coordinate.lua).
+pair found twice (by both, or again after a redelivery) is kept once. A key read with more posts
+in a bucket than the cap is viral there; it is checked again when a pair is kept, so a key that
+turned viral meanwhile pairs nothing (coordinate.lua).
 """
 
 import hashlib
@@ -67,6 +68,8 @@ class _Found:
     rows: dict[tuple[str, str, str, str], list[Any]] = field(default_factory=dict)
     # co-similar candidates by (rule code, p, q), until the other post's tokens are read
     similar: dict[tuple[str, str, str], tuple[Indexed, _Hit]] = field(default_factory=dict)
+    # keys read viral, (namespace, digest, flags, bucket) -> [post, time, ...] of the posts there
+    viral: dict[tuple[str, str, str, int], list[str | int]] = field(default_factory=dict)
 
 
 def _hit(member: bytes) -> _Hit:
@@ -117,8 +120,9 @@ def _match(post: Indexed, near: dict[tuple[str, str, int], _Near], window_ms: in
     for namespace, digest, flags in post.features["e"]:
         nearby = near[namespace, digest, bucket]
         counts = nearby.counts
-        if counts[bucket] > cap:
-            continue  # viral here: counted as unpaired by the apply script
+        if counts[bucket] > cap:  # viral here: unpaired on it (coordinate.lua)
+            found.viral.setdefault((namespace, digest, flags, bucket), []).extend((key, t_ms))
+            continue
         for hit in nearby.hits:
             if (hit.post == key or hit.author == author or abs(t_ms - hit.t_ms) > window_ms
                     or counts[hit.t_ms // window_ms] > cap):  # fmt: skip
@@ -178,11 +182,12 @@ def _similar(
 async def find(
     redis: Redis, posts: Mapping[str, Sequence[Indexed]], window_ms: int, cap: int,
     threshold: Fraction,
-) -> dict[str, list[list[Any]]]:  # fmt: skip
+) -> dict[str, tuple[list[list[Any]], list[list[Any]]]]:  # fmt: skip
     """The pairs of the posts each tag indexed with every post its index holds near them, within
     ``window_ms`` on keys calm there (at most ``cap`` posts a bucket), co-similar ones at least
-    ``threshold`` alike: by tag, [pairs code, row, candidate keys] as pairs.lua keeps them.
-    Every tag's reads share one round trip, and so do their co-similar candidates' tokens."""
+    ``threshold`` alike: by tag, [pairs code, row, candidate keys] as pairs.lua keeps them, and
+    the keys read viral with the posts there. Every tag's reads share one round trip, and so do
+    their co-similar candidates' tokens."""
     wanted = {
         tag: list(dict.fromkeys(
             (namespace, digest, post.t_ms // window_ms)
@@ -211,7 +216,8 @@ async def find(
     rows = {tag: list(one.rows.values()) for tag, one in found.items()}
     for tag, one in found.items():
         rows[tag] += list(_similar(one, features[tag], threshold))
-    return {tag: found_rows for tag, found_rows in rows.items() if found_rows}
+    viral = {tag: [[*key, posts] for key, posts in one.viral.items()] for tag, one in found.items()}
+    return {tag: (rows[tag], viral[tag]) for tag in found if rows[tag] or viral[tag]}
 
 
 def _digest(text: str) -> int:
@@ -249,13 +255,16 @@ def _pairs(found: Sequence[list[Any]]) -> bytes:
     ])  # fmt: skip
 
 
-async def keep(redis: Redis, per_tag: dict[str, list[list[Any]]], args: list[Any]) -> None:
-    """Keep each tag's pairs (pairs.lua), in one pipelined round trip."""
+async def keep(
+    redis: Redis, per_tag: dict[str, tuple[list[list[Any]], list[list[Any]]]], args: list[Any]
+) -> None:
+    """Keep each tag's pairs, and its keys read viral (pairs.lua), in one pipelined round trip."""
     calls = []
-    for tag, rows in per_tag.items():
-        for start in range(0, len(rows), PAIRS_PER_CALL):
+    for tag, (rows, viral) in per_tag.items():
+        for start in range(0, max(len(rows), 1), PAIRS_PER_CALL):
             chunk = rows[start : start + PAIRS_PER_CALL]
-            call_args = [*args, _records(chunk), _pairs(chunk)]
+            marked = orjson.dumps(viral if start == 0 else [])
+            call_args = [*args, _records(chunk), _pairs(chunk), marked]
             calls.append((keys.tag_keys(tag, matching.INDEXES), call_args))
     if calls:
         await connection.run_scripts(redis, connection.script(redis, _KEEP), calls)

@@ -1,9 +1,10 @@
 -- Keeps the pairs the aggregators found (monitor/signals/pairfinder.py) for one tag, each once.
 -- KEYS: as the apply script's. ARGV: retention_ms, the largest window (ms), the codes of the
 -- pairs sets (JSON, in the order of KEYS), the most posts one key may have in one bucket, the
--- pairs' log records (pairlog.lua, 64 bytes each, in order), and the pairs as one JSON array of
+-- pairs' log records (pairlog.lua, 64 bytes each, in order), the pairs as one JSON array of
 -- [pairs code, both posts' times (the earlier first), both accounts, [[key digest, the pairs set
--- member on that key], ...]].
+-- member on that key], ...]], and the keys read viral as one JSON array of [namespace, key
+-- digest, rule flags, bucket, [post, time, ...]] (coordinate.lua).
 -- A pair is kept on the first of its keys that is calm around both posts now (coordinate.lua):
 -- not at all when none is, or when its earlier post has left retention. A pair already kept is
 -- left as it is. Returns how many pairs were added.
@@ -17,6 +18,10 @@ local coordination = Coordination.new(ctx, log)
 local top = redis.call('ZREVRANGE', KEYS[1], 0, 0, 'WITHSCORES')
 local cutoff = top[2] and tonumber(top[2]) - tonumber(ARGV[1]) or 0
 local records = ARGV[5]
+
+for _, found in ipairs(cjson.decode(ARGV[7])) do
+  coordination:viral({found[1], found[2], found[3]}, found[4], found[5])
+end
 
 local kept = {}  -- code -> the chosen members and what their log records need
 for row, found in ipairs(cjson.decode(ARGV[6])) do
@@ -55,6 +60,6 @@ for code, set in pairs(kept) do
   end
   added = added + #scored / 2
 end
-log:flush(cutoff, false)
+log:flush(cutoff, false)  -- drops by a viral key may have the logs rewritten
 if added > 0 then redis.call('INCR', KEYS[#KEYS]) end
 return added
