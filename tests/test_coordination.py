@@ -5,14 +5,13 @@ from datetime import timedelta
 from fractions import Fraction
 from typing import cast
 
-import orjson
 import pytest
 from redis.asyncio import Redis
 
 from monitor import keys, queue, watchlist
 from monitor.models import Post
 from monitor.settings import Settings
-from monitor.signals import coordination, evidence, pairfinder
+from monitor.signals import coordination, evidence
 from monitor.signals.coordination import Node, Query
 from monitor.signals.matching import INDEXES
 from monitor.timewindow import Window
@@ -236,18 +235,3 @@ async def test_aggregators_applying_one_tag_at_once_find_every_pair(
     workers = [Aggregator(redis, small, name=f"agg{n}") for n in range(4)]
     await asyncio.gather(*(worker.run_until_idle() for worker in workers))
     assert await _all_pairs(redis) == alone
-
-
-@pytest.mark.parametrize(
-    "row",
-    [
-        ["a1", "bluesky:at://did:plc:x/app.bsky.feed.post/3k", 'b"2', "x:2", 10, "0a", 1, 3, 4],
-        ["ü", "mastodon:https://m.s/@a/1", "b", "x:9", 0, "ffff", 1574969339000],
-    ],
-)
-async def test_pairs_set_members_are_written_as_the_apply_script_writes_them(
-    redis: Redis, row: list[object]
-) -> None:
-    """A pair kept by an earlier version (the apply script's cjson) is the same member now."""
-    written = await redis.eval("return cjson.encode(cjson.decode(ARGV[1]))", 0, orjson.dumps(row))
-    assert pairfinder.member(row) == written

@@ -242,7 +242,7 @@ async def assert_logs_agree(redis: Redis, tag: str) -> None:
 async def test_pair_logs_follow_viral_keys_and_retention(redis: Redis, settings: Settings) -> None:
     """Pairs dropped as their key turns viral are logged as dropped; the logs are rewritten once
     dead records outnumber live ones, and never hold more than that."""
-    settings = settings.model_copy(update={"coordination_max_matches": 20, "retention_days": 1.0})
+    settings = settings.model_copy(update={"coordination_max_matches": 4, "retention_days": 1.0})
     await watchlist.add(redis, "default", TAGS)
     posts = sorted(sample(), key=lambda p: p.created_at)
     held: list[int] = []

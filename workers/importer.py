@@ -64,7 +64,7 @@ class _Publisher:
     settings: Settings
     run: str
     watched: set[str]
-    aggregating: "asyncio.Future[list[None]]"
+    aggregating: "asyncio.Task[None]"
     summary: Summary = field(default_factory=Summary)
     stopping: asyncio.Event = field(default_factory=asyncio.Event)
     published: list[queue.Mark] = field(default_factory=list)

@@ -5,7 +5,6 @@ the work."""
 import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Iterable
-from typing import Any
 
 from redis.asyncio import Redis
 from redis.exceptions import ResponseError
@@ -15,33 +14,27 @@ from monitor.connection import transient
 from monitor.settings import Settings
 from workers.aggregator import Aggregator
 
-# Aggregators a command runs: while one waits on Redis, the other matches its batch's pairs.
-AGGREGATORS = 2
-
 
 @contextlib.asynccontextmanager
 async def aggregating(
     redis: Redis, settings: Settings, name: str
-) -> AsyncIterator["asyncio.Future[list[None]]"]:
-    """Run aggregators for the block's duration, yielding their future (to notice a crash)."""
+) -> AsyncIterator["asyncio.Task[None]"]:
+    """Run an aggregator for the block's duration, yielding its task (to notice a crash)."""
     quick = settings.model_copy(update={"read_block_ms": min(settings.read_block_ms, 100)})
-    # idle reads end quickly, so that stopping them at the end costs little
-    aggregators = [Aggregator(redis, quick, name=f"{name}.{n}") for n in range(1, AGGREGATORS + 1)]
-    for aggregator in aggregators:
-        await aggregator.prepare()
-    running = asyncio.gather(*(aggregator.run() for aggregator in aggregators))
+    # idle reads end quickly, so that stopping it at the end costs little
+    aggregator = Aggregator(redis, quick, name=name)
+    await aggregator.prepare()
+    running = asyncio.create_task(aggregator.run())
     try:
         yield running
     finally:
-        for aggregator in aggregators:
-            aggregator.stopping.set()
+        aggregator.stopping.set()
         await running
-        for aggregator in aggregators:
-            await aggregator.close()
+        await aggregator.close()
 
 
 async def until_applied(
-    redis: Redis, marks: Iterable[queue.Mark], aggregating: "asyncio.Future[Any]"
+    redis: Redis, marks: Iterable[queue.Mark], aggregating: "asyncio.Task[None]"
 ) -> None:
     """Wait for the aggregators (ours, or a daemon's) to apply everything up to these entries."""
     marks = list(marks)

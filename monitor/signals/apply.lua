@@ -5,22 +5,22 @@
 -- revision counter.
 -- ARGV: retention_ms, the batch's newest post time (ms), the posts as one JSON array of
 -- [post key, time ms, volume kind field, volume platform field, spelling, record, features
--- JSON or null, what the index takes of them ({a = author, e = entries}) or null], the
--- largest coordination window (ms), the codes of the pairs sets (JSON), in the order of KEYS,
--- the most posts one key may have in one bucket before it is viral there, and the tag.
+-- JSON or null], the largest coordination window (ms), the lowest co-similar threshold as
+-- numerator and denominator, the codes of the pairs sets (JSON), in the order of KEYS, and the
+-- most posts one key may have in one bucket before it is viral there, and the tag.
 -- A post is applied only if its key is new to the timeline (exactly-once effect) and it is not
--- older than the tag's newest post minus retention; its coordination keys are indexed, and the
--- aggregator finds its pairs (monitor/signals/pairfinder.py). Returns one letter per post, in
--- order: n (new), d (seen before), o (too old to keep).
+-- older than the tag's newest post minus retention. Returns one letter per post, in order:
+-- n (new), d (seen before), o (too old to keep).
 local timeline, records, volume, spellings = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
 local retention, batch_newest = tonumber(ARGV[1]), tonumber(ARGV[2])
 local posts = cjson.decode(ARGV[3])
 local ctx = {index = KEYS[5], features = KEYS[6], saturated = KEYS[7], authors = KEYS[8],
              copies = KEYS[9],
-             window = tonumber(ARGV[4]), cap = tonumber(ARGV[6]), pairs = {}}
-for j, name in ipairs(cjson.decode(ARGV[5])) do ctx.pairs[name] = KEYS[9 + j] end
+             window = tonumber(ARGV[4]), num = tonumber(ARGV[5]), den = tonumber(ARGV[6]),
+             cap = tonumber(ARGV[8]), pairs = {}}
+for j, name in ipairs(cjson.decode(ARGV[7])) do ctx.pairs[name] = KEYS[9 + j] end
 local tally_ctx = tally_keys(#KEYS - #TALLY_NAMES - #LOG_CODES)
-tally_ctx.timeline, tally_ctx.tag = timeline, ARGV[7]
+tally_ctx.timeline, tally_ctx.tag = timeline, ARGV[9]
 tally_ctx.empty = redis.call('EXISTS', timeline) == 0
 local tally = Tally.new(tally_ctx)
 local log = PairLog.new({logs = tally_ctx.logs, names = tally_ctx.names, pairs = ctx.pairs,
@@ -62,7 +62,7 @@ for j, post in ipairs(posts) do
     counts[post[3]] = (counts[post[3]] or 0) + 1
     counts[post[4]] = (counts[post[4]] or 0) + 1
     spelt[post[5]] = (spelt[post[5]] or 0) + 1
-    if type(post[7]) == 'string' then coordination:add(key, t, post[7], post[8]) end
+    if type(post[7]) == 'string' then coordination:add(key, t, post[7]) end
     if tally:counts_post(t, key) then tally:count(key, cjson.decode(post[6]), 1) end
   end
 end

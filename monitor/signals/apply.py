@@ -1,11 +1,8 @@
-"""Folds posts into per-tag state: one server-side script per tag and batch, all in one round trip,
-then the pairs the aggregator finds among the posts it indexed (monitor.signals.pairfinder).
+"""Folds posts into per-tag state: one server-side script per tag and batch, all in one round trip.
 
 Dedupe per (tag, post) happens inside the script, atomically with that tag's updates, so a batch
 applied twice (a retry, a redelivery after a crash half-way) changes only what is still missing.
 A tag's posts travel as one JSON argument, and the script updates each counter once per batch.
-Pairs are looked for again for a post seen before: a crash may have come between its script and
-its pairs, and keeping a pair twice changes nothing.
 """
 
 from collections import Counter, defaultdict
@@ -19,7 +16,7 @@ from redis.asyncio import Redis
 
 from monitor import connection, keys, poststore
 from monitor.settings import Settings
-from monitor.signals import matching, pairfinder
+from monitor.signals import matching
 from monitor.signals.records import Arrival
 
 _HERE = Path(__file__).parent
@@ -69,14 +66,11 @@ class Limits:
             max_matches=settings.coordination_max_matches,
         )
 
-    @staticmethod
-    def codes() -> bytes:
-        """The codes of the pairs sets in the order of their keys (JSON, as the scripts take it)."""
-        code_of = {index: code for code, index in matching.pairs_codes().items()}
-        return orjson.dumps([code_of[index] for index in matching.INDEXES])
-
     def args(self) -> list[int | bytes]:
-        return [self.max_window_ms, self.codes(), self.max_matches]
+        ratio = self.min_similarity
+        code_of = {index: code for code, index in matching.pairs_codes().items()}
+        names = orjson.dumps([code_of[index] for index in matching.INDEXES])
+        return [self.max_window_ms, ratio.numerator, ratio.denominator, names, self.max_matches]
 
 
 @dataclass
@@ -85,7 +79,6 @@ class _TagBatch:
 
     rows: list[list[object]] = field(default_factory=list)
     order: list[int] = field(default_factory=list)
-    indexed: list[pairfinder.Indexed | None] = field(default_factory=list)
     newest: int = 0
 
 
@@ -99,24 +92,27 @@ def _by_tag(posts: Sequence[Arrival], watched: set[str], limits: Limits) -> dict
         kind_field, platform_field = f"{minute}:{post.kind}", f"{minute}@{post.platform}"
         for tag in mine:
             share = per_tag[tag]
-            features = post.features and matching.for_tag(
-                post.features, tag, limits.min_similarity, limits.min_tokens
+            features = (
+                post.features
+                and orjson.dumps(
+                    matching.stored(
+                        matching.for_tag(
+                            post.features, tag, limits.min_similarity, limits.min_tokens
+                        )
+                    )
+                ).decode()
             )
-            indexed = features and {"a": features["a"], "e": features["e"]}
             share.rows.append(
                 [post.key, post.t_ms, kind_field, platform_field, post.spellings[tag],
-                 post.record, features and orjson.dumps(matching.stored(features)).decode(),
-                 indexed]
+                 post.record, features]
             )  # fmt: skip
             share.order.append(index)
-            pairing = pairfinder.Indexed(post.key, post.t_ms, features) if features else None
-            share.indexed.append(pairing)
             share.newest = max(share.newest, post.t_ms)
     return per_tag
 
 
-# Posts per script call: each call blocks the server while it runs, and a post turning a key
-# viral drops that key's pairs in its bucket, so calls stay well under Redis's script time limit.
+# Posts per script call: each call blocks the server while it runs, and a tag's dense keys make
+# a post cost up to a few hundred pair checks, so calls stay well under Redis's script time limit.
 SCRIPT_POSTS = 100
 
 
@@ -137,49 +133,28 @@ def _bodies(posts: Sequence[Arrival], holders: dict[int, list[str]]) -> list[pos
     return found
 
 
-async def _pair(redis: Redis, indexed: dict[str, list[pairfinder.Indexed]], limits: Limits) -> None:
-    """Find and keep the pairs of the posts each tag indexed."""
-    per_tag = await pairfinder.find(
-        redis, indexed, limits.max_window_ms, limits.max_matches, limits.min_similarity
-    )
-    args = [limits.retention_ms, limits.max_window_ms, limits.codes(), limits.max_matches]
-    await pairfinder.keep(redis, per_tag, args)
-
-
-async def _scripts(
-    redis: Redis, per_tag: dict[str, _TagBatch], limits: Limits
-) -> list[tuple[str, str, pairfinder.Indexed | None, int]]:
-    """Run each tag's apply scripts: (tag, verdict, post to pair, position in the batch)."""
-    orders, calls = [], []
-    for tag, share in per_tag.items():
-        for start in range(0, len(share.rows), SCRIPT_POSTS):
-            rows = share.rows[start : start + SCRIPT_POSTS]
-            orders.append((tag, share, start))
-            args = [limits.retention_ms, share.newest, orjson.dumps(rows), *limits.args(), tag]
-            calls.append((keys.tag_keys(tag, matching.INDEXES), args))
-    answers = await connection.run_scripts(redis, connection.script(redis, _SCRIPT), calls)
-    return [
-        (tag, _VERDICTS[letter], share.indexed[at], share.order[at])
-        for (tag, share, start), letters in zip(orders, answers, strict=True)
-        for at, letter in enumerate(letters.decode(), start)
-    ]
-
-
 async def apply(redis: Redis, batches: Batch, watched: set[str], limits: Limits) -> Outcome:
     """Apply (run id, posts) batches to every watched tag they carry; safe to repeat."""
     posts = [arrival for _, batch in batches for arrival in batch]
     verdicts = ["unwatched"] * len(posts)
-    holders: dict[int, list[str]] = defaultdict(list)  # post -> the tags that hold it
-    indexed: dict[str, list[pairfinder.Indexed]] = defaultdict(list)  # tag -> posts to pair
     per_tag = _by_tag(posts, watched, limits)
-    for tag, verdict, post, index in await _scripts(redis, per_tag, limits) if per_tag else []:
-        if _RANK[verdict] > _RANK[verdicts[index]]:
-            verdicts[index] = verdict
-        if verdict != "too_old":
-            holders[index].append(tag)
-            if post:
-                indexed[tag].append(post)
-    await _pair(redis, indexed, limits)
+    holders: dict[int, list[str]] = defaultdict(list)  # post -> the tags that hold it
+    if per_tag:
+        orders, calls = [], []
+        for tag, share in per_tag.items():
+            for start in range(0, len(share.rows), SCRIPT_POSTS):
+                rows = share.rows[start : start + SCRIPT_POSTS]
+                orders.append((tag, share.order[start : start + SCRIPT_POSTS]))
+                args = [limits.retention_ms, share.newest, orjson.dumps(rows), *limits.args(), tag]
+                calls.append((keys.tag_keys(tag, matching.INDEXES), args))
+        answers = await connection.run_scripts(redis, connection.script(redis, _SCRIPT), calls)
+        for (tag, order), letters in zip(orders, answers, strict=True):
+            for index, letter in zip(order, letters.decode(), strict=True):
+                verdict = _VERDICTS[letter]
+                if _RANK[verdict] > _RANK[verdicts[index]]:
+                    verdicts[index] = verdict
+                if verdict != "too_old":
+                    holders[index].append(tag)
     await poststore.hold(redis, _bodies(posts, holders))
     outcome = Outcome()
     position = 0

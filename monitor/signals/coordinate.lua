@@ -1,16 +1,15 @@
--- Coordination, live: the index that pairs are found in, and its viral keys. Pairs are found by
--- the aggregators (monitor/signals/pairfinder.py), which read the index after this script has
--- added their posts to it, so that of any two posts the later one indexed sees the other; the
--- pairs script (pairs.lua) then keeps each pair once.
+-- Coordination, live: matches each new post against the tag's posts within the largest window a
+-- query may ask for (W), in either time direction, and keeps every matching pair.
 --
 -- The index is one sorted set of
 -- '<namespace>\0<key digest>\0<time ms, 13 digits>\0<[post, author, rule flags]>', read by
 -- lexical range (see monitor.signals.matching). Pairs are one sorted set per behaviour and rule
 -- of [a, p, b, q, dt ms, key digest, earlier time ms] (plus the token overlap and union for
--- co-similar), p < q, scored by the earlier post's time, so that retention drops them with it.
+-- co-similar), p < q, scored by the earlier post's time, so that retention drops them with it. A pair is found once,
+-- when its later-arriving post is applied; re-delivered posts never reach this code.
 --
 -- Viral keys: time is cut into buckets of W ms. When more than `cap` posts share one key in one
--- bucket (as the aggregators read the index once their posts are in it), the key is viral there: none of that bucket's posts is paired on that key (the pairs
+-- bucket, the key is viral there: none of that bucket's posts is paired on that key (the pairs
 -- already made through it are dropped) and they are listed as unpaired instead. The outcome does
 -- not depend on arrival order: a bucket's count only grows until retention reaches it.
 local SEP = '\0'
@@ -23,6 +22,7 @@ local function member(entry, t, key, author)
   return entry[1] .. SEP .. entry[2] .. SEP .. stamp(t) .. SEP .. cjson.encode({key, author, entry[3]})
 end
 
+local RULES = {t = 'toolkit', e = 'extended'}
 local AT = 1 + 1 + 16 + 1 + 1  -- where the time starts in an index member: namespaces are 1 byte
 
 local function zadd(key, scored)  -- in slices: unpack has a stack limit
@@ -31,13 +31,28 @@ local function zadd(key, scored)  -- in slices: unpack has a stack limit
   end
 end
 
+-- Tokens shared with a set (`mine`, token -> true, of `size` tokens), and the union's size.
+local function overlap(mine, size, theirs)
+  local shared = 0
+  for _, token in ipairs(theirs) do if mine[token] then shared = shared + 1 end end
+  return shared, size + #theirs - shared
+end
+
+-- A post's co-similar tokens under a rule: features keep the extended ones only where they
+-- differ from the toolkit ones (monitor.signals.matching.stored).
+local function post_tokens(f, rule)
+  return f.s[rule] or f.s.toolkit or {}
+end
+
 local Coordination = {}
 Coordination.__index = Coordination
 
 -- ctx: the keys (index, features, saturated, authors, copies, pairs by '<namespace><rule
--- code>'), the window W in ms and cap; log: the PairLog that pairs made and dropped go to.
+-- code>'), the window W in ms, the lowest co-similar threshold as num/den, and cap; log: the
+-- PairLog that pairs made and dropped go to.
 function Coordination.new(ctx, log)
-  return setmetatable({ctx = ctx, log = log, cache = {}, loads = {}}, Coordination)
+  return setmetatable({ctx = ctx, log = log, cache = {}, loads = {}, hits = {}, sets = {}},
+                      Coordination)
 end
 
 function Coordination:features(key)
@@ -50,6 +65,7 @@ function Coordination:features(key)
   return cached
 end
 
+-- Posts indexed under one entry's key in one bucket.
 -- Posts indexed under one entry's key in one bucket; counted once per script call and kept up
 -- to date as this call indexes posts.
 function Coordination:load(entry, bucket)
@@ -62,10 +78,91 @@ function Coordination:load(entry, bucket)
   return self.loads[field]
 end
 
--- Whether at most `cap` posts hold an entry's key in the bucket of time t: pairs are made only
--- on such keys.
-function Coordination:calm(entry, t)
-  return self:load(entry, math.floor(t / self.ctx.window)) <= self.ctx.cap
+-- A hit's post, author and rule flags, decoded once per script call.
+function Coordination:hit(hit)
+  local found = self.hits[hit]
+  if found == nil then
+    found = cjson.decode(string.sub(hit, AT + 14))
+    self.hits[hit] = found
+  end
+  return found
+end
+
+-- The token set of a post's features under one rule, and its size, built once per call.
+function Coordination:token_set(key, f, rule)
+  local cached = self.sets[key .. SEP .. rule]
+  if cached == nil then
+    local set = {}
+    local tokens = post_tokens(f, rule)
+    for _, token in ipairs(tokens) do set[token] = true end
+    cached = {set, #tokens}
+    self.sets[key .. SEP .. rule] = cached
+  end
+  return cached[1], cached[2]
+end
+
+-- The pair rows of post `key` (features f, time t) with an index hit, by pairs key: one per
+-- rule both posts hold the key for, and for co-similar only where the tokens are similar enough.
+-- A co-similar pair is kept once, whichever shared prefix token found it first (`done`).
+function Coordination:pair(entry, key, t, f, hit, found, done)
+  local tq = tonumber(string.sub(hit, AT, AT + 12))
+  local other = self:hit(hit)
+  local q, b, flags = other[1], other[2], other[3]
+  if q == key or b == f.a then return end
+  for code in string.gmatch(entry[3], '.') do
+    local once = entry[1] == 's' and q .. SEP .. code
+    if string.find(flags, code, 1, true) and not (once and done[once]) then
+      if once then done[once] = true end
+      local row = key < q and {f.a, key, b, q} or {b, q, f.a, key}
+      row[5], row[6], row[7] = math.abs(t - tq), entry[2], math.min(t, tq)
+      local similar = true
+      if entry[1] == 's' then
+        local theirs = self:features(q)
+        local mine, size = self:token_set(key, f, RULES[code])
+        local their_tokens = theirs and post_tokens(theirs, RULES[code]) or {}
+        local shared, union = overlap(mine, size, their_tokens)
+        similar = theirs and shared * self.ctx.den >= self.ctx.num * union
+        row[8], row[9] = shared, union
+      end
+      if similar then
+        local pairs_key = self.ctx.pairs[entry[1] .. code]
+        found[pairs_key] = found[pairs_key] or {}
+        table.insert(found[pairs_key], math.min(t, tq))
+        table.insert(found[pairs_key], cjson.encode(row))
+        self.log:add(entry[1] .. code, row, 1)
+      end
+    end
+  end
+end
+
+-- Posts sharing an entry's key in the bucket of t and the two beside it, and their count per
+-- bucket; one read when none of the three is viral, one read per bucket otherwise.
+function Coordination:neighbours(entry, t)
+  local window, cap = self.ctx.window, self.ctx.cap
+  local prefix = entry[1] .. SEP .. entry[2] .. SEP
+  local bucket = math.floor(t / window)
+  local limit = 3 * cap + 3
+  local hits = redis.call('ZRANGEBYLEX', self.ctx.index, '[' .. prefix .. stamp((bucket - 1) * window),
+    '[' .. prefix .. stamp((bucket + 2) * window - 1) .. '\1', 'LIMIT', 0, limit)
+  local counts = {[bucket - 1] = 0, [bucket] = 0, [bucket + 1] = 0}
+  if #hits < limit then
+    for _, hit in ipairs(hits) do
+      local b = math.floor(tonumber(string.sub(hit, AT, AT + 12)) / window)
+      counts[b] = counts[b] + 1
+    end
+    return hits, counts
+  end
+  hits = {}
+  for b = bucket - 1, bucket + 1 do
+    counts[b] = self:load(entry, b)
+    if counts[b] <= cap then
+      for _, hit in ipairs(redis.call('ZRANGEBYLEX', self.ctx.index, '[' .. prefix .. stamp(b * window),
+          '[' .. prefix .. stamp((b + 1) * window - 1) .. '\1')) do
+        table.insert(hits, hit)
+      end
+    end
+  end
+  return hits, counts
 end
 
 -- A key just turned viral in a bucket: its posts there become unpaired on it.
@@ -118,38 +215,50 @@ function Coordination:other_token(pair, code, viral)
   end
   for _, e in ipairs(mine.e) do
     if e[1] == 's' and e[2] ~= viral and shared[e[2]] and string.find(e[3], code, 1, true) then
-      if self:calm(e, times[1]) and self:calm(e, times[2]) then return e[2] end
+      local calm = true
+      for _, t in ipairs(times) do
+        calm = calm and self:load(e, math.floor(t / self.ctx.window)) <= self.ctx.cap
+      end
+      if calm then return e[2] end
     end
   end
   return nil
 end
 
--- Indexes a new post (features `raw`, JSON, of which `f` holds the author and the entries).
-function Coordination:add(key, t, raw, f)
+function Coordination:add(key, t, raw)
+  local f = cjson.decode(raw)
   self.cache[key] = f
+  local found, done = {}, {}
+  for _, entry in ipairs(f.e) do
+    local window, bucket = self.ctx.window, math.floor(t / self.ctx.window)
+    local hits, counts = self:neighbours(entry, t)
+    local count = counts[bucket] + 1  -- with this post, indexed below
+    if count > self.ctx.cap then
+      redis.call('ZADD', self.ctx.saturated, t, entry[1] .. SEP .. key)
+      if count == self.ctx.cap + 1 then self:purge(entry, bucket) end
+    else
+      for _, hit in ipairs(hits) do
+        local tq = tonumber(string.sub(hit, AT, AT + 12))
+        if math.abs(t - tq) <= window and counts[math.floor(tq / window)] <= self.ctx.cap then
+          self:pair(entry, key, t, f, hit, found, done)
+        end
+      end
+    end
+  end
+  for pairs_key, scored in pairs(found) do zadd(pairs_key, scored) end
   local indexed = {}
   for _, entry in ipairs(f.e) do
-    indexed[#indexed + 1] = 0
-    indexed[#indexed + 1] = member(entry, t, key, f.a)
+    table.insert(indexed, 0)
+    table.insert(indexed, member(entry, t, key, f.a))
   end
   zadd(self.ctx.index, indexed)
+  local bucket = math.floor(t / self.ctx.window)
+  for _, entry in ipairs(f.e) do
+    local field = entry[1] .. entry[2] .. bucket
+    if self.loads[field] ~= nil then self.loads[field] = self.loads[field] + 1 end
+  end
   redis.call('HSET', self.ctx.features, key, raw)
   self:count_copies(f, 1)
-end
-
--- A key an aggregator read more than cap posts of in one bucket (entry {namespace, digest,
--- flags}): the posts it names there ({post, time, ...}) are unpaired on it, and the first time
--- (a marker in the unpaired set, '!' and the entry and bucket, leaves with the bucket), the
--- bucket's pairs on it are dropped.
-function Coordination:viral(entry, bucket, posts)
-  for j = 1, #posts, 2 do
-    redis.call('ZADD', self.ctx.saturated, posts[j + 1], entry[1] .. SEP .. posts[j])
-  end
-  local marker = '!' .. entry[1] .. SEP .. entry[2] .. SEP .. string.format('%d', bucket)
-  local last = string.format('%d', (bucket + 1) * self.ctx.window - 1)
-  if redis.call('ZADD', self.ctx.saturated, 'NX', last, marker) == 1 then
-    self:purge(entry, bucket)
-  end
 end
 
 -- Copy-paste clusters: distinct accounts per content key, kept as posts come and go.

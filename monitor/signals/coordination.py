@@ -255,9 +255,7 @@ async def unpaired(redis: Redis, tag: str, window: Window) -> Counter[str]:
         list[bytes],
         await redis.zrangebyscore(keys.cosaturated(tag), window.start_ms, window.end_ms),
     )
-    return Counter(  # '!' marks a key's bucket as purged, not a post (coordinate.lua)
-        member.partition(b"\0")[0].decode() for member in members if not member.startswith(b"!")
-    )
+    return Counter(member.partition(b"\0")[0].decode() for member in members)
 
 
 async def _nodes(redis: Redis, tag: str, found: Network) -> dict[str, Node]:

@@ -35,7 +35,7 @@ function PairLog.new(ctx, level)
   local upto = state == level or nil
   if state == level .. '<' and mark then upto = log_mark(mark) end
   return setmetatable({ctx = ctx, upto = upto, accounts = {}, posts = {}, keys = {},
-                       pending = {}, named = {}, dropped = false}, PairLog)
+                       pending = {}, dropped = false}, PairLog)
 end
 
 -- 16 hex digits as a little-endian u64.
@@ -52,7 +52,7 @@ function PairLog:posted(account, post)
     if not digest then
       digest = hex_bytes(redis.sha1hex(account))
       self.accounts[account] = digest
-      self.named[digest] = account
+      redis.call('HSET', self.ctx.names, digest, account)
     end
     found = digest .. hex_bytes(redis.sha1hex(post))
     self.posts[post] = found
@@ -74,54 +74,23 @@ function PairLog:record(row, sign)
     struct.pack('<dI4', row[7], row[5]) .. key .. tail
 end
 
--- Whether the log of `code` holds the pairs whose earlier post came at time `first`.
-function PairLog:holds(code, first)
-  local position, upto = LOG_POSITION[code], self.upto
-  if not position or not upto then return false end
-  return upto == true or position < upto[1] or (position == upto[1] and first <= upto[2])
-end
-
--- Appends a record to the log of `code`, when flushed.
-function PairLog:append(code, record)
-  local pending = self.pending[code] or {}
-  pending[#pending + 1] = record
-  self.pending[code] = pending
-end
-
 -- A row added to (sign 1) or dropped from (-1) the pairs set of `code`, logged if the log
 -- holds that part of the set.
 function PairLog:add(code, row, sign)
-  if not self:holds(code, row[7]) then return end
-  self:append(code, self:record(row, sign))
+  local position, upto = LOG_POSITION[code], self.upto
+  if not position or not upto then return end
+  if upto ~= true and (position > upto[1] or (position == upto[1] and row[7] > upto[2])) then
+    return
+  end
+  local pending = self.pending[code] or {}
+  pending[#pending + 1] = self:record(row, sign)
+  self.pending[code] = pending
   self.dropped = self.dropped or sign < 0
-end
-
--- A pair made (its earlier post at time `first`, on key `digest`, between accounts a and b),
--- its record built by the aggregator but for the key's digest (bytes 45 to 52).
-function PairLog:made(code, first, record, digest, a, b)
-  if not self:holds(code, first) then return end
-  self:append(code, string.sub(record, 1, 44) .. hex_bytes(digest) .. string.sub(record, 53))
-  self.named[string.sub(record, 1, 8)] = a
-  self.named[string.sub(record, 17, 24)] = b
 end
 
 -- Appends what was logged, then, when pairs expired (before `cutoff`) or were dropped, rewrites
 -- the logs once their dead records outnumber live ones.
--- Names the accounts of the records made so far.
-function PairLog:name_accounts()
-  local named = {}
-  for digest, account in pairs(self.named) do
-    named[#named + 1] = digest
-    named[#named + 1] = account
-  end
-  for first = 1, #named, 1000 do
-    redis.call('HSET', self.ctx.names, unpack(named, first, math.min(first + 999, #named)))
-  end
-  self.named = {}
-end
-
 function PairLog:flush(cutoff, expired)
-  self:name_accounts()
   for code, records in pairs(self.pending) do
     redis.call('APPEND', self.ctx.logs[code], table.concat(records))
   end
@@ -195,7 +164,6 @@ function PairLog:convert(mark, pairs_keys, chunk)
   if #converted > 0 then
     redis.call('APPEND', self.ctx.logs[LOG_CODES[position]], table.concat(converted))
   end
-  self:name_accounts()
   if full then return position .. ':' .. rows[#rows] end
   if position < #LOG_CODES then return (position + 1) .. ':-1' end
   return nil
