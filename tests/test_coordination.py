@@ -5,6 +5,7 @@ from datetime import timedelta
 from fractions import Fraction
 from typing import cast
 
+import orjson
 import pytest
 from redis.asyncio import Redis
 
@@ -12,6 +13,7 @@ from monitor import keys, queue, watchlist
 from monitor.models import Post
 from monitor.settings import Settings
 from monitor.signals import coordination, evidence
+from monitor.signals.contentkeys import canonical_url
 from monitor.signals.coordination import Node, Query
 from monitor.signals.matching import INDEXES
 from monitor.timewindow import Window
@@ -235,3 +237,18 @@ async def test_aggregators_applying_one_tag_at_once_find_every_pair(
     workers = [Aggregator(redis, small, name=f"agg{n}") for n in range(4)]
     await asyncio.gather(*(worker.run_until_idle() for worker in workers))
     assert await _all_pairs(redis) == alone
+
+
+async def test_evidence_takes_links_and_texts_from_the_post_store(
+    redis: Redis, settings: Settings
+) -> None:
+    """A tag's features keep no texts or links: evidence reads them from the post's words."""
+    posts = [matching("co-link", "extended", n, author, n) for n, author in ((1, "a"), (2, "b"))]
+    await aggregate(redis, settings, posts)
+    stored = [orjson.loads(raw) for raw in await redis.hvals(keys.cofeatures(TAG))]
+    assert stored and all("k" not in f and "l" not in f for f in stored)
+    query = Query("co-link", 60, 1, "extended")
+    found = await evidence.between(redis, TAG, query, EVERYTHING, "a", "b")
+    assert [(e.first.key, e.second.key, e.shared) for e in found] == [
+        ("x:co-link-extended-1", "x:co-link-extended-2", canonical_url("https://example.org/a"))
+    ]

@@ -86,11 +86,9 @@ async def clusters(
 
 
 def _text(post: str, raw: bytes | None, bodies: dict[str, poststore.Body], rule: Rule) -> str:
-    """A post's content key under a rule, from its features or else its words."""
-    features = orjson.loads(raw) if raw else {}
-    if "k" not in features and "s" in features and (body := bodies.get(post)):
-        features = matching.said(features, body.text, body.links, body.short_links)
-    return str(features.get("k", {}).get(rule) or "")
+    """A post's content key under a rule, from its features and its words."""
+    features = matching.said(orjson.loads(raw), bodies.get(post)) if raw else None
+    return str((features or {}).get("k", {}).get(rule) or "")
 
 
 async def _contenders(

@@ -50,7 +50,8 @@ async def between(
         rec_p, rec_q, feat_p, feat_q = recs[pair.p], recs[pair.q], feats[pair.p], feats[pair.q]
         if rec_p is None or rec_q is None or feat_p is None or feat_q is None:
             continue  # expired between the two reads
-        mine, theirs = _said(pair.p, feat_p, bodies), _said(pair.q, feat_q, bodies)
+        mine = matching.said(orjson.loads(feat_p), bodies.get(pair.p))
+        theirs = matching.said(orjson.loads(feat_q), bodies.get(pair.q))
         if mine is None or theirs is None:
             continue  # its words left the post store
         shared = _shared(query, pair, mine, theirs)
@@ -66,17 +67,6 @@ async def between(
         said = (words.get(first.key), words.get(second.key))
         found.append(Evidence(first, second, pair.dt_ms, shared, texts, said))
     return sorted(found, key=lambda e: (e.first.t_ms, e.second.t_ms, e.first.key))
-
-
-def _said(post: str, raw: bytes, bodies: dict[str, poststore.Body]) -> dict[str, Any] | None:
-    """A post's features with its content keys and links (matching.said), from its body."""
-    features: dict[str, Any] = orjson.loads(raw)
-    if "k" in features or "s" not in features:
-        return features
-    body = bodies.get(post)
-    if body is None:
-        return None
-    return matching.said(features, body.text, body.links, body.short_links)
 
 
 async def _many(redis: Redis, key: str, fields: list[str]) -> list[bytes | None]:

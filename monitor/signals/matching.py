@@ -20,11 +20,11 @@ bring candidates.
 import math
 import re
 from collections import defaultdict
-from collections.abc import Mapping, Sequence
 from fractions import Fraction
 from typing import Any
 
 from monitor.models import Post
+from monitor.poststore import Body
 from monitor.signals import contentkeys
 from monitor.signals.contentkeys import RULES
 
@@ -148,14 +148,16 @@ def tokens(features: Features, rule: str) -> list[str]:
     return found.get(rule, found.get("toolkit", []))
 
 
-def said(features: Features, text: str, links: Sequence[str], short_links: Mapping[str, str]
-         ) -> Features:  # fmt: skip
-    """Features with their content keys and links, from the stored ones and the post's words
-    (as ``features`` gives them; features stored before ``stored`` hold them already)."""
-    if "k" in features or "s" not in features:  # stored whole, or a repost's
+def said(features: Features, body: Body | None) -> Features | None:
+    """Features with their content keys and links, from the stored ones and the post's words (as
+    ``features`` gives them); None when they need words the post store no longer holds."""
+    if "k" in features or "s" not in features:  # stored whole (earlier versions), or a repost's
         return features
-    key_t, key_e = contentkeys.toolkit_key(text), contentkeys.extended_key(text, short_links)
-    links_t = list(dict.fromkeys(links))
+    if body is None:
+        return None
+    key_t = contentkeys.toolkit_key(body.text)
+    key_e = contentkeys.extended_key(body.text, body.short_links)
+    links_t = list(dict.fromkeys(body.links))
     links_e = list(dict.fromkeys(contentkeys.canonical_url(link) for link in links_t))
     return {
         **features,
