@@ -34,6 +34,7 @@ from monitor.settings import Settings
 from monitor.signals import coordination
 from monitor.signals.coordination import Query
 from monitor.timewindow import Window
+from tests.benchmark import used_memory
 from workers.importer import import_archives
 
 TAG = "IRGCOutOfIraq"
@@ -169,14 +170,14 @@ async def measure(directory: Path, posts: int, with_toolkit: bool) -> Table:
         redis = connect(server.url)
         try:
             await watchlist.add(redis, watchlist.DEFAULT, [TAG.casefold()])
-            before = int((await redis.info("memory"))["used_memory"])
+            before = await used_memory(redis)
             started = time.perf_counter()
             await import_archives(redis, settings, [open_archive(sample, "jsonl")])
             imported = time.perf_counter() - started
             query = Query("co-post", 60, 2, "toolkit")
             network = await coordination.network(redis, TAG.casefold(), query, Window(0, 10**13))
             full = time.perf_counter() - started
-            after = int((await redis.info("memory"))["used_memory"])
+            after = await used_memory(redis)
             table.add_row(
                 "import + aggregation", f"{imported:.1f} s ({count / imported:,.0f} posts/s)"
             )

@@ -36,7 +36,7 @@ from monitor.embedded import EmbeddedRedis
 from monitor.models import Post
 from seeds.make_sample_campaign import generate
 from tests.bench_stages import server_cpu
-from tests.benchmark import BENCH_STREAM, CAMPAIGN, _baseline
+from tests.benchmark import BENCH_STREAM, CAMPAIGN, _baseline, used_memory
 from tests.local_cluster import local_cluster
 from tests.processes import environment
 from workers.oneshot import until_applied
@@ -142,7 +142,7 @@ async def _sustained(target: Target, data_dir: Path, posts: list[Post]) -> list[
 async def _memory_per_post(target: Target, data_dir: Path, posts: list[Post]) -> float:
     redis, url = target.redis, target.url
     await _fresh(target)
-    before = int((await redis.info("memory"))["used_memory"])
+    before = await used_memory(redis)
     ids = await queue.publish(redis, posts, batch=BATCH)
     processes = aggregators(url, data_dir, 2)
     try:
@@ -150,7 +150,7 @@ async def _memory_per_post(target: Target, data_dir: Path, posts: list[Post]) ->
     finally:
         stop(processes)
     await queue.trim(redis)
-    after = int((await redis.info("memory"))["used_memory"])
+    after = await used_memory(redis)
     return (after - before) / len(posts)
 
 

@@ -92,16 +92,11 @@ def _by_tag(posts: Sequence[Arrival], watched: set[str], limits: Limits) -> dict
         kind_field, platform_field = f"{minute}:{post.kind}", f"{minute}@{post.platform}"
         for tag in mine:
             share = per_tag[tag]
-            features = (
-                post.features
-                and orjson.dumps(
-                    matching.stored(
-                        matching.for_tag(
-                            post.features, tag, limits.min_similarity, limits.min_tokens
-                        )
-                    )
-                ).decode()
-            )
+            features = None
+            if post.features:
+                similarity, tokens = limits.min_similarity, limits.min_tokens
+                held = matching.for_tag(post.features, tag, similarity, tokens)
+                features = orjson.dumps(matching.stored(held)).decode()
             share.rows.append(
                 [post.key, post.t_ms, kind_field, platform_field, post.spellings[tag],
                  post.record, features]
