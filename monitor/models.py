@@ -1,5 +1,6 @@
 """The platform-neutral post: what every collector and importer produces."""
 
+from datetime import UTC, datetime, timedelta
 from functools import cached_property
 from typing import Annotated, Literal
 
@@ -19,6 +20,18 @@ def _without_nul(value: str) -> str:
 
 
 Id = Annotated[str, AfterValidator(_without_nul)]
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_LAST = _EPOCH + timedelta(milliseconds=10**13 - 1)
+
+
+def _stampable(value: datetime) -> datetime:
+    """Indexes order posts by their time as 13 digits of milliseconds since 1970."""
+    if not _EPOCH <= value <= _LAST:
+        raise ValueError(f"must be from {_EPOCH:%Y-%m-%d} to {_LAST:%Y-%m-%d}")
+    return value
+
+
+PostTime = Annotated[AwareDatetime, AfterValidator(_stampable)]
 
 
 class Post(BaseModel):
@@ -39,7 +52,7 @@ class Post(BaseModel):
     author_name: str | None = None
     author_created_at: AwareDatetime | None = None
     author_followers: int | None = Field(default=None, ge=0)
-    created_at: AwareDatetime
+    created_at: PostTime
     text: str = ""
     hashtags: list[str] = Field(default_factory=list)
     kind: Kind = "original"

@@ -2,9 +2,14 @@
 then the earliest. A window that holds every retained post reads only the keys that can rank
 among those shown; it must find what reading every key finds."""
 
+import random
+from typing import cast
+
+import orjson
 import pytest
 from redis.asyncio import Redis
 
+from monitor import keys
 from monitor.models import Post
 from monitor.settings import Settings
 from monitor.signals import copypaste
@@ -68,3 +73,46 @@ async def test_the_first_post_under_the_rule_ranks_a_text(redis: Redis, settings
     ]  # fmt: skip
     toolkit = await copypaste.clusters(redis, TAG, EVERYTHING, "toolkit", top=1, everything=True)
     assert shown(toolkit) == [(f"late {SHORT} #{TAG}", 5, 0)]  # the link as written counts
+
+
+async def test_live_counts_start_at_a_texts_second_post_and_follow_retention(
+    redis: Redis, settings: Settings
+) -> None:
+    """A text posted once is not counted; any text with two or more retained posts is, exactly
+    (its distinct accounts in the index), however its posts come and go."""
+    settings = settings.model_copy(update={"retention_days": 0.25})
+    rng = random.Random(5)
+    posts = []
+    for n in range(400):  # over a day: retention lets the earlier posts go as later ones come
+        shared = rng.random() < 0.4
+        text = f"slogan {rng.randrange(15)}" if shared else f"only once {n}"
+        posts.append(post(f"p{n}", f"a{rng.randrange(40)}", [TAG], text=f"{text} #{TAG}",
+                          at=n * 216 + rng.randrange(300)))  # fmt: skip
+    for start in range(0, len(posts), 80):
+        chunk = posts[start : start + 80]
+        rng.shuffle(chunk)
+        await aggregate(redis, settings, chunk, batch=7)
+        indexed = await index_counts(redis)
+        scored = cast(list[tuple[bytes, float]],
+                      await redis.zrange(keys.cocopies(TAG), 0, -1, withscores=True))  # fmt: skip
+        counted = {key: int(n) for key, n in scored}
+        for key, (posts_of_key, authors) in indexed.items():
+            if posts_of_key >= 2:
+                assert counted.get(key) == len(authors), key
+            else:
+                assert counted.get(key) in (None, 1), key
+        assert set(counted) <= set(indexed)  # nothing left of texts gone
+    singles = [key for key, (n, _) in indexed.items() if n == 1]
+    assert len(singles) > 100 and len(counted) < len(indexed) - 100  # texts posted once: uncounted
+
+
+async def index_counts(redis: Redis) -> dict[bytes, tuple[int, set[bytes]]]:
+    """'<rule code>\\0<content digest>' -> its posts and their authors, read from the index."""
+    found: dict[bytes, tuple[int, set[bytes]]] = {}
+    for member in await redis.zrangebylex(keys.coindex(TAG), b"[p\0", b"(p\1"):
+        digest, rest = member[2:18], member[33:]
+        _post, author, flags = orjson.loads(rest)
+        for code in flags:
+            posts, authors = found.get(code.encode() + b"\0" + digest, (0, set()))
+            found[code.encode() + b"\0" + digest] = (posts + 1, authors | {author.encode()})
+    return found

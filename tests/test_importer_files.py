@@ -256,6 +256,17 @@ def test_canonical_file_with_one_bad_field(tmp_path: Path) -> None:
     assert second.error.startswith("line 2: created_at: Input should be a valid datetime")
 
 
+@pytest.mark.parametrize("when", ["1969-12-31T23:59:59Z", "2300-01-01T00:00:00Z"])
+def test_a_time_indexes_cannot_order_is_rejected(tmp_path: Path, when: str) -> None:
+    rows = [sample("1").model_dump(mode="json"), sample("2").model_dump(mode="json")]
+    rows[1]["created_at"] = when
+    path = tmp_path / "posts.jsonl"
+    path.write_text("\n".join(json.dumps(row) for row in rows) + "\n", encoding="utf-8")
+    (first, _), (second, _) = open_archive(path, "jsonl").lines()
+    assert [post.id for post in first.posts] == ["1"] and second.posts == []
+    assert second.error == "line 2: created_at: Value error, must be from 1970-01-01 to 2286-11-20"
+
+
 def test_canonical_reasons_are_short() -> None:
     with pytest.raises(ValueError, match=r"^invalid JSON \(truncated\?\)$"):
         canonical.parse_line(sample().model_dump_json().encode()[:40])

@@ -258,26 +258,56 @@ function Coordination:add(key, t, raw)
     if self.loads[field] ~= nil then self.loads[field] = self.loads[field] + 1 end
   end
   redis.call('HSET', self.ctx.features, key, raw)
-  self:count_copies(f, 1)
+  self:count_copies(f, key, 1)
 end
 
--- Copy-paste clusters: distinct accounts per content key, kept as posts come and go.
--- Members are '<rule code>\0<content digest>'.
-function Coordination:count_copies(f, step)
+-- Copy-paste clusters: distinct accounts per content key, counted from the key's second post
+-- under a rule on (most texts are posted once: those cost nothing here). Members are
+-- '<rule code>\0<content digest>'. A key without one has at most one post under that rule, so
+-- when another comes the one already indexed is counted in too.
+function Coordination:count_copies(f, key, step)
   for _, entry in ipairs(f.e) do
     if entry[1] == 'p' then
       for code in string.gmatch(entry[3], '.') do
         local content = code .. SEP .. entry[2]
-        local posts = redis.call('HINCRBY', self.ctx.authors, content .. SEP .. f.a, step)
-        if step > 0 and posts == 1 then
-          redis.call('ZINCRBY', self.ctx.copies, 1, content)
-        elseif step < 0 and posts <= 0 then
-          redis.call('HDEL', self.ctx.authors, content .. SEP .. f.a)
-          if tonumber(redis.call('ZINCRBY', self.ctx.copies, -1, content)) <= 0 then
-            redis.call('ZREM', self.ctx.copies, content)
+        if redis.call('ZSCORE', self.ctx.copies, content) then
+          self:copy(content, f.a, step)
+        elseif step > 0 then
+          local others = self:posted_before(entry, code, key)
+          if #others > 0 then
+            for _, author in ipairs(others) do self:copy(content, author, 1) end
+            self:copy(content, f.a, 1)
           end
         end
       end
+    end
+  end
+end
+
+-- The authors of the indexed posts other than `key` that hold a content entry under a rule.
+function Coordination:posted_before(entry, code, key)
+  local prefix = entry[1] .. SEP .. entry[2] .. SEP
+  local range = {'[' .. prefix, '(' .. entry[1] .. SEP .. entry[2] .. '\1'}
+  local authors = {}
+  if redis.call('ZLEXCOUNT', self.ctx.index, range[1], range[2]) < 2 then return authors end
+  for _, hit in ipairs(redis.call('ZRANGEBYLEX', self.ctx.index, range[1], range[2])) do
+    local other = self:hit(hit)
+    if other[1] ~= key and string.find(other[3], code, 1, true) then
+      table.insert(authors, other[2])
+    end
+  end
+  return authors
+end
+
+-- One more (step 1) or one fewer (-1) post of an author with a content key.
+function Coordination:copy(content, author, step)
+  local posts = redis.call('HINCRBY', self.ctx.authors, content .. SEP .. author, step)
+  if step > 0 and posts == 1 then
+    redis.call('ZINCRBY', self.ctx.copies, 1, content)
+  elseif step < 0 and posts <= 0 then
+    redis.call('HDEL', self.ctx.authors, content .. SEP .. author)
+    if tonumber(redis.call('ZINCRBY', self.ctx.copies, -1, content)) <= 0 then
+      redis.call('ZREM', self.ctx.copies, content)
     end
   end
 end
@@ -293,7 +323,7 @@ function Coordination:expire(expired_with_times, cutoff)
       for _, entry in ipairs(f.e) do table.insert(gone, member(entry, t, key, f.a)) end
       if #gone > 0 then redis.call('ZREM', self.ctx.index, unpack(gone)) end
       redis.call('HDEL', self.ctx.features, key)
-      self:count_copies(f, -1)
+      self:count_copies(f, key, -1)
     end
   end
   for _, pairs_key in pairs(self.ctx.pairs) do

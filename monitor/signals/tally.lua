@@ -14,8 +14,8 @@
 --                                      pairs (pairlog.lua)
 --   'h\0<account>'                     [time, post, handle] of the account's newest post
 --   'v\0<h|d>\0<bucket>\0<kind>'       posts by kind per hour or day (minutes: the volume hash)
---   'b\0<m|h|d>\0<bucket>\0<account>'  an account's posts per minute, hour or day
---   'n\0<m|h|d>\0<bucket>'             people per minute, hour or day: its accounts in 'b'
+--   'n\0<m|h|d>\0<bucket>'             people per minute, hour or day: the accounts with
+--                                      posts in it in 'times'
 --   'k\0<ref>\0<kind>'                 posts that repost, quote or reply to <ref>, by kind
 --   't\0<ref>\0<account>'              ... by account, leaving out the ref's own author
 --   'q\0<ref>'                         people talking about <ref>: its accounts in 't'
@@ -38,7 +38,7 @@
 -- names (hash) and one log (string) per behaviour: the pair logs (pairlog.lua)
 local Tally = {}
 Tally.__index = Tally
-local TALLY_LEVEL = '3'
+local TALLY_LEVEL = '4'
 local TALLY_SEP = '\0'
 local BUCKET_MS = {m = 60000, h = 3600000, d = 86400000}
 local DAY_MS, NEW_DAYS = 86400000, 30  -- monitor.signals.cohorts
@@ -77,7 +77,7 @@ function Tally.new(ctx)
                        upto = level == TALLY_LEVEL .. '<' and upto or nil,
                        counts = {}, derived = {}, totals = {}, accounts = {}, refs = {},
                        cotags = {}, minutes = {}, latest = {}, changed = {}, timed = {},
-                       untimed = {}, touched = {}}, Tally)
+                       untimed = {}, touched = {}, buckets = {}}, Tally)
 end
 
 -- Byte order, as Python compares keys; Lua's own comparison follows the server's locale.
@@ -110,6 +110,21 @@ function Tally:presence(name, step, derived)
   self.derived[name] = derived
 end
 
+-- An account's posts in a bucket changed by `step`: whether it is among the bucket's people
+-- ('n') is read from its posts in 'times' when the call ends, where counting them per account
+-- and bucket would cost three fields a post.
+function Tally:active(bucket, account, prefix, t, ms, step)
+  local name = bucket .. TALLY_SEP .. account
+  local known = self.buckets[name]
+  if not known then
+    local start = math.floor(t / ms) * ms
+    known = {0, '[' .. prefix .. tally_stamp(start, ''),
+             '(' .. prefix .. tally_stamp(start + ms, ''), bucket}
+    self.buckets[name] = known
+  end
+  known[1] = known[1] + step
+end
+
 -- Whether the tallies count this post: all do once complete, those up to 'upto' until then.
 function Tally:counts_post(t, key)
   if self.on then return true end
@@ -132,8 +147,7 @@ function Tally:count(key, record, step)
     if size ~= 'm' then
       bump(self.counts, 'v' .. TALLY_SEP .. bucket .. TALLY_SEP .. kind, step)
     end
-    self:presence('b' .. TALLY_SEP .. bucket .. TALLY_SEP .. account, step,
-                  'n' .. TALLY_SEP .. bucket)
+    self:active(bucket, account, author .. TALLY_SEP .. platform .. TALLY_SEP, t, ms, step)
   end
   for _, other in ipairs(record[10]) do
     if other ~= self.ctx.tag then bump(self.cotags, other, step) end
@@ -272,6 +286,14 @@ end
 function Tally:flush()
   if not (self.on or self.upto) then return end
   local ctx, turned = self.ctx, {}
+  for _, known in pairs(self.buckets) do  -- before 'times' changes below
+    local step = known[1]
+    if step ~= 0 then
+      local before = redis.call('ZLEXCOUNT', ctx.times, known[2], known[3])
+      local change = (before + step > 0 and 1 or 0) - (before > 0 and 1 or 0)
+      if change ~= 0 then bump(turned, 'n' .. TALLY_SEP .. known[4], change) end
+    end
+  end
   for name, step in pairs(self.counts) do
     if step ~= 0 then
       local now = hincr(ctx.counts, name, step)
