@@ -81,7 +81,8 @@ def cocopies(tag: str) -> str:
 
 
 def copairs(tag: str, index: str) -> str:
-    """Sorted set: matching post pairs of one coordination index, scored by the earlier post."""
+    """Sorted set: matching post pairs of one coordination index, scored by the earlier post
+    (co-post and co-link pairs both rules give: in the extended set only, marked)."""
     return _tag(tag, f"co:pairs:{index}")
 
 

@@ -126,6 +126,29 @@ async def test_the_toolkit_rule_keeps_what_the_extended_rule_unifies(
         assert await weights(redis, behaviour, "toolkit") == {}
 
 
+async def test_a_pair_both_rules_give_is_kept_once(redis: Redis, settings: Settings) -> None:
+    """Same text and link under both rules: one row each for co-post and co-link, in the
+    extended set, which the toolkit rule reads too; a link only the extended rule unifies gives
+    a row there alone, and a text both rules give with another link keeps its own."""
+    link = "https://example.org/a"
+    posts = [
+        post("1", "a", [TAG], text=f"same #{TAG}", links=[link]),
+        post("2", "b", [TAG], text=f"same #{TAG}", links=[link], at=5),
+        post("3", "c", [TAG], text=f"other #{TAG}", links=[f"{link}?utm_source=t"], at=10),
+    ]
+    await aggregate(redis, settings, posts)
+    pair = {("a", "b"): 1, ("b", "a"): 1}
+    assert await weights(redis, "co-post", "toolkit") == pair
+    assert await weights(redis, "co-link", "toolkit") == pair
+    triangle = {(x, y): 1 for x in "abc" for y in "abc" if x != y}
+    assert await weights(redis, "co-link", "extended") == triangle
+    kept = await _all_pairs(redis)
+    assert not kept["co-post:toolkit"] and not kept["co-link:toolkit"]
+    assert len(kept["co-post:extended"]) == 1 and len(kept["co-link:extended"]) == 3
+    marked = [orjson.loads(row) for row in kept["co-link:extended"]]
+    assert sorted(len(row) for row in marked) == [7, 7, 8]  # a-b marked: the toolkit rule's too
+
+
 async def test_similarity_threshold_applies_at_query_time(redis: Redis, settings: Settings) -> None:
     # 9 shared tokens of 11: Jaccard 0.818
     posts = [matching("co-similar", "toolkit", n, author, n) for n, author in ((1, "a"), (2, "b"))]
@@ -228,7 +251,8 @@ async def test_aggregators_applying_one_tag_at_once_find_every_pair(
     posts = generated(seed=7)
     await aggregate(redis, settings, posts, batch=3)
     alone = await _all_pairs(redis)
-    assert all(alone.values())  # every behaviour has pairs to find
+    every = [members for index, members in alone.items() if not index.endswith(":toolkit")]
+    assert all(every)  # every behaviour has pairs to find (the toolkit rule's are mostly marked)
     await redis.flushdb()
     await watchlist.add(redis, "default", [TAG])
     await queue.ensure_group(redis)

@@ -5,8 +5,9 @@
 -- '<namespace>\0<key digest>\0<time ms, 13 digits>\0<[post, author, rule flags]>', read by
 -- lexical range (see monitor.signals.matching). Pairs are one sorted set per behaviour and rule
 -- of [a, p, b, q, dt ms, key digest, earlier time ms] (plus the token overlap and union for
--- co-similar), p < q, scored by the earlier post's time, so that retention drops them with it. A pair is found once,
--- when its later-arriving post is applied; re-delivered posts never reach this code.
+-- co-similar, or a mark on a co-post or co-link pair both rules give), p < q, scored by the
+-- earlier post's time, so that retention drops them with it. A pair is found once, when its
+-- later-arriving post is applied; re-delivered posts never reach this code.
 --
 -- Viral keys: time is cut into buckets of W ms. When more than `cap` posts share one key in one
 -- bucket, the key is viral there: none of that bucket's posts is paired on that key (the pairs
@@ -101,6 +102,15 @@ function Coordination:token_set(key, f, rule)
   return cached[1], cached[2]
 end
 
+local function holds(flags, code) return string.find(flags, code, 1, true) ~= nil end
+
+-- Co-post and co-link pairs that both rules give (the key is both posts' under both rules) are
+-- kept once, in the extended set, their row marked (an eighth element, 1): the toolkit rule's
+-- readers find them there. (Co-similar pairs differ: the toolkit's tokens keep punctuation.)
+local function both_rules(entry, flags)
+  return (entry[1] == 'p' or entry[1] == 'l') and entry[3] == 'te' and flags == 'te'
+end
+
 -- The pair rows of post `key` (features f, time t) with an index hit, by pairs key: one per
 -- rule both posts hold the key for, and for co-similar only where the tokens are similar enough.
 -- A co-similar pair is kept once, whichever shared prefix token found it first (`done`).
@@ -109,9 +119,10 @@ function Coordination:pair(entry, key, t, f, hit, found, done)
   local other = self:hit(hit)
   local q, b, flags = other[1], other[2], other[3]
   if q == key or b == f.a then return end
-  for code in string.gmatch(entry[3], '.') do
+  local both = both_rules(entry, flags)
+  for code in string.gmatch(both and 'e' or entry[3], '.') do
     local once = entry[1] == 's' and q .. SEP .. code
-    if string.find(flags, code, 1, true) and not (once and done[once]) then
+    if holds(flags, code) and not (once and done[once]) then
       if once then done[once] = true end
       local row = key < q and {f.a, key, b, q} or {b, q, f.a, key}
       row[5], row[6], row[7] = math.abs(t - tq), entry[2], math.min(t, tq)
@@ -124,6 +135,7 @@ function Coordination:pair(entry, key, t, f, hit, found, done)
         similar = theirs and shared * self.ctx.den >= self.ctx.num * union
         row[8], row[9] = shared, union
       end
+      if both then row[8] = 1 end
       if similar then
         local pairs_key = self.ctx.pairs[entry[1] .. code]
         found[pairs_key] = found[pairs_key] or {}

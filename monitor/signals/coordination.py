@@ -28,7 +28,7 @@ result does not depend on arrival order.
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from fractions import Fraction
-from typing import Literal, cast
+from typing import Any, Literal, cast
 
 import networkx as nx
 import orjson
@@ -103,18 +103,32 @@ class Pair:
     union: int = 0
 
 
+async def _rows(redis: Redis, tag: str, query: Query, window: Window) -> list[list[Any]]:
+    """The query's pairs-set rows in the window. Co-post and co-link pairs that both rules give
+    are kept once, marked by an eighth element, in the extended set: the toolkit rule reads those
+    too."""
+    names = [query.index]
+    if query.rule == "toolkit" and query.behaviour in ("co-post", "co-link"):
+        names.append(index_name(query.behaviour, "extended"))
+    async with redis.pipeline(transaction=False) as pipe:
+        for name in names:
+            pipe.zrangebyscore(keys.copairs(tag, name), window.start_ms, window.end_ms)
+        read = cast(list[list[bytes]], await pipe.execute())
+    rows = [orjson.loads(member) for member in read[0]]  # the earlier post's time is in them
+    if query.behaviour == "co-similar":
+        return rows
+    shared = (orjson.loads(member) for members in read[1:] for member in members)
+    return [row[:7] for row in rows] + [row[:7] for row in shared if len(row) == 8]
+
+
 async def matching_pairs(redis: Redis, tag: str, query: Query, window: Window) -> list[Pair]:
     """The pairs of the query's behaviour whose two posts both lie in ``window``."""
-    raw = cast(
-        list[bytes],
-        await redis.zrangebyscore(keys.copairs(tag, query.index), window.start_ms, window.end_ms),
-    )  # the earlier post's time is in the member too: no scores to parse
     limit_ms = query.window_s * 1000
     num, den = query.threshold.numerator, query.threshold.denominator
     found = []
     seen = set()
-    for member in raw:
-        a, p, b, q, dt, _key, first, *overlap = orjson.loads(member)
+    for row in await _rows(redis, tag, query, window):
+        a, p, b, q, dt, _key, first, *overlap = row
         if dt > limit_ms or first + dt > window.end_ms or (p, q) in seen:
             continue  # a pair found through two keys (two links, two tokens) counts once
         if overlap and overlap[0] * den < num * overlap[1]:  # shared / union < threshold, exactly

@@ -62,14 +62,15 @@ end
 
 local LOG_PLAIN = {[1] = struct.pack('<I4I4i4', 0, 0, 1), [-1] = struct.pack('<I4I4i4', 0, 0, -1)}
 
--- The record of a pairs-set row [a, p, b, q, dt, key, first(, shared, union)].
+-- The record of a pairs-set row [a, p, b, q, dt, key, first(, shared, union)]; a co-post or
+-- co-link row may hold an eighth element, which marks it as the toolkit rule's too.
 function PairLog:record(row, sign)
   local key = self.keys[row[6]]
   if not key then
     key = hex_bytes(row[6])
     self.keys[row[6]] = key
   end
-  local tail = row[8] and struct.pack('<I4I4i4', row[8], row[9], sign) or LOG_PLAIN[sign]
+  local tail = row[9] and struct.pack('<I4I4i4', row[8], row[9], sign) or LOG_PLAIN[sign]
   return self:posted(row[1], row[2]) .. self:posted(row[3], row[4]) ..
     struct.pack('<dI4', row[7], row[5]) .. key .. tail
 end
