@@ -13,7 +13,12 @@ from monitor import keys, queue, watchlist
 from monitor.models import Post
 from monitor.settings import Settings
 from monitor.signals import coordination, evidence
-from monitor.signals.contentkeys import canonical_url
+from monitor.signals.contentkeys import (
+    canonical_url,
+    extended_key,
+    extended_tokens,
+    toolkit_tokens,
+)
 from monitor.signals.coordination import Node, Query
 from monitor.signals.matching import INDEXES
 from monitor.timewindow import Window
@@ -147,6 +152,29 @@ async def test_a_pair_both_rules_give_is_kept_once(redis: Redis, settings: Setti
     assert len(kept["co-post:extended"]) == 1 and len(kept["co-link:extended"]) == 3
     marked = [orjson.loads(row) for row in kept["co-link:extended"]]
     assert sorted(len(row) for row in marked) == [7, 7, 8]  # a-b marked: the toolkit rule's too
+
+
+async def test_co_similar_counts_each_rules_own_tokens(redis: Redis, settings: Settings) -> None:
+    """The toolkit's tokens keep punctuation, the extended rule's do not (its features keep them
+    as positions among the toolkit's): each rule's overlap is counted from its own."""
+    texts = [
+        "the regime militia, must leave iraq: now or never! #IRGCOutOfIraq",
+        "the regime militia, must leave iraq: now or indefinitely? #IRGCOutOfIraq",
+    ]
+    posts = [post(str(n), author, [TAG], text=text, at=n)
+             for n, (author, text) in enumerate(zip("ab", texts, strict=True))]  # fmt: skip
+    await aggregate(redis, settings, posts)
+    found = {}
+    for rule in ("toolkit", "extended"):
+        query = Query("co-similar", 60, 1, rule, Fraction(4, 5))
+        pairs = await coordination.matching_pairs(redis, TAG, query, EVERYTHING)
+        found[rule] = [(pair.shared, pair.union) for pair in pairs]
+    first, second = (extended_tokens(extended_key(text, {})) for text in texts)
+    assert found["extended"] == [(len(first & second), len(first | second))] == [(9, 11)]
+    toolkit = [toolkit_tokens(text) for text in texts]
+    assert (
+        found["toolkit"] == [] and len(toolkit[0] & toolkit[1]) / len(toolkit[0] | toolkit[1]) < 0.8
+    )
 
 
 async def test_similarity_threshold_applies_at_query_time(redis: Redis, settings: Settings) -> None:

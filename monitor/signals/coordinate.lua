@@ -40,9 +40,17 @@ local function overlap(mine, size, theirs)
 end
 
 -- A post's co-similar tokens under a rule: features keep the extended ones only where they
--- differ from the toolkit ones (monitor.signals.matching.stored).
+-- differ from the toolkit ones, and as positions among those where they can
+-- (monitor.signals.matching.stored); positions are read once per features table.
 local function post_tokens(f, rule)
-  return f.s[rule] or f.s.toolkit or {}
+  local tokens = f.s[rule] or f.s.toolkit or {}
+  if type(tokens[1]) == 'number' then
+    local named = {}
+    for j, position in ipairs(tokens) do named[j] = f.s.toolkit[position + 1] end
+    f.s[rule] = named
+    tokens = named
+  end
+  return tokens
 end
 
 local Coordination = {}

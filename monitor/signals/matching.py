@@ -134,18 +134,21 @@ def for_tag(base: Features, tag: str, min_similarity: Fraction, min_tokens: int)
 
 def stored(features: Features) -> Features:
     """What a tag's index keeps of a post's features: no texts or links (the post store has the
-    post's words, ``said`` gives them back), and the extended tokens only where they differ."""
-    kept = {name: value for name, value in features.items() if name not in ("k", "l")}
+    post's words, ``said`` gives them back), no empty reply, and the extended tokens only where
+    they differ from the toolkit ones: as positions among those where it holds them all (most
+    often: the toolkit's also keep punctuation)."""
+    drop = ("k", "l", "r") if features.get("r") is None else ("k", "l")
+    kept = {name: value for name, value in features.items() if name not in drop}
     tokens = features.get("s")
-    if tokens and tokens.get("extended") == tokens.get("toolkit"):
-        kept["s"] = {"toolkit": tokens["toolkit"]}
+    if not tokens:
+        return kept
+    toolkit, extended = tokens.get("toolkit", []), tokens.get("extended", [])
+    if extended == toolkit:
+        kept["s"] = {"toolkit": toolkit}
+    elif extended and set(extended) <= set(toolkit):
+        at = {token: position for position, token in enumerate(toolkit)}
+        kept["s"] = {"toolkit": toolkit, "extended": [at[token] for token in extended]}
     return kept
-
-
-def tokens(features: Features, rule: str) -> list[str]:
-    """A post's co-similar tokens under a rule, sorted (``stored`` keeps equal ones once)."""
-    found: dict[str, list[str]] = features.get("s") or {}
-    return found.get(rule, found.get("toolkit", []))
 
 
 def said(features: Features, body: Body | None) -> Features | None:
