@@ -9,7 +9,9 @@ from collections import Counter
 from collections.abc import AsyncIterator
 from datetime import timedelta
 from pathlib import Path
+from typing import cast
 
+import orjson
 import pytest
 from redis.asyncio import Redis
 
@@ -19,7 +21,7 @@ from monitor.models import Post
 from monitor.reports import build, model, tallied
 from monitor.reports.activity import FromRecords, FromTallies
 from monitor.settings import Settings
-from monitor.signals import bursts, catchup, coordination, pairlog, people, volume
+from monitor.signals import bursts, catchup, coordination, matching, pairlog, people, volume
 from monitor.signals.apply import Limits, apply
 from monitor.timewindow import Window
 from tests import bench_coordination as bench
@@ -239,10 +241,29 @@ async def assert_logs_agree(redis: Redis, tag: str) -> None:
             assert from_logs == from_sets, (tag, window, listed)
 
 
+async def on_viral_keys(redis: Redis, tag: str, cap: int, window_ms: int) -> list[list[object]]:
+    """Kept pairs whose key has more than ``cap`` posts in the bucket of either of their posts."""
+    found = []
+    for index in matching.INDEXES:
+        namespace = matching.namespace(index)
+        for member in cast(list[bytes], await redis.zrange(keys.copairs(tag, index), 0, -1)):
+            row = orjson.loads(member)
+            for t in (row[6], row[6] + row[4]):
+                start = t // window_ms * window_ms
+                low, high = (
+                    f"[{namespace}\0{row[5]}\0{ms:013d}" for ms in (start, start + window_ms)
+                )
+                if await redis.zlexcount(keys.coindex(tag), low, high) > cap:
+                    found.append(row)
+    return found
+
+
 async def test_pair_logs_follow_viral_keys_and_retention(redis: Redis, settings: Settings) -> None:
     """Pairs dropped as their key turns viral are logged as dropped; the logs are rewritten once
-    dead records outnumber live ones, and never hold more than that."""
+    dead records outnumber live ones, and never hold more than that. No pair stays on a key
+    viral where either of its posts is (a co-similar pair moves to a calm token it shares)."""
     settings = settings.model_copy(update={"coordination_max_matches": 4, "retention_days": 1.0})
+    window_ms = settings.coordination_max_window_s * 1000
     await watchlist.add(redis, "default", TAGS)
     posts = sorted(sample(), key=lambda p: p.created_at)
     held: list[int] = []
@@ -254,6 +275,7 @@ async def test_pair_logs_follow_viral_keys_and_retention(redis: Redis, settings:
         assert live <= held[-1] <= 2 * live + pairlog.RECORD.itemsize
         for tag in TAGS:
             await assert_logs_agree(redis, tag)
+        assert await on_viral_keys(redis, "irgcoutofiraq", 4, window_ms) == []
     assert any(later < earlier for earlier, later in itertools.pairwise(held))  # rewritten
     assert await redis.zcard(keys.cosaturated("irgcoutofiraq"))  # keys turned viral
     await assert_tallies_agree(redis)

@@ -223,8 +223,8 @@ function Coordination:purge(entry, bucket)
   end
 end
 
--- Another prefix token, not viral around either post, through which a co-similar pair whose
--- token just turned viral is still found; nil when there is none.
+-- Another prefix token, not viral around either post (the one being added counted in), through
+-- which a co-similar pair whose token just turned viral is still found; nil when there is none.
 function Coordination:other_token(pair, code, viral)
   local mine, theirs = self:features(pair[2]), self:features(pair[4])
   if not (mine and theirs) then return nil end
@@ -237,7 +237,7 @@ function Coordination:other_token(pair, code, viral)
     if e[1] == 's' and e[2] ~= viral and shared[e[2]] and string.find(e[3], code, 1, true) then
       local calm = true
       for _, t in ipairs(times) do
-        calm = calm and self:load(e, math.floor(t / self.ctx.window)) <= self.ctx.cap
+        calm = calm and self:held(e, math.floor(t / self.ctx.window)) <= self.ctx.cap
       end
       if calm then return e[2] end
     end
@@ -245,9 +245,19 @@ function Coordination:other_token(pair, code, viral)
   return nil
 end
 
+-- Posts indexed under an entry's key in a bucket, with the post being added when it has that
+-- key there: it counts before it is indexed, as `add` counts it.
+function Coordination:held(entry, bucket)
+  local adding = self.adding
+  local own = adding and adding.keys[entry[1] .. entry[2]] and adding.bucket == bucket
+  return self:load(entry, bucket) + (own and 1 or 0)
+end
+
 function Coordination:add(key, t, raw)
   local f = cjson.decode(raw)
   self.cache[key] = f
+  self.adding = {bucket = math.floor(t / self.ctx.window), keys = {}}
+  for _, entry in ipairs(f.e) do self.adding.keys[entry[1] .. entry[2]] = true end
   local found, done = {}, {}
   for _, entry in ipairs(f.e) do
     local window, bucket = self.ctx.window, math.floor(t / self.ctx.window)
@@ -277,6 +287,7 @@ function Coordination:add(key, t, raw)
     local field = entry[1] .. entry[2] .. bucket
     if self.loads[field] ~= nil then self.loads[field] = self.loads[field] + 1 end
   end
+  self.adding = nil
   redis.call('HSET', self.ctx.features, key, raw)
   self:count_copies(f, key, 1)
 end
