@@ -63,6 +63,14 @@ async def test_a_window_of_everything_ranks_as_reading_every_key(
         assert quick == read == every[:top]
 
 
+async def test_a_window_reaching_past_what_the_index_orders_is_clamped(
+    redis: Redis, settings: Settings
+) -> None:
+    await aggregate(redis, settings, campaign(), batch=5)
+    found = await copypaste.clusters(redis, TAG, Window(-(10**15), 10**15), top=None)
+    assert len(found) == 9 and found == await copypaste.clusters(redis, TAG, EVERYTHING, top=None)
+
+
 async def test_the_first_post_under_the_rule_ranks_a_text(redis: Redis, settings: Settings) -> None:
     await aggregate(redis, settings, campaign(), batch=5)
     found = await copypaste.clusters(redis, TAG, EVERYTHING, top=8, everything=True)

@@ -17,6 +17,7 @@ from monitor.signals.contentkeys import Rule
 from monitor.timewindow import Window
 
 _SEP = b"\0"
+_LAST_MS = 10**13 - 1  # times are 13 digits in the index
 
 
 @dataclass(frozen=True)
@@ -56,7 +57,8 @@ async def clusters(
         prefixes = await _contenders(redis, tag, counted, top, code.decode())
     else:
         prefixes = [prefix for prefix, _ in counted]
-    start, end = (f"{ms:013d}" for ms in (window.start_ms, window.end_ms))
+    bounded = (max(window.start_ms, 0), min(window.end_ms, _LAST_MS))
+    start, end = (f"{ms:013d}" for ms in bounded)
     kept = []
     for prefix, hits in zip(
         prefixes, await zsets.between(redis, keys.coindex(tag), prefixes, start, end), strict=True
