@@ -135,8 +135,8 @@ def for_tag(base: Features, tag: str, min_similarity: Fraction, min_tokens: int)
 def stored(features: Features) -> Features:
     """What a tag's index keeps of a post's features: no texts or links (the post store has the
     post's words, ``said`` gives them back), no empty reply, and the extended tokens only where
-    they differ from the toolkit ones: as positions among those where it holds them all (most
-    often: the toolkit's also keep punctuation)."""
+    they differ from the toolkit ones, as positions among those where the toolkit ones hold them
+    all (most often: the toolkit's keep punctuation too)."""
     drop = ("k", "l", "r") if features.get("r") is None else ("k", "l")
     kept = {name: value for name, value in features.items() if name not in drop}
     tokens = features.get("s")
