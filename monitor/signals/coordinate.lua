@@ -74,7 +74,6 @@ function Coordination:features(key)
   return cached
 end
 
--- Posts indexed under one entry's key in one bucket.
 -- Posts indexed under one entry's key in one bucket; counted once per script call and kept up
 -- to date as this call indexes posts.
 function Coordination:load(entry, bucket)
