@@ -20,8 +20,9 @@ def _without_nul(value: str) -> str:
 
 
 Id = Annotated[str, AfterValidator(_without_nul)]
+LAST_MS = 10**13 - 1  # indexes order posts by their time as 13 digits of ms since 1970
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-_LAST = _EPOCH + timedelta(milliseconds=10**13 - 1)
+_LAST = _EPOCH + timedelta(milliseconds=LAST_MS)
 
 
 def _stampable(value: datetime) -> datetime:

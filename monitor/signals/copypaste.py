@@ -12,12 +12,12 @@ import orjson
 from redis.asyncio import Redis
 
 from monitor import keys, poststore, zsets
+from monitor.models import LAST_MS
 from monitor.signals import matching
 from monitor.signals.contentkeys import Rule
 from monitor.timewindow import Window
 
 _SEP = b"\0"
-_LAST_MS = 10**13 - 1  # times are 13 digits in the index
 
 
 @dataclass(frozen=True)
@@ -57,7 +57,7 @@ async def clusters(
         prefixes = await _contenders(redis, tag, counted, top, code.decode())
     else:
         prefixes = [prefix for prefix, _ in counted]
-    bounded = (max(window.start_ms, 0), min(window.end_ms, _LAST_MS))
+    bounded = (max(window.start_ms, 0), min(window.end_ms, LAST_MS))
     start, end = (f"{ms:013d}" for ms in bounded)
     kept = []
     for prefix, hits in zip(
