@@ -230,10 +230,10 @@ function Coordination:other_token(pair, code, viral)
   local times = {pair[7], pair[7] + pair[5]}  -- both posts' times: the earlier, and dt after it
   local shared = {}
   for _, e in ipairs(theirs.e) do
-    if e[1] == 's' and string.find(e[3], code, 1, true) then shared[e[2]] = true end
+    if e[1] == 's' and holds(e[3], code) then shared[e[2]] = true end
   end
   for _, e in ipairs(mine.e) do
-    if e[1] == 's' and e[2] ~= viral and shared[e[2]] and string.find(e[3], code, 1, true) then
+    if e[1] == 's' and e[2] ~= viral and shared[e[2]] and holds(e[3], code) then
       local calm = true
       for _, t in ipairs(times) do
         calm = calm and self:held(e, math.floor(t / self.ctx.window)) <= self.ctx.cap
@@ -316,13 +316,13 @@ end
 
 -- The authors of the indexed posts other than `key` that hold a content entry under a rule.
 function Coordination:posted_before(entry, code, key)
-  local prefix = entry[1] .. SEP .. entry[2] .. SEP
-  local range = {'[' .. prefix, '(' .. entry[1] .. SEP .. entry[2] .. '\1'}
+  local key_of = entry[1] .. SEP .. entry[2]
+  local low, high = '[' .. key_of .. SEP, '(' .. key_of .. '\1'  -- every time under the key
   local authors = {}
-  if redis.call('ZLEXCOUNT', self.ctx.index, range[1], range[2]) < 2 then return authors end
-  for _, hit in ipairs(redis.call('ZRANGEBYLEX', self.ctx.index, range[1], range[2])) do
+  if redis.call('ZLEXCOUNT', self.ctx.index, low, high) < 2 then return authors end
+  for _, hit in ipairs(redis.call('ZRANGEBYLEX', self.ctx.index, low, high)) do
     local other = self:hit(hit)
-    if other[1] ~= key and string.find(other[3], code, 1, true) then
+    if other[1] ~= key and holds(other[3], code) then
       table.insert(authors, other[2])
     end
   end
