@@ -27,6 +27,9 @@ from monitor.settings import Settings
 
 _SOCKET_MAX = 100  # sun_path is 108 bytes on Linux
 _START_TIMEOUT_S = 15.0
+# The coordination index's shards hold members of 70 to 90 bytes: Redis keeps a shard of up to
+# 128 of them compact (deploy/redis.conf sets the same), at about two thirds of the bytes.
+ENCODINGS = ("--zset-max-ziplist-value", "128")
 
 
 class EmbeddedError(Exception):
@@ -130,6 +133,7 @@ class EmbeddedRedis:
             "--unixsocketperm", "700", "--dir", str(self.dir), "--daemonize", "yes",
             "--pidfile", str(self.pidfile), "--logfile", str(log), "--appendonly", "yes",
             "--appendfsync", "everysec", "--save", "", "--maxmemory-policy", "noeviction",
+            *ENCODINGS,
         ]  # fmt: skip
         done = subprocess.run(command, capture_output=True, text=True, check=False)
         deadline = time.monotonic() + _START_TIMEOUT_S

@@ -54,9 +54,14 @@ def spellings(tag: str) -> str:
 
 
 def coindex(tag: str) -> str:
-    """Sorted set read by lexical range: what each post can match on, and when (see
-    monitor/signals/coordinate.lua)."""
+    """What each post can match on, and when: sorted sets read by lexical range, one per first
+    four hex digits of a key's digest (``coindex_shard``), and this one, where earlier versions
+    kept the whole index (see monitor/signals/coordinate.lua)."""
     return _tag(tag, "co:index")
+
+
+def coindex_shard(tag: str, digest: str) -> str:
+    return f"{coindex(tag)}:{digest[:4]}"
 
 
 def cofeatures(tag: str) -> str:

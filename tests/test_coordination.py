@@ -22,6 +22,7 @@ from monitor.signals.contentkeys import (
 from monitor.signals.coordination import Node, Query
 from monitor.signals.matching import INDEXES
 from monitor.timewindow import Window
+from tests import coindex
 from tests.factories import post
 from workers.aggregator import Aggregator
 
@@ -222,7 +223,27 @@ async def test_retention_drops_pairs_and_index_entries_with_their_posts(
     await aggregate(redis, settings, [later])
     assert await weights(redis, "co-post", "extended") == {}
     assert await redis.hlen(keys.cofeatures(TAG)) == 1
-    index = await redis.zrange(keys.coindex(TAG), 0, -1)
+    index = await coindex.members(redis, TAG)
+    assert index and all(b"x:9" in member for member in index)
+
+
+@pytest.mark.parametrize(("behaviour", "rule"), CASES)
+async def test_an_index_kept_whole_by_earlier_versions_is_read_until_retention_empties_it(
+    redis: Redis, settings: Settings, behaviour: str, rule: str
+) -> None:
+    settings = settings.model_copy(update={"retention_days": 1.0})
+    earlier = [matching(behaviour, rule, n, author, n) for n, author in ((1, "a"), (2, "b"))]
+    await aggregate(redis, settings, earlier)
+    await coindex.to_whole(redis, TAG)
+    await aggregate(redis, settings, [matching(behaviour, rule, 3, "c", 3)])
+    pairs = {("a", "b"), ("a", "c"), ("b", "c")}
+    assert await weights(redis, behaviour, rule) == {
+        edge: 1 for x, y in pairs for edge in ((x, y), (y, x))
+    }
+    assert await redis.zcard(keys.coindex(TAG)) > 0
+    await aggregate(redis, settings, [post("9", "d", [TAG], at=timedelta(days=2).total_seconds())])
+    assert not await redis.exists(keys.coindex(TAG))
+    index = await coindex.members(redis, TAG)
     assert index and all(b"x:9" in member for member in index)
 
 

@@ -15,6 +15,7 @@ from monitor.settings import Settings
 from monitor.signals import copypaste
 from monitor.signals.contentkeys import Rule
 from monitor.timewindow import Window
+from tests import coindex
 from tests.factories import T0, post
 from tests.test_coordination import TAG, aggregate
 
@@ -61,6 +62,28 @@ async def test_a_window_of_everything_ranks_as_reading_every_key(
         quick = await copypaste.clusters(redis, TAG, EVERYTHING, rule, top=top, everything=True)
         read = await copypaste.clusters(redis, TAG, EVERYTHING, rule, top=top)
         assert quick == read == every[:top]
+
+
+@pytest.mark.parametrize("rule", ["extended", "toolkit"])
+async def test_an_index_kept_whole_by_earlier_versions_counts_beside_its_shards(
+    redis: Redis, settings: Settings, rule: Rule
+) -> None:
+    posts = campaign()
+    await aggregate(redis, settings, posts[::2], batch=5)
+    await coindex.to_whole(redis, TAG)  # half the posts as an earlier version indexed them
+    await aggregate(redis, settings, posts[1::2], batch=5)
+    later = Window(int(T0.timestamp() * 1000) + 60_000, 10**13 - 1)
+    reads = [(EVERYTHING, False), (EVERYTHING, True), (later, False)]
+
+    async def found() -> list[list[copypaste.CopyPaste]]:
+        return [
+            await copypaste.clusters(redis, TAG, window, rule, top=top, everything=everything)
+            for window, everything in reads for top in (None, 1, 3)
+        ]  # fmt: skip
+
+    mixed = await found()
+    await coindex.to_shards(redis, TAG)
+    assert mixed == await found() and len(mixed[0]) == 9 and len(mixed[-1]) < 9
 
 
 async def test_a_window_reaching_past_what_the_index_orders_is_clamped(
@@ -117,7 +140,7 @@ async def test_live_counts_start_at_a_texts_second_post_and_follow_retention(
 async def index_counts(redis: Redis) -> dict[bytes, tuple[int, set[bytes]]]:
     """'<rule code>\\0<content digest>' -> its posts and their authors, read from the index."""
     found: dict[bytes, tuple[int, set[bytes]]] = {}
-    for member in await redis.zrangebylex(keys.coindex(TAG), b"[p\0", b"(p\1"):
+    for member in [m for m in await coindex.members(redis, TAG) if m.startswith(b"p\0")]:
         digest, rest = member[2:18], member[33:]
         _post, author, flags = orjson.loads(rest)
         for code in flags:

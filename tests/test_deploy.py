@@ -99,7 +99,7 @@ def test_kubernetes_redis_has_the_production_settings() -> None:
     args = redis["spec"]["template"]["spec"]["containers"][0]["args"]
     given = dict(zip(args[::2], args[1::2], strict=True))
     for name in ("appendonly", "appendfsync", "aof-use-rdb-preamble", "save", "maxmemory",
-                 "maxmemory-policy"):  # fmt: skip
+                 "maxmemory-policy", "zset-max-ziplist-value"):  # fmt: skip
         assert given[f"--{name}"] == conf[name], name
 
 

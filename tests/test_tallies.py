@@ -25,6 +25,7 @@ from monitor.signals import bursts, catchup, coordination, matching, pairlog, pe
 from monitor.signals.apply import Limits, apply
 from monitor.timewindow import Window
 from tests import bench_coordination as bench
+from tests import coindex
 from tests.factories import arrivals
 from tests.test_aggregator import aggregate
 from workers.aggregator import Aggregator
@@ -253,7 +254,7 @@ async def on_viral_keys(redis: Redis, tag: str, cap: int, window_ms: int) -> lis
                 low, high = (
                     f"[{namespace}\0{row[5]}\0{ms:013d}" for ms in (start, start + window_ms)
                 )
-                if await redis.zlexcount(keys.coindex(tag), low, high) > cap:
+                if await coindex.count(redis, tag, str(row[5]), low, high) > cap:
                     found.append(row)
     return found
 

@@ -1,13 +1,18 @@
 -- Coordination, live: matches each new post against the tag's posts within the largest window a
 -- query may ask for (W), in either time direction, and keeps every matching pair.
 --
--- The index is one sorted set of
--- '<namespace>\0<key digest>\0<time ms, 13 digits>\0<[post, author, rule flags]>', read by
--- lexical range (see monitor.signals.matching). Pairs are one sorted set per behaviour and rule
--- of [a, p, b, q, dt ms, key digest, earlier time ms] (plus the token overlap and union for
--- co-similar, or a mark on a co-post or co-link pair both rules give), p < q, scored by the
--- earlier post's time, so that retention drops them with it. A pair is found once, when its
--- later-arriving post is applied; re-delivered posts never reach this code.
+-- The index holds '<namespace>\0<key digest>\0<time ms, 13 digits>\0<[post, author, rule
+-- flags]>', read by lexical range (see monitor.signals.matching), in 65,536 sorted sets named
+-- after the first four hex digits of the digest ('<index>:<abcd>'): small enough that Redis keeps
+-- most in its compact encoding (up to 128 members of up to 128 bytes: zset-max-ziplist-value 128),
+-- at about two thirds of the bytes a member of one large set takes. An index written whole into
+-- '<index>' (earlier versions) is read beside them until retention empties it.
+--
+-- Pairs are one sorted set per behaviour and rule of [a, p, b, q, dt ms, key digest, earlier time
+-- ms] (plus the token overlap and union for co-similar, or a mark on a co-post or co-link pair
+-- both rules give), p < q, scored by the earlier post's time, so that retention drops them with
+-- it. A pair is found once, when its later-arriving post is applied; re-delivered posts never
+-- reach this code.
 --
 -- Viral keys: time is cut into buckets of W ms. When more than `cap` posts share one key in one
 -- bucket, the key is viral there: none of that bucket's posts is paired on that key (the pairs
@@ -60,8 +65,40 @@ Coordination.__index = Coordination
 -- code>'), the window W in ms, the lowest co-similar threshold as num/den, and cap; log: the
 -- PairLog that pairs made and dropped go to.
 function Coordination.new(ctx, log)
-  return setmetatable({ctx = ctx, log = log, cache = {}, loads = {}, hits = {}, sets = {}},
-                      Coordination)
+  local legacy = redis.call('EXISTS', ctx.index) == 1
+  return setmetatable({ctx = ctx, log = log, legacy = legacy, cache = {}, loads = {}, hits = {},
+                       sets = {}, shards = {}}, Coordination)
+end
+
+-- The index's sorted sets that may hold an entry's key: its shard first, then the whole index
+-- of earlier versions while it has entries. Named once per digest and call.
+function Coordination:sets_of(entry)
+  local found = self.shards[entry[2]]
+  if found == nil then
+    found = {self.ctx.index .. ':' .. string.sub(entry[2], 1, 4), self.legacy and self.ctx.index}
+    self.shards[entry[2]] = found
+  end
+  return found
+end
+
+-- Index members under an entry's key from `low` to `high` (lexical bounds), in no set order; at
+-- most `limit` from each set when it is given.
+function Coordination:range(entry, low, high, limit)
+  local sets = self:sets_of(entry)
+  local hits = limit and redis.call('ZRANGEBYLEX', sets[1], low, high, 'LIMIT', 0, limit)
+    or redis.call('ZRANGEBYLEX', sets[1], low, high)
+  if sets[2] then
+    local older = limit and redis.call('ZRANGEBYLEX', sets[2], low, high, 'LIMIT', 0, limit)
+      or redis.call('ZRANGEBYLEX', sets[2], low, high)
+    for _, hit in ipairs(older) do hits[#hits + 1] = hit end
+  end
+  return hits
+end
+
+function Coordination:count(entry, low, high)
+  local sets = self:sets_of(entry)
+  local n = redis.call('ZLEXCOUNT', sets[1], low, high)
+  return sets[2] and n + redis.call('ZLEXCOUNT', sets[2], low, high) or n
 end
 
 function Coordination:features(key)
@@ -80,7 +117,7 @@ function Coordination:load(entry, bucket)
   local field = entry[1] .. entry[2] .. bucket
   if self.loads[field] == nil then
     local prefix, window = entry[1] .. SEP .. entry[2] .. SEP, self.ctx.window
-    self.loads[field] = redis.call('ZLEXCOUNT', self.ctx.index, '[' .. prefix .. stamp(bucket * window),
+    self.loads[field] = self:count(entry, '[' .. prefix .. stamp(bucket * window),
       '[' .. prefix .. stamp((bucket + 1) * window - 1) .. '\1')
   end
   return self.loads[field]
@@ -161,8 +198,8 @@ function Coordination:neighbours(entry, t)
   local prefix = entry[1] .. SEP .. entry[2] .. SEP
   local bucket = math.floor(t / window)
   local limit = 3 * cap + 3
-  local hits = redis.call('ZRANGEBYLEX', self.ctx.index, '[' .. prefix .. stamp((bucket - 1) * window),
-    '[' .. prefix .. stamp((bucket + 2) * window - 1) .. '\1', 'LIMIT', 0, limit)
+  local hits = self:range(entry, '[' .. prefix .. stamp((bucket - 1) * window),
+    '[' .. prefix .. stamp((bucket + 2) * window - 1) .. '\1', limit)
   local counts = {[bucket - 1] = 0, [bucket] = 0, [bucket + 1] = 0}
   if #hits < limit then
     for _, hit in ipairs(hits) do
@@ -175,7 +212,7 @@ function Coordination:neighbours(entry, t)
   for b = bucket - 1, bucket + 1 do
     counts[b] = self:load(entry, b)
     if counts[b] <= cap then
-      for _, hit in ipairs(redis.call('ZRANGEBYLEX', self.ctx.index, '[' .. prefix .. stamp(b * window),
+      for _, hit in ipairs(self:range(entry, '[' .. prefix .. stamp(b * window),
           '[' .. prefix .. stamp((b + 1) * window - 1) .. '\1')) do
         table.insert(hits, hit)
       end
@@ -188,8 +225,8 @@ end
 function Coordination:purge(entry, bucket)
   local window, prefix = self.ctx.window, entry[1] .. SEP .. entry[2] .. SEP
   local start, stop = bucket * window, (bucket + 1) * window - 1
-  local posts = redis.call('ZRANGEBYLEX', self.ctx.index,
-    '[' .. prefix .. stamp(start), '[' .. prefix .. stamp(stop) .. '\1')
+  local low, high = '[' .. prefix .. stamp(start), '[' .. prefix .. stamp(stop) .. '\1'
+  local posts = self:range(entry, low, high)
   for _, hit in ipairs(posts) do
     local t = tonumber(string.sub(hit, AT, AT + 12))
     redis.call('ZADD', self.ctx.saturated, t, entry[1] .. SEP .. cjson.decode(string.sub(hit, AT + 14))[1])
@@ -275,12 +312,9 @@ function Coordination:add(key, t, raw)
     end
   end
   for pairs_key, scored in pairs(found) do zadd(pairs_key, scored) end
-  local indexed = {}
   for _, entry in ipairs(f.e) do
-    table.insert(indexed, 0)
-    table.insert(indexed, member(entry, t, key, f.a))
+    redis.call('ZADD', self:sets_of(entry)[1], 0, member(entry, t, key, f.a))
   end
-  zadd(self.ctx.index, indexed)
   local bucket = math.floor(t / self.ctx.window)
   for _, entry in ipairs(f.e) do
     local field = entry[1] .. entry[2] .. bucket
@@ -319,8 +353,8 @@ function Coordination:posted_before(entry, code, key)
   local key_of = entry[1] .. SEP .. entry[2]
   local low, high = '[' .. key_of .. SEP, '(' .. key_of .. '\1'  -- every time under the key
   local authors = {}
-  if redis.call('ZLEXCOUNT', self.ctx.index, low, high) < 2 then return authors end
-  for _, hit in ipairs(redis.call('ZRANGEBYLEX', self.ctx.index, low, high)) do
+  if self:count(entry, low, high) < 2 then return authors end
+  for _, hit in ipairs(self:range(entry, low, high)) do
     local other = self:hit(hit)
     if other[1] ~= key and holds(other[3], code) then
       table.insert(authors, other[2])
@@ -349,9 +383,11 @@ function Coordination:expire(expired_with_times, cutoff)
     local key, t = expired_with_times[j], tonumber(expired_with_times[j + 1])
     local f = self:features(key)
     if f then
-      local gone = {}
-      for _, entry in ipairs(f.e) do table.insert(gone, member(entry, t, key, f.a)) end
-      if #gone > 0 then redis.call('ZREM', self.ctx.index, unpack(gone)) end
+      for _, entry in ipairs(f.e) do
+        local sets, indexed = self:sets_of(entry), member(entry, t, key, f.a)
+        redis.call('ZREM', sets[1], indexed)
+        if sets[2] then redis.call('ZREM', sets[2], indexed) end
+      end
       redis.call('HDEL', self.ctx.features, key)
       self:count_copies(f, key, -1)
     end

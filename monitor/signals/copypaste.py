@@ -61,7 +61,7 @@ async def clusters(
     start, end = (f"{ms:013d}" for ms in bounded)
     kept = []
     for prefix, hits in zip(
-        prefixes, await zsets.between(redis, keys.coindex(tag), prefixes, start, end), strict=True
+        prefixes, await _between(redis, tag, prefixes, start, end), strict=True
     ):
         posts = _posts(hits, len(prefix) + 1, code.decode())
         accounts = sorted({author for _, _, author in posts})
@@ -102,7 +102,7 @@ async def _contenders(
     least = counted[top - 1][1]
     above = [prefix for prefix, n in counted if n > least]
     tied = [prefix for prefix, n in counted if n == least]
-    firsts = await zsets.firsts(redis, keys.coindex(tag), tied)
+    firsts = await _firsts(redis, tag, tied)
     earliest = []  # a key's first index entry: when, and whether it holds the rule's text
     for prefix, first in zip(tied, firsts, strict=True):
         if first:  # none: its posts left since the counts were read
@@ -113,6 +113,27 @@ async def _contenders(
     wanted = top - len(above)
     cutoff = known[wanted - 1] if len(known) >= wanted else None
     return above + [prefix for prefix, t, _ in earliest if cutoff is None or t <= cutoff]
+
+
+async def _between(
+    redis: Redis, tag: str, prefixes: list[bytes], start: str, end: str
+) -> list[list[bytes]]:
+    """Each key's index members from ``start`` to ``end``, in time order: from its shard, and
+    from the whole index of earlier versions while that holds any."""
+    found = await zsets.between(redis, keys.coindex(tag), prefixes, start, end, sharded=True)
+    if prefixes and await redis.exists(keys.coindex(tag)):
+        older = await zsets.between(redis, keys.coindex(tag), prefixes, start, end)
+        found = [sorted(new + old) for new, old in zip(found, older, strict=True)]
+    return found
+
+
+async def _firsts(redis: Redis, tag: str, prefixes: list[bytes]) -> list[bytes]:
+    """Each key's first index member (b"" for none), from its shard and the whole index."""
+    found = await zsets.firsts(redis, keys.coindex(tag), prefixes, sharded=True)
+    if prefixes and await redis.exists(keys.coindex(tag)):
+        older = await zsets.firsts(redis, keys.coindex(tag), prefixes)
+        found = [min(filter(None, pair), default=b"") for pair in zip(found, older, strict=True)]
+    return found
 
 
 def _posts(hits: list[bytes], at: int, code: str) -> list[tuple[int, str, str]]:

@@ -1,0 +1,37 @@
+"""The coordination index as tests read it: from its shards, and the whole index of earlier
+versions."""
+
+from typing import cast
+
+from redis.asyncio import Redis
+
+from monitor import keys
+
+
+async def members(redis: Redis, tag: str) -> list[bytes]:
+    """Every member, in lexical order."""
+    found = cast(list[bytes], await redis.zrange(keys.coindex(tag), 0, -1))
+    async for shard in redis.scan_iter(match=f"{keys.coindex(tag)}:*", count=1_000):
+        found += cast(list[bytes], await redis.zrange(shard, 0, -1))
+    return sorted(found)
+
+
+async def count(redis: Redis, tag: str, digest: str, low: str, high: str) -> int:
+    """Members under a key's digest between two lexical bounds."""
+    sets = (keys.coindex_shard(tag, digest), keys.coindex(tag))
+    return sum([await redis.zlexcount(name, low, high) for name in sets])
+
+
+async def to_whole(redis: Redis, tag: str) -> None:
+    """Moves every shard's members into the one sorted set earlier versions kept the index in."""
+    async for shard in redis.scan_iter(match=f"{keys.coindex(tag)}:*", count=1_000):
+        held = cast(list[bytes], await redis.zrange(shard, 0, -1))
+        await redis.zadd(keys.coindex(tag), dict.fromkeys(held, 0))
+        await redis.delete(shard)
+
+
+async def to_shards(redis: Redis, tag: str) -> None:
+    """Moves the whole index's members into their shards, as this version writes them."""
+    for member in cast(list[bytes], await redis.zrange(keys.coindex(tag), 0, -1)):
+        await redis.zadd(keys.coindex_shard(tag, member[2:6].decode()), {member: 0})
+    await redis.delete(keys.coindex(tag))
