@@ -6,7 +6,7 @@ import time
 from redis.asyncio import Redis
 from redis.exceptions import ResponseError
 
-from monitor import deadletter, ingest_stats, keys, poststore, queue, watchlist
+from monitor import deadletter, encodings, ingest_stats, keys, poststore, queue, watchlist
 from monitor.connection import transient
 from monitor.settings import Settings
 from monitor.signals import catchup
@@ -36,6 +36,8 @@ class Aggregator(Role):
     async def prepare(self) -> None:
         self.shards = await queue.shard_count(self.redis, self.settings.ingest_shards)
         await queue.ensure_group(self.redis, self.shards)
+        if warning := await encodings.ensure(self.redis):
+            log.warning("%s", warning)
 
     async def close(self) -> None:
         """Leave the group when nothing is pending here; pending entries stay to be claimed."""

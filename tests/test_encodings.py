@@ -1,0 +1,65 @@
+"""The setting the coordination index's compact shards rely on: raised by the aggregators where
+it is lower, and a warning naming it where the server refuses."""
+
+import logging
+from collections.abc import AsyncIterator
+
+import pytest
+from redis.asyncio import ConnectionPool, Redis
+
+from monitor import encodings, keys, queue
+from monitor.settings import Settings
+from tests.test_coordination import TAG, aggregate, matching, weights
+from workers.aggregator import Aggregator
+
+# Three accounts posting one text: index members of some 100 bytes, more than Redis's default 64.
+POSTS = [matching("co-post", "extended", n, f"account-{n:020d}", n) for n in range(3)]
+
+
+async def setting(redis: Redis) -> int:
+    return int(next(iter((await redis.config_get(encodings.SETTING)).values())) or 0)
+
+
+@pytest.fixture
+async def without_config(redis: Redis) -> AsyncIterator[Redis]:
+    """A client whose user may run anything but CONFIG, as on many managed servers."""
+    await redis.acl_setuser(
+        "noconfig", enabled=True, passwords=["+secret"], keys=["*"], categories=["+@all"],
+        commands=["-config"], reset=True,
+    )  # fmt: skip
+    pool = redis.connection_pool
+    kwargs = {**pool.connection_kwargs, "username": "noconfig", "password": "secret"}
+    client = Redis(connection_pool=ConnectionPool(pool.connection_class, **kwargs))
+    yield client
+    await client.aclose()
+    await redis.acl_deluser("noconfig")
+
+
+async def test_an_aggregator_raises_the_setting_and_the_index_shards_stay_compact(
+    redis: Redis, settings: Settings
+) -> None:
+    await redis.config_set(encodings.SETTING, 64)
+    await aggregate(redis, settings, POSTS)
+    assert await setting(redis) == encodings.WANTED
+    shards = [key async for key in redis.scan_iter(match=f"{keys.coindex(TAG)}:*")]
+    assert shards and {await redis.object("encoding", key) for key in shards} <= {
+        b"ziplist",
+        b"listpack",
+    }
+    assert len(await weights(redis, "co-post", "extended")) == 6
+
+
+async def test_a_server_refusing_config_gets_a_warning_and_the_posts_still_apply(
+    redis: Redis, without_config: Redis, settings: Settings, caplog: pytest.LogCaptureFixture
+) -> None:
+    await redis.config_set(encodings.SETTING, 64)
+    warning = await encodings.ensure(without_config)
+    assert warning and warning.startswith(f"could not set {encodings.SETTING} 128 (")
+    assert "\n" not in warning and await setting(redis) == 64
+    await aggregate(redis, settings, [])  # the tag on the watchlist, the group in place
+    with caplog.at_level(logging.WARNING, logger="workers.aggregator"):
+        await queue.publish(without_config, POSTS, batch=2)
+        await Aggregator(without_config, settings, name="limited").run_until_idle()
+    assert warning in caplog.text
+    assert len(await weights(redis, "co-post", "extended")) == 6
+    await redis.config_set(encodings.SETTING, encodings.WANTED)
