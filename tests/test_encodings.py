@@ -29,9 +29,11 @@ async def without_config(redis: Redis) -> AsyncIterator[Redis]:
     )  # fmt: skip
     pool = redis.connection_pool
     kwargs = {**pool.connection_kwargs, "username": "noconfig", "password": "secret"}
-    client = Redis(connection_pool=ConnectionPool(pool.connection_class, **kwargs))
+    limited = ConnectionPool(pool.connection_class, **kwargs)
+    client = Redis(connection_pool=limited)
     yield client
     await client.aclose()
+    await limited.aclose()  # a client given a pool leaves it open
     await redis.acl_deluser("noconfig")
 
 
