@@ -9,6 +9,8 @@ CPU and this process's CPU per applied post, Redis bytes per retained post, for 
 for the same posts on three watched tags. Then 1, 2 and 4 ``hashmon aggregate`` processes drain
 the file, published beforehand, each on a fresh Redis: posts/s and CPU per post of Redis and of
 the aggregators. ``--json PATH`` also writes the figures, to compare two runs (or two versions).
+The one tag's bytes are also given by structure (the index, features, records, tallies, pairs,
+the post store), from Redis's ``MEMORY USAGE`` of each key, which leaves out its table of keys.
 """
 
 import argparse
@@ -94,6 +96,7 @@ async def run_hashmon(directory: Path, path: Path, tags: Sequence[str]) -> dict[
             cpu, redis_cpu = time.process_time() - cpu, await server_cpu(redis) - redis_cpu
             await queue.trim(redis)  # the acked entries: the stream is not retained state
             size, (posts, _) = await used_memory(redis) - memory, await retained(redis, watched)
+            structures = await bytes_by_structure(redis, posts)
             started, found = time.perf_counter(), {}
             for behaviour in NETWORKS:
                 query = Query(behaviour, WINDOW, WEIGHT, "toolkit")
@@ -104,7 +107,32 @@ async def run_hashmon(directory: Path, path: Path, tags: Sequence[str]) -> dict[
     edges = {behaviour: set(network.edges()) for behaviour, network in found.items()}
     return {"import_s": seconds, "networks_s": networks_s, "posts": posts, "edges": edges,
             "redis_cpu_us": redis_cpu * 1e6 / posts, "import_cpu_us": cpu * 1e6 / posts,
-            "bytes": size / posts}  # fmt: skip
+            "bytes": size / posts, "bytes_by_structure": structures}  # fmt: skip
+
+
+# What a key holds, by the start of its name after '{<tag>}:' (or after '{posts:<n>}:').
+STRUCTURES = (
+    ("co:index", "coordination index"), ("co:features", "coordination features"),
+    ("co:pairs:", "pairs sets"), ("tally:log:", "pair logs"), ("tally:", "tallies"),
+    ("co:authors", "copy-paste counts"), ("co:copies", "copy-paste counts"),
+    ("co:saturated", "unpaired (viral) posts"), ("records", "records"), ("timeline", "timeline"),
+    ("volume", "volume"), ("bodies", "post store"), ("holders", "post store"),
+)  # fmt: skip
+
+
+def structure(key: str) -> str:
+    """The row of the bytes-by-structure table a key counts in."""
+    name = key.partition("}:")[2]
+    return next((row for start, row in STRUCTURES if name.startswith(start)), "other")
+
+
+async def bytes_by_structure(redis: Redis, posts: int) -> dict[str, float]:
+    """Redis's MEMORY USAGE of every key, summed by what it holds, per retained post."""
+    found: dict[str, int] = {}
+    async for key in redis.scan_iter(count=1_000):
+        row = structure(key.decode())
+        found[row] = found.get(row, 0) + (await redis.memory_usage(key, samples=0) or 0)
+    return {row: size / posts for row, size in sorted(found.items(), key=lambda kv: -kv[1])}
 
 
 async def publish(redis: Redis, path: Path, chunk: int = 10_000) -> tuple[int, list[queue.Mark]]:
@@ -215,6 +243,8 @@ def table(f: dict[str, Any]) -> Table:
         ("Redis CPU per applied post", f"{one['redis_cpu_us']:.0f} µs"),
         ("import's own CPU per post (parse, publish, aggregate)", f"{one['import_cpu_us']:.0f} µs"),
         ("Redis bytes per retained post, one tag", f"{one['bytes']:,.0f} B"),
+        ("  of which, by structure (Redis's MEMORY USAGE of each key):", ""),
+        *((f"    {row}", f"{size:,.0f} B") for row, size in one["bytes_by_structure"].items()),
         ("Redis bytes per retained post, on three watched tags",
          f"{three['bytes']:,.0f} B ({three['bytes'] / one['bytes']:.2f} × one tag)"),
         ("Redis CPU per applied post, on three watched tags", f"{three['redis_cpu_us']:.0f} µs"),
