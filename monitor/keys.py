@@ -69,6 +69,12 @@ def cofeatures(tag: str) -> str:
     return _tag(tag, "co:features")
 
 
+def coorder(tag: str) -> str:
+    """JSON list: the tag words its co-similar prefix order puts last (see
+    monitor.signals.lastwords)."""
+    return _tag(tag, "co:order")
+
+
 def cosaturated(tag: str) -> str:
     """Sorted set: '<index>\0<post key>' -> time, for posts not paired on a key that was viral in
     their time bucket (see monitor/signals/coordinate.lua)."""

@@ -16,7 +16,7 @@ from redis.asyncio import Redis
 
 from monitor import connection, keys, poststore
 from monitor.settings import Settings
-from monitor.signals import matching
+from monitor.signals import lastwords, matching
 from monitor.signals.records import Arrival
 
 _HERE = Path(__file__).parent
@@ -82,10 +82,12 @@ class _TagBatch:
     newest: int = 0
 
 
-def _by_tag(posts: Sequence[Arrival], watched: set[str], limits: Limits) -> dict[str, _TagBatch]:
+def _by_tag(
+    posts: Sequence[Arrival], last: dict[str, frozenset[str]], limits: Limits
+) -> dict[str, _TagBatch]:
     per_tag: dict[str, _TagBatch] = defaultdict(_TagBatch)
     for index, post in enumerate(posts):
-        mine = watched.intersection(post.spellings)
+        mine = last.keys() & post.spellings
         if not mine:
             continue
         minute = post.t_ms // 60_000
@@ -95,7 +97,7 @@ def _by_tag(posts: Sequence[Arrival], watched: set[str], limits: Limits) -> dict
             features = None
             if post.features:
                 similarity, tokens = limits.min_similarity, limits.min_tokens
-                held = matching.for_tag(post.features, tag, similarity, tokens)
+                held = matching.for_tag(post.features, last[tag], similarity, tokens)
                 features = orjson.dumps(matching.stored(held)).decode()
             share.rows.append(
                 [post.key, post.t_ms, kind_field, platform_field, post.spellings[tag],
@@ -132,7 +134,8 @@ async def apply(redis: Redis, batches: Batch, watched: set[str], limits: Limits)
     """Apply (run id, posts) batches to every watched tag they carry; safe to repeat."""
     posts = [arrival for _, batch in batches for arrival in batch]
     verdicts = ["unwatched"] * len(posts)
-    per_tag = _by_tag(posts, watched, limits)
+    carried = {tag for post in posts for tag in watched.intersection(post.spellings)}
+    per_tag = _by_tag(posts, await lastwords.of(redis, carried, watched), limits)
     holders: dict[int, list[str]] = defaultdict(list)  # post -> the tags that hold it
     if per_tag:
         orders, calls = [], []

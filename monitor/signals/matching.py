@@ -13,8 +13,8 @@ similarity search", WWW 2007): order every token set by one fixed order; two set
 similarity J >= t share a token among the first n - ceil(t n) + 1 tokens of each. Unlike
 MinHash/LSH it misses no pair, so networks are exact; t here is the lowest threshold a query may
 ask for (``coordination_min_similarity``). The fixed order puts likely-rare tokens first (longer
-before shorter, punctuation last) and the index's own tag last, so that common tokens seldom
-bring candidates.
+before shorter, punctuation last) and the words of the tags watched when the index began last
+(monitor.signals.lastwords), so that common tokens seldom bring candidates.
 """
 
 import math
@@ -116,8 +116,11 @@ def check(features: Features) -> None:
         raise ValueError("coordination features with malformed tokens")
 
 
-def for_tag(base: Features, tag: str, min_similarity: Fraction, min_tokens: int) -> Features:
-    """The features as one tag's index stores them: with that tag's co-similar prefix entries."""
+def for_tag(
+    base: Features, last: frozenset[str], min_similarity: Fraction, min_tokens: int
+) -> Features:
+    """The features as one tag's index stores them: with that tag's co-similar prefix entries,
+    under the fixed order with the tag's ``last`` words (monitor.signals.lastwords) last."""
     tokens: dict[str, list[str]] | None = base.get("s")
     if not tokens:
         return base
@@ -125,8 +128,7 @@ def for_tag(base: Features, tag: str, min_similarity: Fraction, min_tokens: int)
     for rule, ordered in tokens.items():
         if len(ordered) < min_tokens:
             continue
-        if tag in ordered:  # the tag's own word is in nearly every post of its index
-            ordered = [token for token in ordered if token != tag] + [tag]
+        ordered = [t for t in ordered if t not in last] + [t for t in ordered if t in last]
         size = len(ordered)
         prefixes[rule] = ordered[: size - math.ceil(min_similarity * size) + 1]
     return {**base, "e": base["e"] + _shared("s", prefixes)}
