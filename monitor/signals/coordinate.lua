@@ -83,14 +83,16 @@ end
 
 -- Index members under an entry's key from `low` to `high` (lexical bounds), in no set order; at
 -- most `limit` from each set when it is given.
+local function lexrange(set, low, high, limit)
+  if limit then return redis.call('ZRANGEBYLEX', set, low, high, 'LIMIT', 0, limit) end
+  return redis.call('ZRANGEBYLEX', set, low, high)
+end
+
 function Coordination:range(entry, low, high, limit)
   local sets = self:sets_of(entry)
-  local hits = limit and redis.call('ZRANGEBYLEX', sets[1], low, high, 'LIMIT', 0, limit)
-    or redis.call('ZRANGEBYLEX', sets[1], low, high)
+  local hits = lexrange(sets[1], low, high, limit)
   if sets[2] then
-    local older = limit and redis.call('ZRANGEBYLEX', sets[2], low, high, 'LIMIT', 0, limit)
-      or redis.call('ZRANGEBYLEX', sets[2], low, high)
-    for _, hit in ipairs(older) do hits[#hits + 1] = hit end
+    for _, hit in ipairs(lexrange(sets[2], low, high, limit)) do hits[#hits + 1] = hit end
   end
   return hits
 end
