@@ -1,11 +1,13 @@
 """The coordination index as tests read it: from its shards, and the whole index of earlier
-versions."""
+versions; and the index's features as earlier versions stored them."""
 
 from typing import cast
 
+import orjson
 from redis.asyncio import Redis
 
 from monitor import keys
+from monitor.signals import matching
 
 
 async def members(redis: Redis, tag: str) -> list[bytes]:
@@ -35,3 +37,13 @@ async def to_shards(redis: Redis, tag: str) -> None:
     for member in cast(list[bytes], await redis.zrange(keys.coindex(tag), 0, -1)):
         await redis.zadd(keys.coindex_shard(tag, member[2:6].decode()), {member: 0})
     await redis.delete(keys.coindex(tag))
+
+
+async def features_to_json(redis: Redis, tag: str) -> int:
+    """Rewrites every post's stored features as JSON, as earlier versions kept them; how many."""
+    held = cast(dict[bytes, bytes], await redis.hgetall(keys.cofeatures(tag)))
+    if held:
+        await redis.hset(keys.cofeatures(tag), mapping={
+            post: orjson.dumps(matching.unpack(raw)) for post, raw in held.items()
+        })  # fmt: skip
+    return len(held)

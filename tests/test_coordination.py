@@ -20,7 +20,7 @@ from monitor.signals.contentkeys import (
     toolkit_tokens,
 )
 from monitor.signals.coordination import Node, Query
-from monitor.signals.matching import INDEXES
+from monitor.signals.matching import INDEXES, unpack
 from monitor.timewindow import Window
 from tests import coindex
 from tests.factories import post
@@ -247,6 +247,30 @@ async def test_an_index_kept_whole_by_earlier_versions_is_read_until_retention_e
     assert index and all(b"x:9" in member for member in index)
 
 
+@pytest.mark.parametrize(("behaviour", "rule"), CASES)
+async def test_features_stored_as_json_by_earlier_versions_are_read_until_retention_drops_them(
+    redis: Redis, settings: Settings, behaviour: str, rule: str
+) -> None:
+    settings = settings.model_copy(update={"retention_days": 1.0})
+    earlier = [matching(behaviour, rule, n, author, n) for n, author in ((1, "a"), (2, "b"))]
+    await aggregate(redis, settings, earlier)
+    assert await coindex.features_to_json(redis, TAG) == 2
+    await aggregate(redis, settings, [matching(behaviour, rule, 3, "c", 3)])
+    pairs = {("a", "b"), ("a", "c"), ("b", "c")}
+    assert await weights(redis, behaviour, rule) == {
+        edge: 1 for x, y in pairs for edge in ((x, y), (y, x))
+    }
+    query = Query(behaviour, 60, 1, rule)  # type: ignore[arg-type]
+    found = await evidence.between(redis, TAG, query, EVERYTHING, "a", "b")
+    assert [(e.first.key, e.second.key) for e in found] == [
+        (f"x:{behaviour}-{rule}-1", f"x:{behaviour}-{rule}-2")
+    ]
+    await aggregate(redis, settings, [post("9", "d", [TAG], at=timedelta(days=2).total_seconds())])
+    index = await coindex.members(redis, TAG)
+    assert index and all(b"x:9" in member for member in index)
+    assert await redis.hkeys(keys.cofeatures(TAG)) == [b"x:9"]
+
+
 @pytest.mark.parametrize("order", ["forward", "backward"])
 async def test_a_repost_storm_is_counted_not_paired_whatever_the_order(
     redis: Redis, settings: Settings, order: str
@@ -316,7 +340,7 @@ async def test_evidence_takes_links_and_texts_from_the_post_store(
     """A tag's features keep no texts or links: evidence reads them from the post's words."""
     posts = [matching("co-link", "extended", n, author, n) for n, author in ((1, "a"), (2, "b"))]
     await aggregate(redis, settings, posts)
-    stored = [orjson.loads(raw) for raw in await redis.hvals(keys.cofeatures(TAG))]
+    stored = [unpack(cast(bytes, raw)) for raw in await redis.hvals(keys.cofeatures(TAG))]
     assert stored and all("k" not in f and "l" not in f for f in stored)
     query = Query("co-link", 60, 1, "extended")
     found = await evidence.between(redis, TAG, query, EVERYTHING, "a", "b")

@@ -3,9 +3,9 @@
 -- unpaired (viral) posts, posts per (content key, author), accounts per content key, then one
 -- pairs key per coordination index, the sixteen tally keys (see tally.lua), and last the tag's
 -- revision counter.
--- ARGV: retention_ms, the batch's newest post time (ms), the posts as one JSON array of
--- [post key, time ms, volume kind field, volume platform field, spelling, record, features
--- JSON or null], the largest coordination window (ms), the lowest co-similar threshold as
+-- ARGV: retention_ms, the batch's newest post time (ms), the posts as one MessagePack array of
+-- [post key, time ms, volume kind field, volume platform field, spelling, record, packed
+-- features or nil], the largest coordination window (ms), the lowest co-similar threshold as
 -- numerator and denominator, the codes of the pairs sets (JSON), in the order of KEYS, and the
 -- most posts one key may have in one bucket before it is viral there, and the tag.
 -- A post is applied only if its key is new to the timeline (exactly-once effect) and it is not
@@ -13,7 +13,7 @@
 -- n (new), d (seen before), o (too old to keep).
 local timeline, records, volume, spellings = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
 local retention, batch_newest = tonumber(ARGV[1]), tonumber(ARGV[2])
-local posts = cjson.decode(ARGV[3])
+local posts = cmsgpack.unpack(ARGV[3])
 local ctx = {index = KEYS[5], features = KEYS[6], saturated = KEYS[7], authors = KEYS[8],
              copies = KEYS[9],
              window = tonumber(ARGV[4]), num = tonumber(ARGV[5]), den = tonumber(ARGV[6]),

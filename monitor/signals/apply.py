@@ -2,7 +2,8 @@
 
 Dedupe per (tag, post) happens inside the script, atomically with that tag's updates, so a batch
 applied twice (a retry, a redelivery after a crash half-way) changes only what is still missing.
-A tag's posts travel as one JSON argument, and the script updates each counter once per batch.
+A tag's posts travel as one MessagePack argument, and the script updates each counter once per
+batch.
 """
 
 from collections import Counter, defaultdict
@@ -11,6 +12,7 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
 
+import msgpack
 import orjson
 from redis.asyncio import Redis
 
@@ -94,11 +96,11 @@ def _by_tag(
         kind_field, platform_field = f"{minute}:{post.kind}", f"{minute}@{post.platform}"
         for tag in mine:
             share = per_tag[tag]
-            features = None
+            features: bytes | None = None
             if post.features:
                 similarity, tokens = limits.min_similarity, limits.min_tokens
                 held = matching.for_tag(post.features, last[tag], similarity, tokens)
-                features = orjson.dumps(matching.stored(held)).decode()
+                features = matching.pack(matching.stored(held))
             share.rows.append(
                 [post.key, post.t_ms, kind_field, platform_field, post.spellings[tag],
                  post.record, features]
@@ -143,7 +145,8 @@ async def apply(redis: Redis, batches: Batch, watched: set[str], limits: Limits)
             for start in range(0, len(share.rows), SCRIPT_POSTS):
                 rows = share.rows[start : start + SCRIPT_POSTS]
                 orders.append((tag, share.order[start : start + SCRIPT_POSTS]))
-                args = [limits.retention_ms, share.newest, orjson.dumps(rows), *limits.args(), tag]
+                packed = msgpack.packb(rows, use_bin_type=False)  # what the server's reader takes
+                args = [limits.retention_ms, share.newest, packed, *limits.args(), tag]
                 calls.append((keys.tag_keys(tag, matching.INDEXES), args))
         answers = await connection.run_scripts(redis, connection.script(redis, _SCRIPT), calls)
         for (tag, order), letters in zip(orders, answers, strict=True):

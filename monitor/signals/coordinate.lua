@@ -29,6 +29,13 @@ local function member(entry, t, key, author)
 end
 
 local RULES = {t = 'toolkit', e = 'extended'}
+
+-- A post's stored features: MessagePack (monitor.signals.matching.pack), or JSON where earlier
+-- versions stored them (a JSON object starts with '{', a packed map never does).
+local function unpack_features(raw)
+  if string.byte(raw, 1) == 123 then return cjson.decode(raw) end
+  return cmsgpack.unpack(raw)
+end
 local AT = 1 + 1 + 16 + 1 + 1  -- where the time starts in an index member: namespaces are 1 byte
 
 local function zadd(key, scored)  -- in slices: unpack has a stack limit
@@ -107,7 +114,7 @@ function Coordination:features(key)
   local cached = self.cache[key]
   if cached == nil then
     local raw = redis.call('HGET', self.ctx.features, key)
-    cached = raw and cjson.decode(raw) or false
+    cached = raw and unpack_features(raw) or false
     self.cache[key] = cached
   end
   return cached
@@ -292,7 +299,7 @@ function Coordination:held(entry, bucket)
 end
 
 function Coordination:add(key, t, raw)
-  local f = cjson.decode(raw)
+  local f = unpack_features(raw)
   self.cache[key] = f
   self.adding = {bucket = math.floor(t / self.ctx.window), keys = {}}
   for _, entry in ipairs(f.e) do self.adding.keys[entry[1] .. entry[2]] = true end

@@ -89,7 +89,7 @@ async def clusters(
 
 def _text(post: str, raw: bytes | None, bodies: dict[str, poststore.Body], rule: Rule) -> str:
     """A post's content key under a rule, from its features and its words."""
-    features = matching.said(orjson.loads(raw), bodies.get(post)) if raw else None
+    features = matching.said(matching.unpack(raw), bodies.get(post)) if raw else None
     return str((features or {}).get("k", {}).get(rule) or "")
 
 

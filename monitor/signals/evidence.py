@@ -7,7 +7,6 @@ listed only when the two posts share what the behaviour says they share.
 from dataclasses import dataclass
 from typing import Any, cast
 
-import orjson
 from redis.asyncio import Redis
 
 from monitor import keys, poststore
@@ -50,8 +49,8 @@ async def between(
         rec_p, rec_q, feat_p, feat_q = recs[pair.p], recs[pair.q], feats[pair.p], feats[pair.q]
         if rec_p is None or rec_q is None or feat_p is None or feat_q is None:
             continue  # expired between the two reads
-        mine = matching.said(orjson.loads(feat_p), bodies.get(pair.p))
-        theirs = matching.said(orjson.loads(feat_q), bodies.get(pair.q))
+        mine = matching.said(matching.unpack(feat_p), bodies.get(pair.p))
+        theirs = matching.said(matching.unpack(feat_q), bodies.get(pair.q))
         if mine is None or theirs is None:
             continue  # its words left the post store
         shared = _shared(query, pair, mine, theirs)
