@@ -27,9 +27,10 @@ from monitor.settings import Settings
 
 _SOCKET_MAX = 100  # sun_path is 108 bytes on Linux
 _START_TIMEOUT_S = 15.0
-# The coordination index's shards hold members of 70 to 90 bytes: Redis keeps a shard of up to
-# 128 of them compact (deploy/redis.conf sets the same), at about two thirds of the bytes.
-ENCODINGS = ("--zset-max-ziplist-value", "128")
+# The coordination index's shards hold members of 70 to 90 bytes, a common word's shard hundreds:
+# Redis keeps a shard of up to 512 of them compact (deploy/redis.conf sets the same), at about half
+# the bytes (monitor.encodings).
+ENCODINGS = ("--zset-max-ziplist-value", "128", "--zset-max-ziplist-entries", "512")
 
 
 class EmbeddedError(Exception):

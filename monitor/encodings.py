@@ -1,12 +1,13 @@
-"""The server setting the coordination index's compact layout relies on.
+"""The server settings the coordination index's compact layout relies on.
 
 The index lives in 65,536 small sorted sets (monitor/signals/coordinate.lua). Redis keeps a small
-set compact (one listpack, no dictionary entry or skip-list node per member) only while every
-member is at most ``zset-max-ziplist-value`` bytes: 64 by default, fewer than most index members
-hold. The embedded server and deploy/redis.conf set 128; on any other server the aggregators
-raise it where it is lower, and say so where the server refuses (CONFIG is often disabled on
-managed Redis): the index then takes two to three times the bytes (303 against 111 a member on
-50,000 posts of `make bench-engine`'s campaign).
+set compact (one listpack, no dictionary entry or skip-list node per member) only while it has at
+most ``zset-max-ziplist-entries`` members (128 by default, fewer than the sets of a campaign's
+common words hold) of at most ``zset-max-ziplist-value`` bytes (64 by default, fewer than most
+index members hold). The embedded server and deploy/redis.conf set 512 and 128; on any other
+server the aggregators raise them where they are lower, and say so where the server refuses
+(CONFIG is often disabled on managed Redis): the index then takes up to three times the bytes
+(303 against 111 a member on 50,000 posts of `make bench-engine`'s campaign, at a value of 64).
 """
 
 from typing import cast
@@ -14,21 +15,24 @@ from typing import cast
 from redis.asyncio import Redis
 from redis.exceptions import ResponseError
 
-SETTING, WANTED = "zset-max-ziplist-value", 128
+WANTED = {"zset-max-ziplist-value": 128, "zset-max-ziplist-entries": 512}
 
 
 async def ensure(redis: Redis) -> str | None:
-    """Raise the server's setting to WANTED where it is lower; a one-line warning when it
-    cannot be read or raised, else None."""
-    try:
-        found = cast(dict[bytes | str, bytes | str], await redis.config_get(SETTING))
-        value = next(iter(found.values()), b"0")
-        if int(value) >= WANTED:
-            return None
-        await redis.config_set(SETTING, WANTED)
-    except (ResponseError, ValueError) as error:
-        return (
-            f"could not set {SETTING} {WANTED} ({error}): set it in redis.conf, or the "
-            "coordination index takes two to three times the bytes"
-        )
-    return None
+    """Raise each of the server's settings to WANTED where it is lower; a one-line warning
+    naming those that cannot be read or raised, else None."""
+    refused, errors = [], []
+    for setting, wanted in WANTED.items():
+        try:
+            found = cast(dict[bytes | str, bytes | str], await redis.config_get(setting))
+            if int(next(iter(found.values()), b"0")) < wanted:
+                await redis.config_set(setting, wanted)
+        except (ResponseError, ValueError) as error:
+            refused.append(f"{setting} {wanted}")
+            errors.append(str(error))
+    if not refused:
+        return None
+    return (
+        f"could not set {', '.join(refused)} ({'; '.join(dict.fromkeys(errors))}): set them in "
+        "redis.conf, or the coordination index takes up to three times the bytes"
+    )

@@ -99,7 +99,8 @@ def test_kubernetes_redis_has_the_production_settings() -> None:
     args = redis["spec"]["template"]["spec"]["containers"][0]["args"]
     given = dict(zip(args[::2], args[1::2], strict=True))
     for name in ("appendonly", "appendfsync", "aof-use-rdb-preamble", "save", "maxmemory",
-                 "maxmemory-policy", "zset-max-ziplist-value"):  # fmt: skip
+                 "maxmemory-policy", "zset-max-ziplist-value",
+                 "zset-max-ziplist-entries"):  # fmt: skip
         assert given[f"--{name}"] == conf[name], name
 
 

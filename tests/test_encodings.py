@@ -1,5 +1,5 @@
-"""The setting the coordination index's compact shards rely on: raised by the aggregators where
-it is lower, and a warning naming it where the server refuses."""
+"""The settings the coordination index's compact shards rely on: raised by the aggregators where
+they are lower, and a warning naming them where the server refuses."""
 
 import logging
 from collections.abc import AsyncIterator
@@ -9,15 +9,25 @@ from redis.asyncio import ConnectionPool, Redis
 
 from monitor import encodings, keys, queue
 from monitor.settings import Settings
+from tests.factories import post
 from tests.test_coordination import TAG, aggregate, matching, weights
 from workers.aggregator import Aggregator
 
 # Three accounts posting one text: index members of some 100 bytes, more than Redis's default 64.
 POSTS = [matching("co-post", "extended", n, f"account-{n:020d}", n) for n in range(3)]
+LOW = {"zset-max-ziplist-value": 64, "zset-max-ziplist-entries": 128}  # Redis's defaults
 
 
-async def setting(redis: Redis) -> int:
-    return int(next(iter((await redis.config_get(encodings.SETTING)).values())) or 0)
+async def settings_of(redis: Redis) -> dict[str, int]:
+    found = {}
+    for name in encodings.WANTED:
+        found[name] = int(next(iter((await redis.config_get(name)).values())) or 0)
+    return found
+
+
+async def set_all(redis: Redis, values: dict[str, int]) -> None:
+    for name, value in values.items():
+        await redis.config_set(name, value)
 
 
 @pytest.fixture
@@ -37,13 +47,17 @@ async def without_config(redis: Redis) -> AsyncIterator[Redis]:
     await redis.acl_deluser("noconfig")
 
 
-async def test_an_aggregator_raises_the_setting_and_the_index_shards_stay_compact(
+async def test_an_aggregator_raises_the_settings_and_the_index_shards_stay_compact(
     redis: Redis, settings: Settings
 ) -> None:
-    await redis.config_set(encodings.SETTING, 64)
-    await aggregate(redis, settings, POSTS)
-    assert await setting(redis) == encodings.WANTED
+    """Three posts of long members, and 300 of one short text, 10 minutes apart: its shard holds
+    300 members, more than Redis's default 128."""
+    await set_all(redis, LOW)
+    common = [post(f"c{n}", f"c{n}", [TAG], text=f"same #{TAG}", at=600 * n) for n in range(300)]
+    await aggregate(redis, settings, POSTS + common, batch=100)
+    assert await settings_of(redis) == encodings.WANTED
     shards = [key async for key in redis.scan_iter(match=f"{keys.coindex(TAG)}:*")]
+    assert max([await redis.zcard(key) for key in shards]) == 300
     assert shards and {await redis.object("encoding", key) for key in shards} <= {
         b"ziplist",
         b"listpack",
@@ -55,13 +69,14 @@ async def test_a_server_refusing_config_gets_a_warning_and_the_posts_still_apply
     redis: Redis, without_config: Redis, settings: Settings, caplog: pytest.LogCaptureFixture
 ) -> None:
     await aggregate(redis, settings, [])  # the tag on the watchlist, the group in place
-    await redis.config_set(encodings.SETTING, 64)
+    await set_all(redis, LOW)
     warning = await encodings.ensure(without_config)
-    assert warning and warning.startswith(f"could not set {encodings.SETTING} 128 (")
+    wanted = "zset-max-ziplist-value 128, zset-max-ziplist-entries 512"
+    assert warning and warning.startswith(f"could not set {wanted} (")
     assert "\n" not in warning
     with caplog.at_level(logging.WARNING, logger="workers.aggregator"):
         await queue.publish(without_config, POSTS, batch=2)
         await Aggregator(without_config, settings, name="limited").run_until_idle()
-    assert warning in caplog.text and await setting(redis) == 64
+    assert warning in caplog.text and await settings_of(redis) == LOW
     assert len(await weights(redis, "co-post", "extended")) == 6
-    await redis.config_set(encodings.SETTING, encodings.WANTED)  # as the suite's server has it
+    await set_all(redis, encodings.WANTED)  # as the suite's server has it
