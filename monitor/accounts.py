@@ -160,10 +160,12 @@ async def _by_ids(redis: Redis, tag: str, values: Sequence[str]) -> list[Account
 
 
 async def _first_post(redis: Redis, tag: str, prefix: str) -> str | None:
-    """The first member of the tallies' 'times' index that starts with ``prefix``."""
+    """The first member of the tallies' 'times' index that starts with ``prefix`` (an account id
+    and what follows it)."""
+    shard = keys.tally_times(tag, prefix.partition(SEP)[0])
     first = cast(
         list[bytes],
-        await redis.zrange(keys.tally(tag, "times"), f"[{prefix}", f"({prefix[:-1]}\x01",
+        await redis.zrange(shard, f"[{prefix}", f"({prefix[:-1]}\x01",
                            bylex=True, offset=0, num=1),
     )  # fmt: skip
     return text(first[0]) if first else None

@@ -1,5 +1,6 @@
 """Every Redis key name, in one place. Keys of one tag share the {tag} hash slot."""
 
+import hashlib
 from collections.abc import Sequence
 
 PREFIX = "hashmon"
@@ -125,6 +126,13 @@ def tally(tag: str, what: str) -> str:
     """What a tag's report shows over everything it retains, kept as posts arrive and leave:
     one of TALLIES (see monitor/signals/tally.lua)."""
     return _tag(tag, f"tally:{what}")
+
+
+def tally_times(tag: str, account_id: str) -> str:
+    """The shard of a tag's 'times' tally that holds an account id's posts: one of 4,096, by the
+    first three hex digits of the id's SHA-1 (see monitor/signals/tally.lua)."""
+    digest = hashlib.sha1(account_id.encode(), usedforsecurity=False).hexdigest()
+    return f"{tally(tag, 'times')}:{digest[:3]}"
 
 
 def tag_keys(tag: str, indexes: Sequence[str]) -> list[str]:

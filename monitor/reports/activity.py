@@ -116,7 +116,7 @@ class FromTallies:
         """One read of the accounts' posts in 'times' gives their times and the platforms each
         named account posted on; its handle is that of its newest post there (in 'counts')."""
         ordered = sorted(authors | named)
-        listed = await zsets.joined(self.redis, keys.tally(self.tag, "times"), ordered)
+        listed = await zsets.joined(self.redis, keys.tally(self.tag, "times"), ordered, hashed=True)
         times, platforms = {}, {}
         for author, members in zip(ordered, listed, strict=True):
             if members:  # '<account id>\0<platform>\0<time ms>\0<post>' each, joined by NULs

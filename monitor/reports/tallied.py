@@ -21,7 +21,7 @@ from monitor.reports import model
 from monitor.signals.records import loads
 from monitor.timewindow import Window, iso
 
-LEVEL = b"4"  # tally.lua's TALLY_LEVEL
+LEVEL = b"5"  # tally.lua's TALLY_LEVEL
 SEP = "\0"
 _SIZE = {"minute": ("m", 60_000), "hour": ("h", 3_600_000), "day": ("d", 86_400_000)}
 

@@ -29,8 +29,10 @@
 -- urls (zset): '<ref>\0<url>' at score 0, read by lexical range (a ref's smallest address)
 -- cotags (zset): another tag -> minus the posts that carry it too
 -- minutes (zset): minute number (15 digits) -> minus its posts (busiest first, ties by earliest)
--- times (zset): '<account id>\0<platform>\0<time ms, 13 digits>\0<post>' at score 0, read by
---   lexical range: an account's posts in time order, and all posts of an account id
+-- times (zsets): '<account id>\0<platform>\0<time ms, 13 digits>\0<post>' at score 0, read by
+--   lexical range: an account's posts in time order, and all posts of an account id; in 4,096
+--   shards named after the first three hex digits of the account id's SHA-1 ('<times>:<abc>'),
+--   small enough that Redis keeps them compact (levels before 5 kept them in '<times>' whole)
 -- created (hash): creation day number -> accounts created that day; 'new': those of all of them
 --   whose first retained post came within NEW_DAYS of their creation
 -- series (string): posts and people of each minute from the minute in the counts field
@@ -38,7 +40,7 @@
 -- names (hash) and one log (string) per behaviour: the pair logs (pairlog.lua)
 local Tally = {}
 Tally.__index = Tally
-local TALLY_LEVEL = '4'
+local TALLY_LEVEL = '5'
 local TALLY_SEP = '\0'
 local BUCKET_MS = {m = 60000, h = 3600000, d = 86400000}
 local DAY_MS, NEW_DAYS = 86400000, 30  -- monitor.signals.cohorts
@@ -58,11 +60,30 @@ end
 
 -- Every tally key empty. UNLINK frees them in the background, where DEL would hold the server
 -- for seconds on a tag of a million posts.
+local TIMES_SHARDS = 4096
+
 local function tally_reset(ctx)
   local all = {}
   for _, name in ipairs(TALLY_NAMES) do all[#all + 1] = ctx[name] end
   for _, code in ipairs(LOG_CODES) do all[#all + 1] = ctx.logs[code] end
   redis.call('UNLINK', unpack(all))
+  for first = 0, TIMES_SHARDS - 1, 1024 do
+    local shards = {}
+    for n = first, first + 1023 do
+      shards[#shards + 1] = ctx.times .. string.format(':%03x', n)
+    end
+    redis.call('UNLINK', unpack(shards))
+  end
+end
+
+-- The shard of 'times' that holds an account id's posts, named once per call.
+function Tally:times_of(author)
+  local found = self.shards[author]
+  if not found then
+    found = self.ctx.times .. ':' .. string.sub(redis.sha1hex(author), 1, 3)
+    self.shards[author] = found
+  end
+  return found
 end
 
 -- ctx: the keys above (tally_keys), the tag's timeline, the tag, and whether its timeline is
@@ -77,7 +98,7 @@ function Tally.new(ctx)
                        upto = level == TALLY_LEVEL .. '<' and upto or nil,
                        counts = {}, derived = {}, totals = {}, accounts = {}, refs = {},
                        cotags = {}, minutes = {}, latest = {}, changed = {}, timed = {},
-                       untimed = {}, touched = {}, buckets = {}}, Tally)
+                       untimed = {}, touched = {}, buckets = {}, shards = {}}, Tally)
 end
 
 -- Byte order, as Python compares keys; Lua's own comparison follows the server's locale.
@@ -113,13 +134,13 @@ end
 -- An account's posts in a bucket changed by `step`: whether it is among the bucket's people
 -- ('n') is read from its posts in 'times' when the call ends, where counting them per account
 -- and bucket would cost three fields a post.
-function Tally:active(bucket, account, prefix, t, ms, step)
+function Tally:active(bucket, account, author, prefix, t, ms, step)
   local name = bucket .. TALLY_SEP .. account
   local known = self.buckets[name]
   if not known then
     local start = math.floor(t / ms) * ms
     known = {0, '[' .. prefix .. tally_stamp(start, ''),
-             '(' .. prefix .. tally_stamp(start + ms, ''), bucket}
+             '(' .. prefix .. tally_stamp(start + ms, ''), bucket, self:times_of(author)}
     self.buckets[name] = known
   end
   known[1] = known[1] + step
@@ -147,7 +168,7 @@ function Tally:count(key, record, step)
     if size ~= 'm' then
       bump(self.counts, 'v' .. TALLY_SEP .. bucket .. TALLY_SEP .. kind, step)
     end
-    self:active(bucket, account, author .. TALLY_SEP .. platform .. TALLY_SEP, t, ms, step)
+    self:active(bucket, account, author, author .. TALLY_SEP .. platform .. TALLY_SEP, t, ms, step)
   end
   for _, other in ipairs(record[10]) do
     if other ~= self.ctx.tag then bump(self.cotags, other, step) end
@@ -166,8 +187,11 @@ function Tally:count(key, record, step)
     end
   end
   local timed = author .. TALLY_SEP .. platform .. TALLY_SEP .. tally_stamp(t, key)
-  table.insert(step > 0 and self.timed or self.untimed, timed)
-  self.touched[account] = author .. TALLY_SEP .. platform .. TALLY_SEP
+  local shard = self:times_of(author)
+  local into = step > 0 and self.timed or self.untimed
+  into[shard] = into[shard] or {}
+  table.insert(into[shard], timed)
+  self.touched[account] = {author .. TALLY_SEP .. platform .. TALLY_SEP, shard}
   if step > 0 then  -- an account's handle, and its creation time (platforms give the same on
     -- each post), are the ones its newest post gives
     self:keep_newest('h' .. TALLY_SEP .. account, t, key, record[5])
@@ -197,14 +221,15 @@ function Tally:keep_newest(name, t, key, value)
   end
 end
 
--- Recount an account in 'created' from its creation time and its first retained post.
-function Tally:cohort(account, prefix)
+-- Recount an account in 'created' from its creation time and its first retained post (in the
+-- shard of 'times' given).
+function Tally:cohort(account, prefix, shard)
   local ctx, state = self.ctx, false
   local present = redis.call('ZSCORE', ctx.accounts, account)
   local known = present and self:newest('c' .. TALLY_SEP .. account)
   if known then
     local created = known[3]
-    local first = redis.call('ZRANGEBYLEX', ctx.times, '[' .. prefix,
+    local first = redis.call('ZRANGEBYLEX', shard, '[' .. prefix,
                              '(' .. string.sub(prefix, 1, -2) .. '\1', 'LIMIT', 0, 1)
     local since = tonumber(string.sub(first[1], #prefix + 1, #prefix + 13)) - created
     local new = since >= 0 and since <= NEW_DAYS * DAY_MS
@@ -289,7 +314,7 @@ function Tally:flush()
   for _, known in pairs(self.buckets) do  -- before 'times' changes below
     local step = known[1]
     if step ~= 0 then
-      local before = redis.call('ZLEXCOUNT', ctx.times, known[2], known[3])
+      local before = redis.call('ZLEXCOUNT', known[5], known[2], known[3])
       local change = (before + step > 0 and 1 or 0) - (before > 0 and 1 or 0)
       if change ~= 0 then bump(turned, 'n' .. TALLY_SEP .. known[4], change) end
     end
@@ -351,16 +376,20 @@ function Tally:flush()
   for minute, step in pairs(self.minutes) do
     if step ~= 0 then zcount(ctx.minutes, minute, step) end
   end
-  for first = 1, #self.untimed, 1000 do
-    redis.call('ZREM', ctx.times, unpack(self.untimed, first, math.min(first + 999, #self.untimed)))
+  for shard, members in pairs(self.untimed) do
+    for first = 1, #members, 1000 do
+      redis.call('ZREM', shard, unpack(members, first, math.min(first + 999, #members)))
+    end
   end
-  local scored = {}
-  for _, member in ipairs(self.timed) do
-    scored[#scored + 1] = 0
-    scored[#scored + 1] = member
+  for shard, members in pairs(self.timed) do
+    local scored = {}
+    for _, member in ipairs(members) do
+      scored[#scored + 1] = 0
+      scored[#scored + 1] = member
+    end
+    for first = 1, #scored, 1000 do
+      redis.call('ZADD', shard, unpack(scored, first, math.min(first + 999, #scored)))
+    end
   end
-  for first = 1, #scored, 1000 do
-    redis.call('ZADD', ctx.times, unpack(scored, first, math.min(first + 999, #scored)))
-  end
-  for account, prefix in pairs(self.touched) do self:cohort(account, prefix) end
+  for account, at in pairs(self.touched) do self:cohort(account, at[1], at[2]) end
 end
