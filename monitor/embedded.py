@@ -23,14 +23,16 @@ from redis.backoff import NoBackoff
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.retry import Retry
 
+from monitor import encodings
 from monitor.settings import Settings
 
 _SOCKET_MAX = 100  # sun_path is 108 bytes on Linux
 _START_TIMEOUT_S = 15.0
-# The coordination index's shards hold members of 70 to 90 bytes, a common word's shard hundreds:
-# Redis keeps a shard of up to 512 of them compact (deploy/redis.conf sets the same), at about half
-# the bytes (monitor.encodings).
-ENCODINGS = ("--zset-max-ziplist-value", "128", "--zset-max-ziplist-entries", "512")
+# Per-post state lives in small keys Redis keeps compact, at about half the bytes, under these
+# limits (monitor.encodings; deploy/redis.conf sets the same).
+ENCODINGS = tuple(
+    part for name, limit in encodings.WANTED.items() for part in (f"--{name}", str(limit))
+)
 
 
 class EmbeddedError(Exception):

@@ -1,13 +1,15 @@
-"""The server settings the coordination index's compact layout relies on.
+"""The server settings the compact layout of per-post state relies on.
 
-The index lives in 65,536 small sorted sets (monitor/signals/coordinate.lua). Redis keeps a small
-set compact (one listpack, no dictionary entry or skip-list node per member) only while it has at
-most ``zset-max-ziplist-entries`` members (128 by default, fewer than the sets of a campaign's
-common words hold) of at most ``zset-max-ziplist-value`` bytes (64 by default, fewer than most
-index members hold). The embedded server and deploy/redis.conf set 512 and 128; on any other
-server the aggregators raise them where they are lower, and say so where the server refuses
-(CONFIG is often disabled on managed Redis): the index then takes up to three times the bytes
-(303 against 111 a member on 50,000 posts of `make bench-engine`'s campaign, at a value of 64).
+The coordination index lives in 65,536 small sorted sets (monitor/signals/coordinate.lua), a
+tag's post times, features and records in 4,096 small sorted sets and hashes each
+(monitor.hashed). Redis keeps a small set or hash compact (one listpack, no dictionary entry or
+skip-list node per member) only while it has at most ``*-max-ziplist-entries`` members (128 for
+sorted sets by default, fewer than the sets of a campaign's common words hold) of at most
+``*-max-ziplist-value`` bytes (64 by default, fewer than most index members, features and
+records hold). The embedded server and deploy/redis.conf set these; on any other server the
+aggregators raise them where they are lower, and say so where the server refuses (CONFIG is
+often disabled on managed Redis): per-post state then takes up to three times the bytes (303
+against 111 an index member on 50,000 posts of `make bench-engine`'s campaign, at a value of 64).
 """
 
 from typing import cast
@@ -15,7 +17,10 @@ from typing import cast
 from redis.asyncio import Redis
 from redis.exceptions import ResponseError
 
-WANTED = {"zset-max-ziplist-value": 128, "zset-max-ziplist-entries": 512}
+WANTED = {
+    "zset-max-ziplist-value": 128, "zset-max-ziplist-entries": 512,
+    "hash-max-ziplist-value": 1024, "hash-max-ziplist-entries": 512,
+}  # fmt: skip
 
 
 async def ensure(redis: Redis) -> str | None:
@@ -34,5 +39,5 @@ async def ensure(redis: Redis) -> str | None:
         return None
     return (
         f"could not set {', '.join(refused)} ({'; '.join(dict.fromkeys(errors))}): set them in "
-        "redis.conf, or the coordination index takes up to three times the bytes"
+        "redis.conf, or per-post state takes up to three times the bytes"
     )

@@ -1,7 +1,8 @@
 """Every Redis key name, in one place. Keys of one tag share the {tag} hash slot."""
 
-import hashlib
 from collections.abc import Sequence
+
+from monitor import hashed
 
 PREFIX = "hashmon"
 
@@ -66,7 +67,8 @@ def coindex_shard(tag: str, digest: str) -> str:
 
 
 def cofeatures(tag: str) -> str:
-    """Hash: post key -> its coordination features (JSON; see monitor.signals.matching)."""
+    """Hashes: post key -> its coordination features (see monitor.signals.matching), in 4,096
+    shards (monitor.hashed); earlier versions kept them whole in this one, as JSON."""
     return _tag(tag, "co:features")
 
 
@@ -131,8 +133,7 @@ def tally(tag: str, what: str) -> str:
 def tally_times(tag: str, account_id: str) -> str:
     """The shard of a tag's 'times' tally that holds an account id's posts: one of 4,096, by the
     first three hex digits of the id's SHA-1 (see monitor/signals/tally.lua)."""
-    digest = hashlib.sha1(account_id.encode(), usedforsecurity=False).hexdigest()
-    return f"{tally(tag, 'times')}:{digest[:3]}"
+    return hashed.shard(tally(tag, "times"), account_id)
 
 
 def tag_keys(tag: str, indexes: Sequence[str]) -> list[str]:

@@ -39,9 +39,20 @@ async def to_shards(redis: Redis, tag: str) -> None:
     await redis.delete(keys.coindex(tag))
 
 
-async def features_to_json(redis: Redis, tag: str) -> int:
-    """Rewrites every post's stored features as JSON, as earlier versions kept them; how many."""
-    held = cast(dict[bytes, bytes], await redis.hgetall(keys.cofeatures(tag)))
+async def features(redis: Redis, tag: str) -> dict[bytes, bytes]:
+    """Every post's stored features, from their shards and the whole hash of earlier versions."""
+    found = cast(dict[bytes, bytes], await redis.hgetall(keys.cofeatures(tag)))
+    async for shard in redis.scan_iter(match=f"{keys.cofeatures(tag)}:*", count=1_000):
+        found |= cast(dict[bytes, bytes], await redis.hgetall(shard))
+    return found
+
+
+async def features_to_earlier(redis: Redis, tag: str) -> int:
+    """Moves every post's features into the one hash earlier versions kept them in, as the JSON
+    they wrote; how many."""
+    held = await features(redis, tag)
+    async for shard in redis.scan_iter(match=f"{keys.cofeatures(tag)}:*", count=1_000):
+        await redis.delete(shard)
     if held:
         await redis.hset(keys.cofeatures(tag), mapping={
             post: orjson.dumps(matching.unpack(raw)) for post, raw in held.items()

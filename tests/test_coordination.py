@@ -222,7 +222,7 @@ async def test_retention_drops_pairs_and_index_entries_with_their_posts(
     later = post("9", "c", [TAG], at=timedelta(days=2).total_seconds())
     await aggregate(redis, settings, [later])
     assert await weights(redis, "co-post", "extended") == {}
-    assert await redis.hlen(keys.cofeatures(TAG)) == 1
+    assert len(await coindex.features(redis, TAG)) == 1
     index = await coindex.members(redis, TAG)
     assert index and all(b"x:9" in member for member in index)
 
@@ -248,13 +248,13 @@ async def test_an_index_kept_whole_by_earlier_versions_is_read_until_retention_e
 
 
 @pytest.mark.parametrize(("behaviour", "rule"), CASES)
-async def test_features_stored_as_json_by_earlier_versions_are_read_until_retention_drops_them(
+async def test_features_kept_whole_as_json_by_earlier_versions_are_read_until_retention_drops_them(
     redis: Redis, settings: Settings, behaviour: str, rule: str
 ) -> None:
     settings = settings.model_copy(update={"retention_days": 1.0})
     earlier = [matching(behaviour, rule, n, author, n) for n, author in ((1, "a"), (2, "b"))]
     await aggregate(redis, settings, earlier)
-    assert await coindex.features_to_json(redis, TAG) == 2
+    assert await coindex.features_to_earlier(redis, TAG) == 2
     await aggregate(redis, settings, [matching(behaviour, rule, 3, "c", 3)])
     pairs = {("a", "b"), ("a", "c"), ("b", "c")}
     assert await weights(redis, behaviour, rule) == {
@@ -268,7 +268,8 @@ async def test_features_stored_as_json_by_earlier_versions_are_read_until_retent
     await aggregate(redis, settings, [post("9", "d", [TAG], at=timedelta(days=2).total_seconds())])
     index = await coindex.members(redis, TAG)
     assert index and all(b"x:9" in member for member in index)
-    assert await redis.hkeys(keys.cofeatures(TAG)) == [b"x:9"]
+    assert list(await coindex.features(redis, TAG)) == [b"x:9"]
+    assert not await redis.exists(keys.cofeatures(TAG))
 
 
 @pytest.mark.parametrize("order", ["forward", "backward"])
@@ -340,7 +341,7 @@ async def test_evidence_takes_links_and_texts_from_the_post_store(
     """A tag's features keep no texts or links: evidence reads them from the post's words."""
     posts = [matching("co-link", "extended", n, author, n) for n, author in ((1, "a"), (2, "b"))]
     await aggregate(redis, settings, posts)
-    stored = [unpack(cast(bytes, raw)) for raw in await redis.hvals(keys.cofeatures(TAG))]
+    stored = [unpack(raw) for raw in (await coindex.features(redis, TAG)).values()]
     assert stored and all("k" not in f and "l" not in f for f in stored)
     query = Query("co-link", 60, 1, "extended")
     found = await evidence.between(redis, TAG, query, EVERYTHING, "a", "b")

@@ -16,7 +16,7 @@ import pytest
 import redis as sync_redis
 import yaml
 
-from monitor import keys
+from monitor import encodings, keys
 from monitor.cli.daemon import ROLES
 from tests.processes import environment, hashmon, wait_for
 
@@ -99,9 +99,9 @@ def test_kubernetes_redis_has_the_production_settings() -> None:
     args = redis["spec"]["template"]["spec"]["containers"][0]["args"]
     given = dict(zip(args[::2], args[1::2], strict=True))
     for name in ("appendonly", "appendfsync", "aof-use-rdb-preamble", "save", "maxmemory",
-                 "maxmemory-policy", "zset-max-ziplist-value",
-                 "zset-max-ziplist-entries"):  # fmt: skip
+                 "maxmemory-policy", *encodings.WANTED):  # fmt: skip
         assert given[f"--{name}"] == conf[name], name
+    assert {name: int(conf[name]) for name in encodings.WANTED} == encodings.WANTED
 
 
 def _check_compose(path: Path) -> subprocess.CompletedProcess[str]:

@@ -73,8 +73,22 @@ Coordination.__index = Coordination
 -- PairLog that pairs made and dropped go to.
 function Coordination.new(ctx, log)
   local legacy = redis.call('EXISTS', ctx.index) == 1
-  return setmetatable({ctx = ctx, log = log, legacy = legacy, cache = {}, loads = {}, hits = {},
-                       sets = {}, shards = {}}, Coordination)
+  local whole_features = redis.call('EXISTS', ctx.features) == 1
+  return setmetatable({ctx = ctx, log = log, legacy = legacy, whole_features = whole_features,
+                       cache = {}, loads = {}, hits = {}, sets = {}, shards = {},
+                       feature_shards = {}}, Coordination)
+end
+
+-- The shard of the features that holds a post's: one of 4,096, by the first three hex digits of
+-- the post key's SHA-1 (monitor/hashed.py); named once per post and call. Earlier versions kept
+-- them whole, in ctx.features, read beside the shards until retention empties it.
+function Coordination:features_of(key)
+  local found = self.feature_shards[key]
+  if not found then
+    found = self.ctx.features .. ':' .. string.sub(redis.sha1hex(key), 1, 3)
+    self.feature_shards[key] = found
+  end
+  return found
 end
 
 -- The index's sorted sets that may hold an entry's key: its shard first, then the whole index
@@ -113,7 +127,8 @@ end
 function Coordination:features(key)
   local cached = self.cache[key]
   if cached == nil then
-    local raw = redis.call('HGET', self.ctx.features, key)
+    local raw = redis.call('HGET', self:features_of(key), key)
+    if not raw and self.whole_features then raw = redis.call('HGET', self.ctx.features, key) end
     cached = raw and unpack_features(raw) or false
     self.cache[key] = cached
   end
@@ -330,7 +345,7 @@ function Coordination:add(key, t, raw)
     if self.loads[field] ~= nil then self.loads[field] = self.loads[field] + 1 end
   end
   self.adding = nil
-  redis.call('HSET', self.ctx.features, key, raw)
+  redis.call('HSET', self:features_of(key), key, raw)
   self:count_copies(f, key, 1)
 end
 
@@ -397,7 +412,8 @@ function Coordination:expire(expired_with_times, cutoff)
         redis.call('ZREM', sets[1], indexed)
         if sets[2] then redis.call('ZREM', sets[2], indexed) end
       end
-      redis.call('HDEL', self.ctx.features, key)
+      redis.call('HDEL', self:features_of(key), key)
+      if self.whole_features then redis.call('HDEL', self.ctx.features, key) end
       self:count_copies(f, key, -1)
     end
   end

@@ -11,7 +11,7 @@ from typing import cast
 import orjson
 from redis.asyncio import Redis
 
-from monitor import keys, poststore, zsets
+from monitor import hashed, keys, poststore, zsets
 from monitor.models import LAST_MS
 from monitor.signals import matching
 from monitor.signals.contentkeys import Rule
@@ -76,8 +76,7 @@ async def clusters(
     if top is not None and len(kept) > top:  # texts for those shown, and any tied with the last
         kept = kept[:top] + [k for k in kept[top:] if rank(k) == rank(kept[top - 1])]
     firsts = [posts[0][1] for posts, _ in kept]
-    read = await redis.hmget(keys.cofeatures(tag), firsts) if kept else []
-    features = cast(list[bytes | None], read)
+    features = await hashed.hmget(redis, keys.cofeatures(tag), firsts)
     bodies = await poststore.read(redis, firsts)
     found = [
         CopyPaste(_text(first, raw, bodies, rule), accounts, [post for _, post, _ in posts],

@@ -9,7 +9,7 @@ from typing import Any, cast
 
 from redis.asyncio import Redis
 
-from monitor import keys, poststore
+from monitor import hashed, keys, poststore
 from monitor.signals import matching, records
 from monitor.signals.coordination import Pair, Query, matching_pairs
 from monitor.signals.records import Record
@@ -41,7 +41,7 @@ async def between(
     if not posts:
         return []
     recs = dict(zip(posts, await _many(redis, keys.records(tag), posts), strict=True))
-    feats = dict(zip(posts, await _many(redis, keys.cofeatures(tag), posts), strict=True))
+    feats = dict(zip(posts, await hashed.hmget(redis, keys.cofeatures(tag), posts), strict=True))
     bodies = await poststore.read(redis, posts)
     words = {key: body.text for key, body in bodies.items()}
     found = []
