@@ -22,12 +22,10 @@ from typing import cast
 import orjson
 from redis.asyncio import Redis
 
-from monitor import keys, terminal
+from monitor import hashed, keys, terminal
 from monitor.connection import text
 from monitor.reports import tallied
 from monitor.reports.tallied import SEP
-
-_SCAN = 5_000  # records per HSCAN round trip
 
 
 class AccountError(Exception):
@@ -175,13 +173,10 @@ async def directory(redis: Redis, tag: str) -> Directory:
     """Every account of the tag's retained posts: one pass over its records, keeping only the
     accounts and handles (memory grows with accounts, not posts)."""
     posts: dict[tuple[str, str, str | None], tuple[int, bytes]] = {}
-    cursor = None
-    while cursor != 0:
-        cursor, found = await redis.hscan(keys.records(tag), cursor or 0, count=_SCAN)
-        for key, raw in cast(dict[bytes, bytes], found).items():
-            # records.loads's first five fields, read without building a Record: half the time
-            t_ms, _, platform, author, handle, *_ = orjson.loads(raw)
-            carried, newest = (platform, author, handle), (t_ms, key)
-            if carried not in posts or posts[carried] < newest:
-                posts[carried] = newest
+    async for key, raw in hashed.items(redis, keys.records(tag)):
+        # records.loads's first five fields, read without building a Record: half the time
+        t_ms, _, platform, author, handle, *_ = orjson.loads(raw)
+        carried, newest = (platform, author, handle), (t_ms, key)
+        if carried not in posts or posts[carried] < newest:
+            posts[carried] = newest
     return Directory.of(tag, posts)

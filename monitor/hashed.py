@@ -5,15 +5,19 @@ Redis keeps a small hash or sorted set as one compact listpack, without the dict
 skip-list node) a large one spends on every field: some 75 bytes a field, as much as a post's
 record. 4,096 keeps them small (up to 512 fields: monitor.encodings) to two million posts a tag,
 and few enough that even a small tag fills them. The server's scripts name them the same way
-(``redis.sha1hex``). Hashes written whole by earlier versions are read beside them.
+(monitor/signals/hashed.lua). Hashes written whole by earlier versions are read beside them.
 """
 
 import hashlib
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 from typing import cast
 
 from redis.asyncio import Redis
+
+SHARDS = 4096
+_FIELDS_A_TRIP = 20_000  # fields read in one round trip: the reply stays a few megabytes
+_SHARDS_A_TRIP = 256
 
 
 def shard(key: str, field: str) -> str:
@@ -24,19 +28,35 @@ def shard(key: str, field: str) -> str:
 async def hmget(redis: Redis, key: str, fields: Sequence[str]) -> list[bytes | None]:
     """The fields' values from their shards (one HMGET a shard), or from the whole hash where
     earlier versions kept them; None where neither holds one."""
-    by_shard: dict[str, list[int]] = defaultdict(list)
-    for position, field in enumerate(fields):
-        by_shard[shard(key, field)].append(position)
     found: list[bytes | None] = [None] * len(fields)
-    async with redis.pipeline(transaction=False) as pipe:
-        for name, positions in by_shard.items():
-            pipe.hmget(name, [fields[position] for position in positions])
-        for positions, values in zip(by_shard.values(), await pipe.execute(), strict=True):
-            for position, value in zip(positions, values, strict=True):
-                found[position] = value
+    for start in range(0, len(fields), _FIELDS_A_TRIP):
+        by_shard: dict[str, list[int]] = defaultdict(list)
+        for position in range(start, min(start + _FIELDS_A_TRIP, len(fields))):
+            by_shard[shard(key, fields[position])].append(position)
+        async with redis.pipeline(transaction=False) as pipe:
+            for name, positions in by_shard.items():
+                pipe.hmget(name, [fields[position] for position in positions])
+            for positions, values in zip(by_shard.values(), await pipe.execute(), strict=True):
+                for position, value in zip(positions, values, strict=True):
+                    found[position] = value
     missing = [position for position, value in enumerate(found) if value is None]
     if missing:
         older = await redis.hmget(key, [fields[position] for position in missing])
         for position, value in zip(missing, cast(list[bytes | None], older), strict=True):
             found[position] = value
     return found
+
+
+async def items(redis: Redis, key: str) -> AsyncIterator[tuple[bytes, bytes]]:
+    """Every field and value of the split hash: the whole hash of earlier versions, then each
+    shard."""
+    async for field, value in redis.hscan_iter(key, count=1_000):
+        yield field, value
+    names = [f"{key}:{n:03x}" for n in range(SHARDS)]
+    for start in range(0, SHARDS, _SHARDS_A_TRIP):
+        async with redis.pipeline(transaction=False) as pipe:
+            for name in names[start : start + _SHARDS_A_TRIP]:
+                pipe.hgetall(name)
+            for held in cast(list[dict[bytes, bytes]], await pipe.execute()):
+                for field, value in held.items():
+                    yield field, value

@@ -41,7 +41,8 @@ def timeline(tag: str) -> str:
 
 
 def records(tag: str) -> str:
-    """Hash: post key -> compact record (see monitor.signals.records)."""
+    """Hashes: post key -> compact record (see monitor.signals.records), in 4,096 shards
+    (monitor.hashed); earlier versions kept them whole in this one."""
     return _tag(tag, "records")
 
 

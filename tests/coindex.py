@@ -1,12 +1,12 @@
 """The coordination index as tests read it: from its shards, and the whole index of earlier
-versions; and the index's features as earlier versions stored them."""
+versions; and split hashes (features, records) as earlier versions stored them."""
 
 from typing import cast
 
 import orjson
 from redis.asyncio import Redis
 
-from monitor import keys
+from monitor import hashed, keys
 from monitor.signals import matching
 
 
@@ -41,18 +41,23 @@ async def to_shards(redis: Redis, tag: str) -> None:
 
 async def features(redis: Redis, tag: str) -> dict[bytes, bytes]:
     """Every post's stored features, from their shards and the whole hash of earlier versions."""
-    found = cast(dict[bytes, bytes], await redis.hgetall(keys.cofeatures(tag)))
-    async for shard in redis.scan_iter(match=f"{keys.cofeatures(tag)}:*", count=1_000):
-        found |= cast(dict[bytes, bytes], await redis.hgetall(shard))
-    return found
+    return {field: value async for field, value in hashed.items(redis, keys.cofeatures(tag))}
+
+
+async def hash_to_whole(redis: Redis, key: str) -> dict[bytes, bytes]:
+    """Moves every field of a split hash (monitor.hashed) into the one hash earlier versions kept
+    whole; what it holds."""
+    held = {field: value async for field, value in hashed.items(redis, key)}
+    await redis.delete(*(f"{key}:{n:03x}" for n in range(hashed.SHARDS)))
+    if held:
+        await redis.hset(key, mapping={field: value for field, value in held.items()})
+    return held
 
 
 async def features_to_earlier(redis: Redis, tag: str) -> int:
     """Moves every post's features into the one hash earlier versions kept them in, as the JSON
     they wrote; how many."""
-    held = await features(redis, tag)
-    async for shard in redis.scan_iter(match=f"{keys.cofeatures(tag)}:*", count=1_000):
-        await redis.delete(shard)
+    held = await hash_to_whole(redis, keys.cofeatures(tag))
     if held:
         await redis.hset(keys.cofeatures(tag), mapping={
             post: orjson.dumps(matching.unpack(raw)) for post, raw in held.items()

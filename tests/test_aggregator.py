@@ -4,13 +4,15 @@ from collections import Counter
 
 from redis.asyncio import Redis
 
-from monitor import keys, queue, watchlist
+from monitor import hashed, keys, queue, watchlist
 from monitor.models import Post
+from monitor.reports import tallied
 from monitor.reports.build import tag_report
 from monitor.settings import Settings
-from monitor.signals import people, volume
+from monitor.signals import catchup, people, volume
 from monitor.signals.apply import Limits, apply
 from monitor.timewindow import Window
+from tests import coindex
 from tests.factories import arrivals, post
 from workers.aggregator import Aggregator
 
@@ -84,10 +86,33 @@ async def test_retention_counts_back_from_the_newest_post(redis: Redis, settings
     report = await tag_report(redis, "t")
     assert report.posts.total == 3  # posts at 0 s and 1 s fell out: 1 day back from 1 d 2 s
     assert report.people == 3
-    assert await redis.hlen(keys.records("t")) == 3
+    assert len([field async for field, _ in hashed.items(redis, keys.records("t"))]) == 3
     late = [post("0b", "x", ["t"], at=0.1)]  # arrives after retention moved past it
     await aggregate(redis, settings, late)
     assert (await tag_report(redis, "t")).posts.total == 3
+
+
+async def test_records_kept_whole_by_earlier_versions_are_read_until_retention_empties_it(
+    redis: Redis, settings: Settings
+) -> None:
+    """Reports from records, the tallies' catch-up and retention read the one hash earlier
+    versions kept a tag's records in, beside the shards this one writes."""
+    settings = settings.model_copy(update={"retention_days": 1.0})
+    await watchlist.add(redis, "default", ["t"])
+    await aggregate(redis, settings, [post(str(i), f"u{i}", ["t"], at=i) for i in range(3)])
+    assert len(await coindex.hash_to_whole(redis, keys.records("t"))) == 3
+    await redis.hset(keys.tally("t", "counts"), "level", "4")  # counted in again, from records
+    await aggregate(redis, settings, [post("3", "u3", ["t"], at=3)])
+    while not await catchup.step(redis, "t"):
+        pass
+    assert await tallied.current(redis, "t")
+    assert (await tag_report(redis, "t")).people == 4  # from the tallies
+    in_window = await people.in_window(redis, "t", Window(0, 10**13))  # from the records
+    assert [record.key for record in in_window] == [f"x:{i}" for i in range(4)]
+    await aggregate(redis, settings, [post("9", "u9", ["t"], at=86_400 + 5)])
+    assert not await redis.exists(keys.records("t"))
+    assert [field async for field, _ in hashed.items(redis, keys.records("t"))] == [b"x:9"]
+    assert (await tag_report(redis, "t")).people == 1
 
 
 async def test_volume_counters_agree_with_records(redis: Redis, settings: Settings) -> None:

@@ -61,7 +61,7 @@ async def test_an_aggregator_raises_the_settings_and_per_post_state_stays_compac
     assert await settings_of(redis) == encodings.WANTED
     index = [key async for key in redis.scan_iter(match=f"{keys.coindex(TAG)}:*")]
     assert max([await redis.zcard(key) for key in index]) == 300
-    split = [keys.cofeatures(TAG), keys.tally(TAG, "times")]
+    split = [keys.cofeatures(TAG), keys.records(TAG), keys.tally(TAG, "times")]
     shards = index + [key for name in split async for key in redis.scan_iter(match=f"{name}:*")]
     assert len(shards) > len(index) + 100
     assert {await redis.object("encoding", key) for key in shards} <= {b"ziplist", b"listpack"}

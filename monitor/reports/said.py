@@ -5,11 +5,10 @@ figures have ranked them: a few dozen fields, not a pass over the posts."""
 import dataclasses
 from collections import Counter
 from collections.abc import Sequence
-from typing import cast
 
 from redis.asyncio import Redis
 
-from monitor import keys, poststore
+from monitor import hashed, keys, poststore
 from monitor.reports import model
 from monitor.reports.tallied import Head
 from monitor.signals import copypaste
@@ -23,7 +22,7 @@ async def fill(redis: Redis, tag: str, head: Head) -> Head:
               for a in head.top_accounts}  # fmt: skip
     if not posts and not newest:
         return head
-    own = cast(list[bytes | None], await redis.hmget(keys.records(tag), posts) if posts else [])
+    own = await hashed.hmget(redis, keys.records(tag), posts)
     bodies = await poststore.read(redis, [*posts, *filter(None, newest.values())])
     top_posts = []
     for post, key, raw in zip(head.top_posts, posts, own, strict=True):

@@ -14,7 +14,7 @@ from typing import cast
 import orjson
 from redis.asyncio import Redis
 
-from monitor import keys
+from monitor import hashed, keys
 from monitor.connection import text
 from monitor.models import KINDS
 from monitor.reports import model
@@ -150,17 +150,18 @@ async def _top_posts(redis: Redis, tag: str, top: int) -> list[model.TopPost]:
     if not ranked:
         return []
     refs = [text(ref) for ref, _ in ranked]
+    own = await hashed.hmget(redis, keys.records(tag), refs)
     counts, pipe = keys.tally(tag, "counts"), redis.pipeline(transaction=False)
-    pipe.hmget(keys.records(tag), refs)
     for ref in refs:
         pipe.hmget(counts, [f"k{SEP}{ref}{SEP}{kind}" for kind in ("repost", "quote", "reply")])
         pipe.zrange(keys.tally(tag, "urls"), f"[{ref}{SEP}", f"[{ref}\1", bylex=True, offset=0,
                     num=1)  # fmt: skip
-    own, *answers = await pipe.execute()
+    answers = await pipe.execute()
     found = []
     for n, (ref, score) in enumerate(zip(refs, (s for _, s in ranked), strict=True)):
         kinds, given = answers[2 * n], answers[2 * n + 1]
-        url = loads(ref, own[n]).url if own[n] else None
+        record = own[n]
+        url = loads(ref, record).url if record else None
         platform, _, post_id = ref.partition(":")
         found.append(model.TopPost(
             id=post_id, platform=platform,

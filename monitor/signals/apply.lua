@@ -1,8 +1,9 @@
 -- Applies one batch of posts to one tag's state, atomically, in that tag's hash slot.
--- KEYS: timeline, records, volume, spellings, coordination index, coordination features,
--- unpaired (viral) posts, posts per (content key, author), accounts per content key, then one
--- pairs key per coordination index, the sixteen tally keys (see tally.lua), and last the tag's
--- revision counter.
+-- KEYS: timeline, records (split by post key: hashed.lua; earlier versions kept them whole in
+-- this one, read until retention empties it), volume, spellings, coordination index,
+-- coordination features, unpaired (viral) posts, posts per (content key, author), accounts per
+-- content key, then one pairs key per coordination index, the sixteen tally keys (see
+-- tally.lua), and last the tag's revision counter.
 -- ARGV: retention_ms, the batch's newest post time (ms), the posts as one MessagePack array of
 -- [post key, time ms, volume kind field, volume platform field, spelling, record, packed
 -- features or nil], the largest coordination window (ms), the lowest co-similar threshold as
@@ -58,7 +59,9 @@ for j, post in ipairs(posts) do
     seen[key] = true
     verdicts[j] = 'n'
     scored[#scored + 1] = string.format('%d', t); scored[#scored + 1] = key
-    stored[#stored + 1] = key; stored[#stored + 1] = post[6]
+    local shard = hashed_shard(records, key)
+    stored[shard] = stored[shard] or {}
+    table.insert(stored[shard], key); table.insert(stored[shard], post[6])
     counts[post[3]] = (counts[post[3]] or 0) + 1
     counts[post[4]] = (counts[post[4]] or 0) + 1
     spelt[post[5]] = (spelt[post[5]] or 0) + 1
@@ -67,7 +70,7 @@ for j, post in ipairs(posts) do
   end
 end
 bulk('ZADD', timeline, scored)
-bulk('HSET', records, stored)
+for shard, fields in pairs(stored) do bulk('HSET', shard, fields) end
 for field, n in pairs(counts) do redis.call('HINCRBY', volume, field, n) end
 for spelling, n in pairs(spelt) do redis.call('HINCRBY', spellings, spelling, n) end
 
@@ -78,9 +81,12 @@ if #expired_with_times > 0 then
   local expired = {}
   for j = 1, #expired_with_times, 2 do expired[#expired + 1] = expired_with_times[j] end
   coordination:expire(expired_with_times, cutoff)
-  local gone = {}
+  local gone, whole, dropped = {}, redis.call('EXISTS', records) == 1, {}
   for _, key in ipairs(expired) do
-    local record = cjson.decode(redis.call('HGET', records, key))
+    local shard = hashed_shard(records, key)
+    dropped[shard] = dropped[shard] or {}
+    table.insert(dropped[shard], key)
+    local record = cjson.decode(hashed_get(records, key, whole))
     if tally:counts_post(record[1], key) then tally:count(key, record, -1) end
     local minute = string.format('%d', math.floor(record[1] / 60000))
     for _, field in ipairs({minute .. ':' .. record[2], minute .. '@' .. record[3]}) do
@@ -90,7 +96,8 @@ if #expired_with_times > 0 then
   for field, n in pairs(gone) do
     if redis.call('HINCRBY', volume, field, -n) <= 0 then redis.call('HDEL', volume, field) end
   end
-  bulk('HDEL', records, expired)
+  for shard, fields in pairs(dropped) do bulk('HDEL', shard, fields) end
+  if whole then bulk('HDEL', records, expired) end
   redis.call('ZREMRANGEBYSCORE', timeline, '-inf', bound)
 end
 tally:flush()

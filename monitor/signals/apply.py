@@ -22,7 +22,7 @@ from monitor.signals import lastwords, matching
 from monitor.signals.records import Arrival
 
 _HERE = Path(__file__).parent
-_PARTS = ("coordinate", "pairlog", "tally", "apply")
+_PARTS = ("hashed", "coordinate", "pairlog", "tally", "apply")
 _SCRIPT = "".join((_HERE / f"{name}.lua").read_text() for name in _PARTS)
 _VERDICTS = {"n": "new", "o": "too_old", "d": "duplicate"}
 _RANK = {"unwatched": 0, "duplicate": 1, "too_old": 2, "new": 3}  # a post new to any tag is new

@@ -39,8 +39,9 @@ if tally.upto ~= '' then  -- the post after the mark; if the mark expired, so di
   if rank then start = rank + 1 end
 end
 local posts = redis.call('ZRANGE', timeline, start, start + chunk - 1, 'WITHSCORES')
+local whole = redis.call('EXISTS', records) == 1
 for j = 1, #posts, 2 do
-  local raw = redis.call('HGET', records, posts[j])
+  local raw = hashed_get(records, posts[j], whole)
   if raw then tally:count(posts[j], cjson.decode(raw), 1) end
 end
 tally:flush()

@@ -11,7 +11,8 @@ from monitor import connection, keys
 
 CHUNK = 500  # posts a call: each holds the server for some 50 ms, as an apply call may
 _HERE = Path(__file__).parent
-_SCRIPT = "".join((_HERE / f"{name}.lua").read_text() for name in ("pairlog", "tally", "catchup"))
+_PARTS = ("hashed", "pairlog", "tally", "catchup")
+_SCRIPT = "".join((_HERE / f"{name}.lua").read_text() for name in _PARTS)
 
 
 async def step(redis: Redis, tag: str, chunk: int = CHUNK) -> bool:

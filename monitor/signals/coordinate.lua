@@ -79,13 +79,13 @@ function Coordination.new(ctx, log)
                        feature_shards = {}}, Coordination)
 end
 
--- The shard of the features that holds a post's: one of 4,096, by the first three hex digits of
--- the post key's SHA-1 (monitor/hashed.py); named once per post and call. Earlier versions kept
--- them whole, in ctx.features, read beside the shards until retention empties it.
+-- The shard of the features that holds a post's (hashed.lua), named once per post and call.
+-- Earlier versions kept them whole, in ctx.features, read beside the shards until retention
+-- empties it.
 function Coordination:features_of(key)
   local found = self.feature_shards[key]
   if not found then
-    found = self.ctx.features .. ':' .. string.sub(redis.sha1hex(key), 1, 3)
+    found = hashed_shard(self.ctx.features, key)
     self.feature_shards[key] = found
   end
   return found

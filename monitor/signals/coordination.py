@@ -34,7 +34,7 @@ import networkx as nx
 import orjson
 from redis.asyncio import Redis
 
-from monitor import keys, poststore
+from monitor import hashed, keys, poststore
 from monitor.signals import matching, records
 from monitor.signals.contentkeys import Rule
 from monitor.signals.matching import index_name
@@ -283,7 +283,7 @@ async def _nodes(redis: Redis, tag: str, found: Network) -> dict[str, Node]:
     if not accounts:
         return {}
     posts = [one_post[a] for a in accounts]
-    raws = cast(list[bytes | None], await redis.hmget(keys.records(tag), posts))
+    raws = await hashed.hmget(redis, keys.records(tag), posts)
     bodies = await poststore.read(redis, posts)
     return {
         account: Node(

@@ -5,7 +5,7 @@ listed only when the two posts share what the behaviour says they share.
 """
 
 from dataclasses import dataclass
-from typing import Any, cast
+from typing import Any
 
 from redis.asyncio import Redis
 
@@ -40,7 +40,7 @@ async def between(
     posts = sorted({post for pair in pairs for post in (pair.p, pair.q)})
     if not posts:
         return []
-    recs = dict(zip(posts, await _many(redis, keys.records(tag), posts), strict=True))
+    recs = dict(zip(posts, await hashed.hmget(redis, keys.records(tag), posts), strict=True))
     feats = dict(zip(posts, await hashed.hmget(redis, keys.cofeatures(tag), posts), strict=True))
     bodies = await poststore.read(redis, posts)
     words = {key: body.text for key, body in bodies.items()}
@@ -66,10 +66,6 @@ async def between(
         said = (words.get(first.key), words.get(second.key))
         found.append(Evidence(first, second, pair.dt_ms, shared, texts, said))
     return sorted(found, key=lambda e: (e.first.t_ms, e.second.t_ms, e.first.key))
-
-
-async def _many(redis: Redis, key: str, fields: list[str]) -> list[bytes | None]:
-    return cast(list[bytes | None], await redis.hmget(key, fields))
 
 
 def _shared(query: Query, pair: Pair, mine: dict[str, Any], theirs: dict[str, Any]) -> str | None:

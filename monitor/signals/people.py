@@ -13,24 +13,19 @@ from typing import cast
 
 from redis.asyncio import Redis
 
-from monitor import keys
+from monitor import hashed, keys
 from monitor.signals.records import Record, loads
 from monitor.timewindow import Window
-
-_CHUNK = 5_000
 
 
 async def in_window(redis: Redis, tag: str, window: Window) -> list[Record]:
     """The tag's records whose post time lies in the window, oldest first."""
-    found: list[Record] = []
     ids = cast(
         list[bytes], await redis.zrangebyscore(keys.timeline(tag), window.start_ms, window.end_ms)
     )  # members only, no scores
-    for start in range(0, len(ids), _CHUNK):
-        chunk = ids[start : start + _CHUNK]
-        raws = cast(list[bytes | None], await redis.hmget(keys.records(tag), chunk))
-        found += [loads(k.decode(), raw) for k, raw in zip(chunk, raws, strict=True) if raw]
-    return found
+    posts = [post.decode() for post in ids]
+    raws = await hashed.hmget(redis, keys.records(tag), posts)
+    return [loads(post, raw) for post, raw in zip(posts, raws, strict=True) if raw]
 
 
 def account(record: Record) -> tuple[str, str]:

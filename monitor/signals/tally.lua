@@ -30,9 +30,8 @@
 -- cotags (zset): another tag -> minus the posts that carry it too
 -- minutes (zset): minute number (15 digits) -> minus its posts (busiest first, ties by earliest)
 -- times (zsets): '<account id>\0<platform>\0<time ms, 13 digits>\0<post>' at score 0, read by
---   lexical range: an account's posts in time order, and all posts of an account id; in 4,096
---   shards named after the first three hex digits of the account id's SHA-1 ('<times>:<abc>'),
---   small enough that Redis keeps them compact (levels before 5 kept them in '<times>' whole)
+--   lexical range: an account's posts in time order, and all posts of an account id; split by
+--   account id (hashed.lua: '<times>:<abc>'), levels before 5 kept them in '<times>' whole
 -- created (hash): creation day number -> accounts created that day; 'new': those of all of them
 --   whose first retained post came within NEW_DAYS of their creation
 -- series (string): posts and people of each minute from the minute in the counts field
@@ -80,7 +79,7 @@ end
 function Tally:times_of(author)
   local found = self.shards[author]
   if not found then
-    found = self.ctx.times .. ':' .. string.sub(redis.sha1hex(author), 1, 3)
+    found = hashed_shard(self.ctx.times, author)
     self.shards[author] = found
   end
   return found
