@@ -227,13 +227,16 @@ def alert_cooling(alert_id: str, tag: str, kind: str) -> str:
     return _alerts(f"cooling:{alert_id}:{tag}:{kind}")
 
 
-POST_SHARDS = 64  # the post store's hashes: spread over a cluster's nodes, each of a few slots
+POST_SHARDS = 64  # the post store's slots: spread over a cluster's nodes
+POST_SUBSHARDS = 64  # hashes a slot: 4,096 in all, small enough that Redis keeps them compact
 
 
-def posts(shard: int, what: str) -> str:
+def posts(shard: int, what: str, sub: int | None = None) -> str:
     """The post store (monitor.poststore): hashes 'bodies' (post key -> what it says) and
-    'holders' (post key -> its time and the tags that hold it), one pair per shard and slot."""
-    return f"{PREFIX}:{{posts:{shard}}}:{what}"
+    'holders' (post key -> its time and the tags that hold it), POST_SUBSHARDS pairs per shard
+    and slot; without ``sub``, the one pair a shard had in earlier versions."""
+    whole = f"{PREFIX}:{{posts:{shard}}}:{what}"
+    return whole if sub is None else f"{whole}:{sub:02x}"
 
 
-POSTS_SWEEP = f"{PREFIX}:posts:sweep"  # hash: shard -> the HSCAN cursor the sweep goes on from
+POSTS_SWEEP = f"{PREFIX}:posts:sweep"  # hash: the hash and HSCAN cursor the sweep goes on from

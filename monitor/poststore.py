@@ -7,8 +7,10 @@ go of a post when its retention passes the post's time (the apply script's own r
 the tag's newest post minus retention), so the sweep, a thousand bodies at a time, drops a body
 once every tag that held it has let go: no per-post bookkeeping runs inside the tag's script,
 and a crash between the two leaves nothing wrong, only a body the next sweep drops. Bodies are
-spread over POST_SHARDS hashes by a CRC of the post key, so that a cluster holds them on every
-node.
+spread over POST_SHARDS slots by a CRC of the post key, so that a cluster holds them on every
+node, and over POST_SUBSHARDS hashes in each, small enough that Redis keeps them compact
+(monitor.encodings): some 150 bytes a post fewer than one large hash a slot, as earlier versions
+kept. A post held again moves out of such a hash; the sweep drops the rest as they expire.
 """
 
 import binascii
@@ -25,19 +27,30 @@ from monitor.models import Post
 
 MAX_TEXT = 10_000  # characters; a longer text is cut, and says so
 
-# KEYS: bodies, holders. ARGV: JSON [[post key, time ms, [tags], body, derived], ...]. A post's
-# own body replaces one a post referring to it gave (derived); the holders ('<time>\0<tag>...')
-# grow.
+# KEYS: a shard's bodies and holders as earlier versions kept them, whole; the hashes a row goes
+# to are their names and ':<sub, 2 hex digits>'. ARGV: JSON [[post key, time ms, [tags], body,
+# derived, sub], ...]. A post's own body replaces one a post referring to it gave (derived); the
+# holders ('<time>\0<tag>...') grow. A post the whole hashes hold moves into its own ones.
 _HOLD = """
 local rows = cjson.decode(ARGV[1])
 for _, row in ipairs(rows) do
   local key, t, tags, body = row[1], row[2], row[3], row[4]
-  if row[5] then
-    redis.call('HSETNX', KEYS[1], key, body)
-  else
-    redis.call('HSET', KEYS[1], key, body)
+  local bodies, holders = KEYS[1] .. ':' .. row[6], KEYS[2] .. ':' .. row[6]
+  local held = redis.call('HGET', holders, key)
+  if not held then
+    held = redis.call('HGET', KEYS[2], key)
+    if held then
+      local kept = redis.call('HGET', KEYS[1], key)
+      if kept then redis.call('HSET', bodies, key, kept) end
+      redis.call('HDEL', KEYS[1], key)
+      redis.call('HDEL', KEYS[2], key)
+    end
   end
-  local held = redis.call('HGET', KEYS[2], key)
+  if row[5] then
+    redis.call('HSETNX', bodies, key, body)
+  else
+    redis.call('HSET', bodies, key, body)
+  end
   local since, holding = string.match(held or '', '^(%d+)(.*)$')
   since, holding = math.max(tonumber(since) or 0, t), holding or ''
   for _, tag in ipairs(tags) do
@@ -45,7 +58,7 @@ for _, row in ipairs(rows) do
       holding = holding .. '\\0' .. tag
     end
   end
-  redis.call('HSET', KEYS[2], key, string.format('%d', since) .. holding)
+  redis.call('HSET', holders, key, string.format('%d', since) .. holding)
 end
 return #rows
 """
@@ -97,6 +110,11 @@ def shard(key: str) -> int:
     return binascii.crc32(key.encode()) % keys.POST_SHARDS
 
 
+def sub(key: str) -> int:
+    """Which of its shard's hashes holds a post."""
+    return binascii.crc32(key.encode()) // keys.POST_SHARDS % keys.POST_SUBSHARDS
+
+
 def cut(text: str) -> str:
     """At most MAX_TEXT characters, with a mark saying how many were left out."""
     if len(text) <= MAX_TEXT:
@@ -131,7 +149,9 @@ async def hold(redis: Redis, held: Iterable[Held]) -> None:
     """Store bodies with the tags that hold them: idempotent, one call per shard."""
     by_shard: dict[int, list[list[object]]] = defaultdict(list)
     for row in held:
-        by_shard[shard(row.key)].append([row.key, row.t_ms, list(row.tags), row.body, row.derived])
+        by_shard[shard(row.key)].append(
+            [row.key, row.t_ms, list(row.tags), row.body, row.derived, f"{sub(row.key):02x}"]
+        )
     if not by_shard:
         return
     script = connection.script(redis, _HOLD)
@@ -141,31 +161,66 @@ async def hold(redis: Redis, held: Iterable[Held]) -> None:
 
 
 async def read(redis: Redis, wanted: Sequence[str]) -> dict[str, Body]:
-    """The bodies stored of these post keys (those never stored, or dropped, are left out)."""
-    by_shard: dict[int, list[str]] = defaultdict(list)
+    """The bodies stored of these post keys (those never stored, or dropped, are left out), from
+    their hashes or the whole ones of earlier versions."""
+    by_hash: dict[str, list[str]] = defaultdict(list)
     for key in dict.fromkeys(wanted):
-        by_shard[shard(key)].append(key)
+        by_hash[keys.posts(shard(key), "bodies", sub(key))].append(key)
+    raw = await _hmget(redis, by_hash)
+    older: dict[str, list[str]] = defaultdict(list)
+    for key in (key for key, found in raw.items() if found is None):
+        older[keys.posts(shard(key), "bodies")].append(key)
+    raw |= await _hmget(redis, older)
+    return {key: loads(found) for key, found in raw.items() if found}
+
+
+async def _hmget(redis: Redis, by_hash: dict[str, list[str]]) -> dict[str, bytes | None]:
     async with redis.pipeline(transaction=False) as pipe:
-        for n, names in by_shard.items():
-            pipe.hmget(keys.posts(n, "bodies"), names)
+        for name, fields in by_hash.items():
+            pipe.hmget(name, fields)
         answers = await pipe.execute()
-    found = {}
-    for names, raws in zip(by_shard.values(), answers, strict=True):
-        found.update({name: loads(raw) for name, raw in zip(names, raws, strict=True) if raw})
-    return found
+    return {field: found for fields, raws in zip(by_hash.values(), answers, strict=True)
+            for field, found in zip(fields, raws, strict=True)}  # fmt: skip
 
 
 SWEEP_COUNT = 1_000  # holders looked at per sweep step
+# The hashes the sweep goes through in turn: every shard's own, then the whole ones of earlier
+# versions; a step looks at up to HASHES_A_STEP of them, so that a full pass takes STEPS_A_PASS
+# steps at most.
+_HASHES: list[tuple[int, int | None]] = [
+    (n, s) for s in range(keys.POST_SUBSHARDS) for n in range(keys.POST_SHARDS)
+]
+_HASHES += [(n, None) for n in range(keys.POST_SHARDS)]
+HASHES_A_STEP = 64
+STEPS_A_PASS = -(-len(_HASHES) // HASHES_A_STEP)
 
 
 async def sweep(redis: Redis, retention_ms: int, count: int = SWEEP_COUNT) -> int:
-    """One step of the sweep over the shards, in turn: drop the bodies that no tag holds any
-    longer. Returns how many were dropped. Any number of aggregators may sweep at once."""
+    """One step of the sweep over the hashes, in turn, until it has looked at ``count`` holders:
+    drop the bodies that no tag holds any longer. Returns how many were dropped. Any number of
+    aggregators may sweep at once."""
     state = await redis.hmget(keys.POSTS_SWEEP, ["shard", "cursor"])
-    number, cursor = int(state[0] or 0) % keys.POST_SHARDS, int(state[1] or 0)
-    holders = keys.posts(number, "holders")
-    cursor, answer = await redis.hscan(holders, cursor, count=count)
-    found = cast(dict[bytes, bytes], answer)
+    position, cursor = int(state[0] or 0) % len(_HASHES), int(state[1] or 0)
+    looked = dropped = 0
+    for _ in range(HASHES_A_STEP):
+        number, sub = _HASHES[position]
+        holders = keys.posts(number, "holders", sub)
+        cursor, answer = await redis.hscan(holders, cursor, count=count - looked)
+        found = cast(dict[bytes, bytes], answer)
+        looked += len(found)
+        dropped += await _drop(redis, number, sub, found, retention_ms)
+        if cursor == 0:
+            position = (position + 1) % len(_HASHES)
+        if looked >= count:
+            break
+    await redis.hset(keys.POSTS_SWEEP, mapping={"shard": position, "cursor": cursor})
+    return dropped
+
+
+async def _drop(
+    redis: Redis, number: int, sub: int | None, found: dict[bytes, bytes], retention_ms: int
+) -> int:
+    """Drop the bodies of these holders that every tag holding them has let go of."""
     horizons = await _horizons(redis, {tag for raw in found.values() for tag in _tags(raw)},
                                retention_ms)  # fmt: skip
     gone = []
@@ -173,13 +228,10 @@ async def sweep(redis: Redis, retention_ms: int, count: int = SWEEP_COUNT) -> in
         since = int(raw.split(b"\0", 1)[0])
         if all(since < horizons[tag] for tag in _tags(raw)):
             gone += [key, raw]
-    dropped = 0
-    if gone:
-        names = [keys.posts(number, "bodies"), holders]
-        dropped = int(await connection.script(redis, _DROP)(keys=names, args=gone, client=redis))
-    following = number + 1 if cursor == 0 else number
-    await redis.hset(keys.POSTS_SWEEP, mapping={"shard": following, "cursor": cursor})
-    return dropped
+    if not gone:
+        return 0
+    names = [keys.posts(number, "bodies", sub), keys.posts(number, "holders", sub)]
+    return int(await connection.script(redis, _DROP)(keys=names, args=gone, client=redis))
 
 
 def _tags(raw: bytes) -> list[str]:
@@ -201,9 +253,9 @@ async def _horizons(redis: Redis, tags: set[str], retention_ms: int) -> dict[str
 async def usage(redis: Redis) -> tuple[int, int]:
     """Bodies stored, and the bytes the store takes (exact: every field is counted)."""
     async with redis.pipeline(transaction=False) as pipe:
-        for number in range(keys.POST_SHARDS):
-            pipe.hlen(keys.posts(number, "bodies"))
+        for number, sub in _HASHES:
+            pipe.hlen(keys.posts(number, "bodies", sub))
             for what in ("bodies", "holders"):
-                pipe.memory_usage(keys.posts(number, what), samples=0)
+                pipe.memory_usage(keys.posts(number, what, sub), samples=0)
         found = await pipe.execute()
     return sum(found[0::3]), sum(n or 0 for n in found[1::3] + found[2::3])
