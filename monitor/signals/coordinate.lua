@@ -36,6 +36,7 @@ local function unpack_features(raw)
   if string.byte(raw, 1) == 123 then return cjson.decode(raw) end
   return cmsgpack.unpack(raw)
 end
+
 local AT = 1 + 1 + 16 + 1 + 1  -- where the time starts in an index member: namespaces are 1 byte
 
 local function zadd(key, scored)  -- in slices: unpack has a stack limit
@@ -73,22 +74,11 @@ Coordination.__index = Coordination
 -- PairLog that pairs made and dropped go to.
 function Coordination.new(ctx, log)
   local legacy = redis.call('EXISTS', ctx.index) == 1
+  -- features are split by post key (hashed.lua); earlier versions kept them whole, in
+  -- ctx.features, read beside the shards until retention empties it
   local whole_features = redis.call('EXISTS', ctx.features) == 1
   return setmetatable({ctx = ctx, log = log, legacy = legacy, whole_features = whole_features,
-                       cache = {}, loads = {}, hits = {}, sets = {}, shards = {},
-                       feature_shards = {}}, Coordination)
-end
-
--- The shard of the features that holds a post's (hashed.lua), named once per post and call.
--- Earlier versions kept them whole, in ctx.features, read beside the shards until retention
--- empties it.
-function Coordination:features_of(key)
-  local found = self.feature_shards[key]
-  if not found then
-    found = hashed_shard(self.ctx.features, key)
-    self.feature_shards[key] = found
-  end
-  return found
+                       cache = {}, loads = {}, hits = {}, sets = {}, shards = {}}, Coordination)
 end
 
 -- The index's sorted sets that may hold an entry's key: its shard first, then the whole index
@@ -127,8 +117,7 @@ end
 function Coordination:features(key)
   local cached = self.cache[key]
   if cached == nil then
-    local raw = redis.call('HGET', self:features_of(key), key)
-    if not raw and self.whole_features then raw = redis.call('HGET', self.ctx.features, key) end
+    local raw = hashed_get(self.ctx.features, key, self.whole_features)
     cached = raw and unpack_features(raw) or false
     self.cache[key] = cached
   end
@@ -345,7 +334,7 @@ function Coordination:add(key, t, raw)
     if self.loads[field] ~= nil then self.loads[field] = self.loads[field] + 1 end
   end
   self.adding = nil
-  redis.call('HSET', self:features_of(key), key, raw)
+  redis.call('HSET', hashed_shard(self.ctx.features, key), key, raw)
   self:count_copies(f, key, 1)
 end
 
@@ -412,7 +401,7 @@ function Coordination:expire(expired_with_times, cutoff)
         redis.call('ZREM', sets[1], indexed)
         if sets[2] then redis.call('ZREM', sets[2], indexed) end
       end
-      redis.call('HDEL', self:features_of(key), key)
+      redis.call('HDEL', hashed_shard(self.ctx.features, key), key)
       if self.whole_features then redis.call('HDEL', self.ctx.features, key) end
       self:count_copies(f, key, -1)
     end

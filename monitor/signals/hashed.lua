@@ -8,6 +8,6 @@ end
 -- hash exists) is true; nil where neither holds it.
 local function hashed_get(key, field, whole)
   local found = redis.call('HGET', hashed_shard(key, field), field)
-  if not found and whole then found = redis.call('HGET', key, field) or nil end
+  if not found and whole then found = redis.call('HGET', key, field) end
   return found or nil
 end

@@ -57,10 +57,10 @@ local function tally_keys(first)
   return ctx
 end
 
+local TIMES_SHARDS = 4096  -- the names hashed.lua splits 'times' into: '<times>:000' to ':fff'
+
 -- Every tally key empty. UNLINK frees them in the background, where DEL would hold the server
 -- for seconds on a tag of a million posts.
-local TIMES_SHARDS = 4096
-
 local function tally_reset(ctx)
   local all = {}
   for _, name in ipairs(TALLY_NAMES) do all[#all + 1] = ctx[name] end
