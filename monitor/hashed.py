@@ -28,15 +28,21 @@ def shard(key: str, field: str) -> str:
 async def hmget(redis: Redis, key: str, fields: Sequence[str]) -> list[bytes | None]:
     """The fields' values from their shards (one HMGET a shard), or from the whole hash where
     earlier versions kept them; None where neither holds one."""
+    by_shard: dict[str, list[int]] = defaultdict(list)
+    for position, field in enumerate(fields):
+        by_shard[shard(key, field)].append(position)
     found: list[bytes | None] = [None] * len(fields)
-    for start in range(0, len(fields), _FIELDS_A_TRIP):
-        by_shard: dict[str, list[int]] = defaultdict(list)
-        for position in range(start, min(start + _FIELDS_A_TRIP, len(fields))):
-            by_shard[shard(key, fields[position])].append(position)
+    groups = list(by_shard.items())
+    while groups:
+        trip: list[tuple[str, list[int]]] = []
+        size = 0
+        while groups and (not trip or size + len(groups[-1][1]) <= _FIELDS_A_TRIP):
+            trip.append(groups.pop())
+            size += len(trip[-1][1])
         async with redis.pipeline(transaction=False) as pipe:
-            for name, positions in by_shard.items():
+            for name, positions in trip:
                 pipe.hmget(name, [fields[position] for position in positions])
-            for positions, values in zip(by_shard.values(), await pipe.execute(), strict=True):
+            for (_, positions), values in zip(trip, await pipe.execute(), strict=True):
                 for position, value in zip(positions, values, strict=True):
                     found[position] = value
     missing = [position for position, value in enumerate(found) if value is None]
