@@ -1,6 +1,7 @@
 """Coordination networks on hand-made cases: window edges, repeats, order, re-delivery, rules."""
 
 import asyncio
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from fractions import Fraction
 from typing import cast
@@ -227,24 +228,43 @@ async def test_retention_drops_pairs_and_index_entries_with_their_posts(
     assert index and all(b"x:9" in member for member in index)
 
 
-@pytest.mark.parametrize(("behaviour", "rule"), CASES)
-async def test_an_index_kept_whole_by_earlier_versions_is_read_until_retention_empties_it(
-    redis: Redis, settings: Settings, behaviour: str, rule: str
+async def triangle_across_layouts(
+    redis: Redis,
+    settings: Settings,
+    behaviour: str,
+    rule: str,
+    to_earlier: Callable[[], Awaitable[object]],
 ) -> None:
-    settings = settings.model_copy(update={"retention_days": 1.0})
+    """Two posts kept as earlier versions kept them (``to_earlier``), a third by this one: all
+    three pair."""
     earlier = [matching(behaviour, rule, n, author, n) for n, author in ((1, "a"), (2, "b"))]
     await aggregate(redis, settings, earlier)
-    await coindex.to_whole(redis, TAG)
+    await to_earlier()
     await aggregate(redis, settings, [matching(behaviour, rule, 3, "c", 3)])
     pairs = {("a", "b"), ("a", "c"), ("b", "c")}
     assert await weights(redis, behaviour, rule) == {
         edge: 1 for x, y in pairs for edge in ((x, y), (y, x))
     }
-    assert await redis.zcard(keys.coindex(TAG)) > 0
+
+
+async def only_a_newer_post_left(redis: Redis, settings: Settings) -> None:
+    """A post two days later: with a day's retention, the index holds it alone."""
     await aggregate(redis, settings, [post("9", "d", [TAG], at=timedelta(days=2).total_seconds())])
-    assert not await redis.exists(keys.coindex(TAG))
     index = await coindex.members(redis, TAG)
     assert index and all(b"x:9" in member for member in index)
+
+
+@pytest.mark.parametrize(("behaviour", "rule"), CASES)
+async def test_an_index_kept_whole_by_earlier_versions_is_read_until_retention_empties_it(
+    redis: Redis, settings: Settings, behaviour: str, rule: str
+) -> None:
+    settings = settings.model_copy(update={"retention_days": 1.0})
+    await triangle_across_layouts(
+        redis, settings, behaviour, rule, lambda: coindex.to_whole(redis, TAG)
+    )
+    assert await redis.zcard(keys.coindex(TAG)) > 0
+    await only_a_newer_post_left(redis, settings)
+    assert not await redis.exists(keys.coindex(TAG))
 
 
 @pytest.mark.parametrize(("behaviour", "rule"), CASES)
@@ -252,22 +272,15 @@ async def test_features_kept_whole_as_json_by_earlier_versions_are_read_until_re
     redis: Redis, settings: Settings, behaviour: str, rule: str
 ) -> None:
     settings = settings.model_copy(update={"retention_days": 1.0})
-    earlier = [matching(behaviour, rule, n, author, n) for n, author in ((1, "a"), (2, "b"))]
-    await aggregate(redis, settings, earlier)
-    assert await coindex.features_to_earlier(redis, TAG) == 2
-    await aggregate(redis, settings, [matching(behaviour, rule, 3, "c", 3)])
-    pairs = {("a", "b"), ("a", "c"), ("b", "c")}
-    assert await weights(redis, behaviour, rule) == {
-        edge: 1 for x, y in pairs for edge in ((x, y), (y, x))
-    }
+    await triangle_across_layouts(
+        redis, settings, behaviour, rule, lambda: coindex.features_to_earlier(redis, TAG)
+    )
     query = Query(behaviour, 60, 1, rule)  # type: ignore[arg-type]
     found = await evidence.between(redis, TAG, query, EVERYTHING, "a", "b")
     assert [(e.first.key, e.second.key) for e in found] == [
         (f"x:{behaviour}-{rule}-1", f"x:{behaviour}-{rule}-2")
     ]
-    await aggregate(redis, settings, [post("9", "d", [TAG], at=timedelta(days=2).total_seconds())])
-    index = await coindex.members(redis, TAG)
-    assert index and all(b"x:9" in member for member in index)
+    await only_a_newer_post_left(redis, settings)
     assert list(await coindex.features(redis, TAG)) == [b"x:9"]
     assert not await redis.exists(keys.cofeatures(TAG))
 
